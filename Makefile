@@ -1,0 +1,51 @@
+# rt — an OCI container runtime with runc's command line.
+GO        ?= go
+BIN       := bin/rt
+COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+LDFLAGS   := -X main.commit=$(COMMIT) -X main.version=$(VERSION)
+SHARED    ?= $(abspath ../shared)
+GOFLAGS_BUILD := -trimpath -buildvcs=false
+
+.PHONY: all build deps test unit integration demo conformance bench clean vet fmt
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS_BUILD) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rt
+
+# Debian packages rt needs to build and its tests need to run.
+deps:
+	./scripts/install-deps.sh
+
+# The test command (README, .ci/run): unit tests, then integration tests
+# that drive bin/rt as root in real namespaces and cgroups.
+test: build unit integration
+
+unit:
+	$(GO) test -count=1 ./libcontainer/... ./specconv/... ./cmd/...
+
+integration: build
+	RT_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 20m ./tests/...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+# Installs what is needed, builds rt, makes a busybox bundle and runs it.
+demo: deps build
+	./scripts/demo.sh
+
+# The OCI runtime-tools validation suite (the pinned version of
+# ../shared/harness/oci-validation/run.sh) against bin/rt.
+conformance: build
+	$(SHARED)/harness/oci-validation/run.sh $(abspath $(BIN))
+
+# Lifecycle latency and memory of rt, runc and crun side by side.
+bench: build
+	./scripts/bench.sh $(abspath $(BIN))
+
+clean:
+	rm -rf bin

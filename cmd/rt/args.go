@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer"
+	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/specconv"
+)
+
+const (
+	exactArgs = iota
+	minArgs
+	maxArgs
+)
+
+// checkArgs checks the number of positional arguments, as runc does.
+func checkArgs(c *cli.Context, expected, check int) error {
+	var err error
+	cmd := c.Command.Name
+	switch check {
+	case exactArgs:
+		if c.NArg() != expected {
+			err = fmt.Errorf("%s: %q requires exactly %d argument(s)", os.Args[0], cmd, expected)
+		}
+	case minArgs:
+		if c.NArg() < expected {
+			err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", os.Args[0], cmd, expected)
+		}
+	case maxArgs:
+		if c.NArg() > expected {
+			err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", os.Args[0], cmd, expected)
+		}
+	}
+	if err != nil {
+		fmt.Printf("Incorrect Usage.\n\n")
+		cli.ShowCommandHelp(c, cmd)
+		return err
+	}
+	return nil
+}
+
+func stateRoot(c *cli.Context) string {
+	root := c.GlobalString("root")
+	if abs, err := filepath.Abs(root); err == nil {
+		return abs
+	}
+	return root
+}
+
+// containerID returns the first positional argument.
+func containerID(c *cli.Context) (string, error) {
+	id := c.Args().First()
+	if id == "" {
+		return "", errors.New("container id cannot be empty")
+	}
+	return id, nil
+}
+
+func getContainer(c *cli.Context) (*libcontainer.Container, error) {
+	id, err := containerID(c)
+	if err != nil {
+		return nil, err
+	}
+	return libcontainer.Load(stateRoot(c), id)
+}
+
+// loadConfig reads the bundle's config.json and converts it.
+func loadConfig(c *cli.Context, id string) (*configs.Config, error) {
+	bundle := c.String("bundle")
+	if bundle == "" {
+		bundle = "."
+	}
+	abs, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+	}
+	if fi, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("bundle %s: not a directory", bundle)
+	}
+	spec, err := specconv.LoadSpec(abs)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := specconv.Convert(spec, abs, specconv.Options{
+		ID:            id,
+		NoPivot:       c.Bool("no-pivot"),
+		NoNewKeyring:  c.Bool("no-new-keyring"),
+		SystemdCgroup: c.GlobalBool("systemd-cgroup"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer"
+	"github.com/rt-runtime/rt/libcontainer/utils"
+)
+
+var createFlags = []cli.Flag{
+	cli.StringFlag{Name: "bundle, b", Value: "", Usage: `path to the root of the bundle directory, defaults to the current directory`},
+	cli.StringFlag{Name: "console-socket", Value: "", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
+	cli.StringFlag{Name: "pidfd-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the init process"},
+	cli.StringFlag{Name: "pid-file", Value: "", Usage: "specify the file to write the process id to"},
+	cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk"},
+	cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key"},
+	cli.IntFlag{Name: "preserve-fds", Usage: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
+}
+
+var createCommand = cli.Command{
+	Name:  "create",
+	Usage: "create a container",
+	ArgsUsage: `<container-id>
+
+Where "<container-id>" is your name for the instance of the container that you
+are starting. The name you provide for the container instance must be unique on
+your host.`,
+	Description: `The create command creates an instance of a container for a bundle. The bundle
+is a directory with a specification file named "config.json" and a root
+filesystem.`,
+	Flags: createFlags,
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
+			return err
+		}
+		ctr, err := createContainer(c, false)
+		if err != nil {
+			return err
+		}
+		_ = ctr
+		return nil
+	},
+}
+
+// createContainer runs create for the create and run commands.
+func createContainer(c *cli.Context, internalConsole bool) (*libcontainer.Container, error) {
+	id, err := containerID(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := libcontainer.ValidateID(id); err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(c, id)
+	if err != nil {
+		return nil, err
+	}
+	opts := &libcontainer.CreateOpts{
+		Root:        stateRoot(c),
+		Config:      cfg,
+		IO:          libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
+		PreserveFds: c.Int("preserve-fds"),
+	}
+	if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 {
+		opts.PreserveFds += n
+	}
+	if opts.PreserveFds < 0 {
+		return nil, errors.New("--preserve-fds must not be negative")
+	}
+	if path := c.String("console-socket"); path != "" {
+		sock, err := utils.ConnectConsoleSocket(path)
+		if err != nil {
+			return nil, fmt.Errorf("--console-socket: %w", err)
+		}
+		defer sock.Close()
+		opts.ConsoleSocket = sock
+	} else if cfg.Process.Terminal {
+		if !internalConsole {
+			return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")
+		}
+		pair, err := newConsolePair()
+		if err != nil {
+			return nil, err
+		}
+		opts.ConsoleSocket = pair.remote
+		consoleForRun = pair
+	}
+	if path := c.String("pidfd-socket"); path != "" {
+		sock, err := utils.ConnectConsoleSocket(path)
+		if err != nil {
+			return nil, fmt.Errorf("--pidfd-socket: %w", err)
+		}
+		defer sock.Close()
+		opts.PidfdSocket = sock
+	}
+	ctr, err := libcontainer.Create(opts)
+	if consoleForRun != nil {
+		consoleForRun.remote.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if pidFile := c.String("pid-file"); pidFile != "" {
+		abs, _ := filepath.Abs(pidFile)
+		if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(ctr.InitPid())), 0o644); err != nil {
+			ctr.Delete(true)
+			return nil, fmt.Errorf("write pid file %s: %w", pidFile, err)
+		}
+	}
+	return ctr, nil
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+var listCommand = cli.Command{
+	Name:  "list",
+	Usage: "lists containers started by rt with the given root",
+	ArgsUsage: `
+
+Where the given root is specified via the global option "--root"
+(default: "/run/rt").`,
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: `select one of: table or json (default: "table")`},
+		cli.BoolFlag{Name: "quiet, q", Usage: "display only container IDs"},
+	},
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 0, exactArgs); err != nil {
+			return err
+		}
+		ctrs, err := libcontainer.List(stateRoot(c))
+		if err != nil {
+			return err
+		}
+		if c.Bool("quiet") {
+			for _, ctr := range ctrs {
+				fmt.Println(ctr.ID())
+			}
+			return nil
+		}
+		states := make([]containerState, 0, len(ctrs))
+		for _, ctr := range ctrs {
+			states = append(states, stateOf(ctr))
+		}
+		switch f := c.String("format"); f {
+		case "table":
+			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
+			for _, s := range states {
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
+					s.Created.Format(time.RFC3339Nano), s.Owner)
+			}
+			return w.Flush()
+		case "json":
+			return json.NewEncoder(os.Stdout).Encode(states)
+		default:
+			return fmt.Errorf("invalid format option %q", f)
+		}
+	},
+}

@@ -1,0 +1,155 @@
+// Command rt is an OCI container runtime with runc's command line.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer"
+	_ "github.com/rt-runtime/rt/libcontainer/nsenter"
+	"github.com/rt-runtime/rt/libcontainer/seccomp"
+)
+
+// Set by the linker (see Makefile).
+var (
+	version = "0.1.0"
+	commit  = ""
+)
+
+func init() {
+	// `rt init` is the container's init, re-executed by rt itself; the C
+	// stage in package nsenter has already run. Keep it on one thread.
+	if libcontainer.IsInit() {
+		runtime.GOMAXPROCS(1)
+		runtime.LockOSThread()
+	}
+}
+
+const usage = `Open Container Initiative runtime
+
+rt is a command line client for running applications packaged according to
+the Open Container Initiative (OCI) format, with the command line of runc.
+
+To start a new instance of a container:
+
+    # rt run [ -b bundle ] <container-id>
+
+Where "<container-id>" is your name for the instance of the container that you
+are starting. The name you provide for the container instance must be unique on
+your host. Providing the bundle directory using "-b" is optional. The default
+value for "bundle" is the current directory.`
+
+func main() {
+	if libcontainer.IsInit() {
+		libcontainer.Init()
+		return
+	}
+	app := cli.NewApp()
+	app.Name = "rt"
+	app.Usage = usage
+	v := []string{version}
+	if commit != "" {
+		v = append(v, "commit: "+commit)
+	} else {
+		v = append(v, "commit: unknown")
+	}
+	v = append(v, "spec: "+specs.Version, "go: "+runtime.Version())
+	if seccomp.Enabled() {
+		v = append(v, "libseccomp: "+seccomp.Version())
+	}
+	app.Version = strings.Join(v, "\n")
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintf(c.App.Writer, "%s version %s\n", c.App.Name, c.App.Version)
+	}
+	root := "/run/rt"
+	if os.Geteuid() != 0 {
+		if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
+			root = xdg + "/rt"
+		}
+	}
+	app.Flags = []cli.Flag{
+		cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+		cli.StringFlag{Name: "log", Value: "", Usage: "set the log file to write rt logs to (default is '/dev/stderr')"},
+		cli.StringFlag{Name: "log-format", Value: "text", Usage: "set the log format ('text' (default), or 'json')"},
+		cli.StringFlag{Name: "root", Value: root, Usage: "root directory for storage of container state (this should be located in tmpfs)"},
+		cli.StringFlag{Name: "criu", Value: "criu", Hidden: true, Usage: "(obsoleted, ignored)"},
+		cli.BoolFlag{Name: "systemd-cgroup", Usage: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""},
+		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
+	}
+	app.Commands = []cli.Command{
+		createCommand,
+		deleteCommand,
+		featuresCommand,
+		killCommand,
+		listCommand,
+		runCommand,
+		specCommand,
+		startCommand,
+		stateCommand,
+	}
+	app.Before = func(c *cli.Context) error {
+		if !c.IsSet("root") && os.Getenv("RT_ROOT") != "" {
+			c.GlobalSet("root", os.Getenv("RT_ROOT"))
+		}
+		return configureLogging(c)
+	}
+	cli.ErrWriter = &fatalWriter{cli.ErrWriter}
+	if err := app.Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+// configureLogging sets logrus up as runc does: --log FILE, --log-format,
+// --debug.
+func configureLogging(c *cli.Context) error {
+	if c.GlobalBool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	switch f := c.GlobalString("log-format"); f {
+	case "", "text":
+		logrus.SetFormatter(&logrus.TextFormatter{})
+	case "json":
+		logrus.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return fmt.Errorf("unknown log-format %q", f)
+	}
+	if path := c.GlobalString("log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC|os.O_CLOEXEC, 0o644)
+		if err != nil {
+			return fmt.Errorf("open log file %s: %w", path, err)
+		}
+		logrus.SetOutput(f)
+		logToFile = true
+	}
+	return nil
+}
+
+var logToFile bool
+
+// fatal reports err and exits 1: one logrus line in the log (runc's JSON
+// format there is what engines read) and the plain message on stderr.
+func fatal(err error) {
+	if logToFile {
+		logrus.Error(err)
+	}
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
+// fatalWriter sends urfave/cli's own error output (bad usage) to the log
+// too, so engines see it.
+type fatalWriter struct{ w io.Writer }
+
+func (f *fatalWriter) Write(p []byte) (int, error) {
+	if logToFile {
+		logrus.Error(strings.TrimSpace(string(p)))
+	}
+	return f.w.Write(p)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer"
+)
+
+var runCommand = cli.Command{
+	Name:  "run",
+	Usage: "create and run a container",
+	ArgsUsage: `<container-id>
+
+Where "<container-id>" is your name for the instance of the container that you
+are starting. The name you provide for the container instance must be unique on
+your host.`,
+	Description: `The run command creates an instance of a container for a bundle. The bundle
+is a directory with a specification file named "config.json" and a root
+filesystem.`,
+	Flags: append([]cli.Flag{
+		cli.BoolFlag{Name: "detach, d", Usage: "detach from the container's process"},
+		cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
+	}, createFlags...),
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
+			return err
+		}
+		detach := c.Bool("detach")
+		if !detach && !c.Bool("no-subreaper") {
+			// The container's init is re-parented to us once rt's
+			// intermediate process exits: we wait for it and get its status.
+			if err := libcontainer.SetSubreaper(); err != nil {
+				return err
+			}
+		}
+		// Catch signals before the container exists, to forward them.
+		sigs := make(chan os.Signal, 32)
+		if !detach {
+			signal.Notify(sigs)
+		}
+		ctr, err := createContainer(c, !detach)
+		if err != nil {
+			return err
+		}
+		var tty *runConsole
+		if consoleForRun != nil {
+			if tty, err = consoleForRun.attach(); err != nil {
+				ctr.Delete(true)
+				return err
+			}
+			defer tty.restore()
+		}
+		if err := ctr.Start(); err != nil {
+			ctr.Delete(true)
+			return err
+		}
+		if detach {
+			return nil
+		}
+		done := make(chan struct{})
+		var status int
+		var werr error
+		go func() {
+			status, werr = ctr.Wait()
+			close(done)
+		}()
+	loop:
+		for {
+			select {
+			case s := <-sigs:
+				sig := s.(unix.Signal)
+				switch sig {
+				case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+				case unix.SIGWINCH:
+					if tty != nil {
+						tty.resize()
+					}
+				default:
+					ctr.Signal(sig, false)
+				}
+			case <-done:
+				break loop
+			}
+		}
+		if tty != nil {
+			tty.wait()
+			tty.restore()
+		}
+		if !c.Bool("keep") {
+			if err := ctr.Delete(true); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+		}
+		if werr != nil {
+			return werr
+		}
+		os.Exit(status)
+		return nil
+	},
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/containerd/console"
+
+	"github.com/rt-runtime/rt/libcontainer/utils"
+)
+
+// consolePair is the socket pair `rt run` uses as its own console socket
+// when the process has a terminal and no --console-socket was given.
+type consolePair struct {
+	local, remote *os.File
+}
+
+var consoleForRun *consolePair
+
+func newConsolePair() (*consolePair, error) {
+	local, remote, err := utils.SocketPair()
+	if err != nil {
+		return nil, fmt.Errorf("console socket pair: %w", err)
+	}
+	return &consolePair{local: local, remote: remote}, nil
+}
+
+// runConsole copies between rt's terminal and the container's pty.
+type runConsole struct {
+	master  console.Console
+	current console.Console
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+// attach receives the pty master and starts copying.
+func (p *consolePair) attach() (*runConsole, error) {
+	f, err := utils.RecvFd(p.local)
+	p.local.Close()
+	if err != nil {
+		return nil, fmt.Errorf("receive pty master: %w", err)
+	}
+	master, err := console.ConsoleFromFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("pty master: %w", err)
+	}
+	rc := &runConsole{master: master}
+	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+		rc.current = cur
+		if err := cur.SetRaw(); err != nil {
+			return nil, fmt.Errorf("set terminal raw: %w", err)
+		}
+		rc.resize()
+	}
+	go io.Copy(master, os.Stdin)
+	rc.wg.Add(1)
+	go func() {
+		io.Copy(os.Stdout, master)
+		rc.wg.Done()
+	}()
+	return rc, nil
+}
+
+func (rc *runConsole) resize() {
+	if rc.current != nil {
+		rc.master.ResizeFrom(rc.current)
+	}
+}
+
+// wait waits for the output copy to drain (the pty closes when the last
+// process holding it exits).
+func (rc *runConsole) wait() { rc.wg.Wait() }
+
+func (rc *runConsole) restore() {
+	rc.once.Do(func() {
+		if rc.current != nil {
+			rc.current.Reset()
+		}
+	})
+}

@@ -1,0 +1,32 @@
+package capabilities
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+const lastCapPath = "/proc/sys/kernel/cap_last_cap"
+
+var (
+	lastCapOnce  sync.Once
+	lastCapValue int
+)
+
+// LastCap returns the highest capability number the running kernel knows,
+// read from /proc/sys/kernel/cap_last_cap. When that file cannot be read the
+// highest capability known to rt is returned.
+func LastCap() int {
+	lastCapOnce.Do(func() {
+		lastCapValue = len(capNames) - 1
+		b, err := os.ReadFile(lastCapPath)
+		if err != nil {
+			return
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n >= 0 && n < 64 {
+			lastCapValue = n
+		}
+	})
+	return lastCapValue
+}

@@ -1,0 +1,47 @@
+package capabilities
+
+import (
+	"errors"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ErrUnknownCapability is wrapped by every error about a capability name that
+// rt does not know.
+var ErrUnknownCapability = errors.New("unknown capability")
+
+// capSet names one of the five sets of a LinuxCapabilities, for messages.
+type capSet struct {
+	field string
+	names []string
+}
+
+func setsOf(c *specs.LinuxCapabilities) []capSet {
+	return []capSet{
+		{"bounding", c.Bounding},
+		{"effective", c.Effective},
+		{"inheritable", c.Inheritable},
+		{"permitted", c.Permitted},
+		{"ambient", c.Ambient},
+	}
+}
+
+// Validate checks that every name in c is a capability known to rt. The
+// error names the set and the capability, for example
+// `process.capabilities.bounding: unknown capability "CAP_TEST"`.
+// A nil c is valid. Capabilities known to rt but above the running kernel's
+// cap_last_cap are accepted here and skipped when applied.
+func Validate(c *specs.LinuxCapabilities) error {
+	if c == nil {
+		return nil
+	}
+	for _, s := range setsOf(c) {
+		for _, name := range s.names {
+			if _, ok := Lookup(name); !ok {
+				return fmt.Errorf("process.capabilities.%s: %w %q", s.field, ErrUnknownCapability, name)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+// Package cgroups is rt's cgroup manager interface and the chooser that
+// picks an implementation for the host: the v1 "fs" manager (package
+// fs1) on v1 and hybrid hosts. A cgroup v2 manager will plug in behind
+// the same interface.
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
+	"github.com/rt-runtime/rt/libcontainer/cgroups/fs1"
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrNotExist: the container's cgroup is gone.
+	ErrNotExist = cgutil.ErrNotExist
+	// ErrNotMounted: a resource needs a controller with no mounted
+	// hierarchy (the message names the spec field and the controller).
+	ErrNotMounted = cgutil.ErrNotMounted
+	// ErrNotSupported: the kernel lacks the interface file a resource
+	// needs (the message names the field and the file).
+	ErrNotSupported = cgutil.ErrNotSupported
+	// ErrFreezeFailed: the freezer could not reach FROZEN.
+	ErrFreezeFailed = cgutil.ErrFreezeFailed
+	// ErrInvalidResource: ValidateResources rejected a value; the error
+	// is an *InvalidResourceError naming the field.
+	ErrInvalidResource = errors.New("invalid resource value")
+	// ErrSystemdUnsupported: --systemd-cgroup was asked for.
+	ErrSystemdUnsupported = errors.New("systemd cgroup driver is not supported")
+	// ErrV2Unsupported: the host (or the saved paths) is cgroup v2 only.
+	ErrV2Unsupported = errors.New("cgroup v2 (unified) hosts are not supported yet")
+)
+
+// Manager manages one container's cgroup.
+type Manager interface {
+	// Apply creates the cgroup (in every mounted hierarchy on v1) and
+	// moves pid into it; pid <= 0 only creates it.
+	Apply(pid int) error
+	// Set writes every setting of r; nil writes nothing.
+	Set(r *specs.LinuxResources) error
+	// Destroy removes the cgroup; a cgroup already gone is not an error.
+	Destroy() error
+	// Paths maps each controller (v1: "memory", "cpu", "name=systemd",
+	// "" for a hybrid host's cgroup2; v2: "") to its absolute directory.
+	// Store it in the container state and give it back to Load.
+	Paths() map[string]string
+	// GetPids lists every pid in the cgroup, sub-cgroups included.
+	GetPids() ([]int, error)
+	// Exists reports whether the cgroup is still there.
+	Exists() bool
+	// Freeze stops every process of the cgroup and waits until frozen.
+	Freeze() error
+	// Thaw resumes them.
+	Thaw() error
+	// IsFrozen reports whether the cgroup itself is frozen.
+	IsFrozen() (bool, error)
+}
+
+// New returns the manager for a new container's cgroup: cfg.Path as the
+// spec's cgroupsPath (absolute: from each hierarchy's root; relative:
+// below the calling process's own cgroup in each hierarchy; empty: the
+// relative path "<id>"). Nothing is created until Apply. It fails early
+// when cfg.Resources needs a controller that is not mounted.
+func New(cfg *configs.Cgroup, id string) (Manager, error) {
+	if cfg == nil {
+		cfg = &configs.Cgroup{}
+	}
+	if cfg.Systemd {
+		return nil, ErrSystemdUnsupported
+	}
+	if cgutil.IsUnifiedMode() {
+		return nil, ErrV2Unsupported
+	}
+	m, err := fs1.New(cfg, id)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	return m, nil
+}
+
+// Load rebuilds the manager of an existing container from the Paths()
+// saved in its state.
+func Load(paths map[string]string) (Manager, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("cgroup: no saved paths: %w", ErrNotExist)
+	}
+	if _, onlyUnified := paths[""]; onlyUnified && len(paths) == 1 {
+		return nil, ErrV2Unsupported
+	}
+	m, err := fs1.Load(paths)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,86 @@
+package cgutil
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// WriteFile writes data to the cgroup interface file dir/name with a
+// single write(2), the way the kernel expects cgroupfs files to be
+// written. The file must exist (cgroupfs creates them); errors read
+// "write <path>: <errno>" and unwrap to the errno.
+func WriteFile(dir, name, data string) error {
+	if dir == "" {
+		return fmt.Errorf("write %s: %w", name, ErrNotExist)
+	}
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPathError(err))
+	}
+	defer f.Close()
+	for {
+		_, err = f.WriteString(data)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, unwrapPathError(err))
+	}
+	return nil
+}
+
+// ReadFile returns the content of dir/name.
+func ReadFile(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, unwrapPathError(err))
+	}
+	return string(b), nil
+}
+
+// ReadUint reads a single unsigned number from dir/name. "max" reads as
+// the largest uint64.
+func ReadUint(dir, name string) (uint64, error) {
+	s, err := ReadFile(dir, name)
+	if err != nil {
+		return 0, err
+	}
+	s = strings.TrimSpace(s)
+	if s == "max" {
+		return ^uint64(0), nil
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parse %s: %w", filepath.Join(dir, name), err)
+	}
+	return v, nil
+}
+
+// Exists reports whether dir/name exists.
+func Exists(dir, name string) bool {
+	if dir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
+}
+
+// unwrapPathError drops the *fs.PathError layer so the caller's message
+// names the path once and ends in the errno text.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

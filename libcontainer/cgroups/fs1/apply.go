@@ -1,0 +1,70 @@
+package fs1
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
+)
+
+// Apply creates the container's directory in every joined hierarchy and
+// moves pid into each. A pid <= 0 only creates the directories. Settings
+// a process needs before it may join are written first: cpuset.cpus/mems
+// (copied from the parent when not given, else the join fails) and the
+// cpu real-time budget (a SCHED_RR/FIFO process cannot join a cgroup
+// without one).
+func (m *Manager) Apply(pid int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, key := range subsystemOrder {
+		dir := m.paths[key]
+		if dir == "" {
+			continue
+		}
+		var err error
+		switch key {
+		case "cpuset":
+			err = m.prepareCpuset(dir)
+		case "cpu":
+			err = mkdirCgroup(dir)
+			if err == nil && m.resources != nil && m.resources.CPU != nil {
+				err = setCPURealtime(dir, m.resources.CPU)
+			}
+		default:
+			err = mkdirCgroup(dir)
+		}
+		if err != nil {
+			return err
+		}
+		if pid > 0 {
+			if err := joinCgroup(dir, pid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func mkdirCgroup(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create cgroup %s: %w", dir, unwrapPath(err))
+	}
+	return nil
+}
+
+func joinCgroup(dir string, pid int) error {
+	if err := cgutil.WriteFile(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+		return fmt.Errorf("join pid %d to cgroup: %w", pid, err)
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

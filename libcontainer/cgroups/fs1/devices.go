@@ -1,0 +1,40 @@
+package fs1
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
+)
+
+// setDevices applies the spec's device rules, in order, after a
+// deny-all, so devices.list ends up holding exactly the allowed entries
+// in the order given. An empty rule list leaves the cgroup as it is
+// (callers always pass the default allow-list on create). When
+// devices.list already shows the wanted state nothing is written, so an
+// update of an unchanged list never opens a window where every device is
+// denied (and does not fail on a cgroup with children, where the kernel
+// refuses "a" entries).
+func setDevices(dir string, rules []specs.LinuxDeviceCgroup) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	writes, expected, err := deviceWrites(rules)
+	if err != nil {
+		return err
+	}
+	if cur, err := cgutil.ReadFile(dir, "devices.list"); err == nil && cur == expected {
+		return nil
+	}
+	for _, r := range writes {
+		file := "devices.deny"
+		if r.allow {
+			file = "devices.allow"
+		}
+		if err := cgutil.WriteFile(dir, file, r.String()); err != nil {
+			return fmt.Errorf("linux.resources.devices: %q: %w", r.String(), err)
+		}
+	}
+	return nil
+}

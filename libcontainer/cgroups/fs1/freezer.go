@@ -1,0 +1,100 @@
+package fs1
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
+)
+
+const freezerState = "freezer.state"
+
+func (m *Manager) freezerPath() (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dir := m.paths["freezer"]
+	if dir == "" {
+		return "", fmt.Errorf("freezer: %w", cgutil.ErrNotMounted)
+	}
+	return dir, nil
+}
+
+// Freeze freezes every process of the cgroup and waits until the kernel
+// reports FROZEN. A v1 freezer can stay in FREEZING while processes keep
+// forking or joining, so it writes FROZEN again, every 50 tries thaws
+// for a moment to let it settle, and after 1000 tries thaws back and
+// fails rather than leave the cgroup half frozen.
+func (m *Manager) Freeze() error {
+	dir, err := m.freezerPath()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < 1000; i++ {
+		if i > 0 && i%50 == 0 {
+			_ = cgutil.WriteFile(dir, freezerState, "THAWED")
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := cgutil.WriteFile(dir, freezerState, "FROZEN"); err != nil {
+			return err
+		}
+		if i%25 == 24 {
+			time.Sleep(10 * time.Microsecond)
+		}
+		state, err := cgutil.ReadFile(dir, freezerState)
+		if err != nil {
+			return err
+		}
+		switch s := strings.TrimSpace(state); s {
+		case "FROZEN":
+			return nil
+		case "FREEZING":
+			continue
+		default:
+			return fmt.Errorf("%s/%s: unexpected state %q after writing FROZEN", dir, freezerState, s)
+		}
+	}
+	_ = cgutil.WriteFile(dir, freezerState, "THAWED")
+	return fmt.Errorf("%s: %w (stuck in FREEZING)", dir, cgutil.ErrFreezeFailed)
+}
+
+// Thaw resumes the cgroup's processes.
+func (m *Manager) Thaw() error {
+	dir, err := m.freezerPath()
+	if err != nil {
+		return err
+	}
+	return cgutil.WriteFile(dir, freezerState, "THAWED")
+}
+
+// IsFrozen reports whether the cgroup itself is frozen (not merely an
+// ancestor of it). It waits out a transient FREEZING.
+func (m *Manager) IsFrozen() (bool, error) {
+	dir, err := m.freezerPath()
+	if err != nil {
+		return false, err
+	}
+	for i := 0; ; i++ {
+		state, err := cgutil.ReadFile(dir, freezerState)
+		if err != nil {
+			return false, err
+		}
+		switch s := strings.TrimSpace(state); s {
+		case "THAWED":
+			return false, nil
+		case "FROZEN":
+			self, err := cgutil.ReadFile(dir, "freezer.self_freezing")
+			if err != nil {
+				return true, nil // old kernel without self_freezing
+			}
+			return strings.TrimSpace(self) == "1", nil
+		case "FREEZING":
+			if i >= 1000 {
+				return false, fmt.Errorf("%s/%s: still FREEZING", dir, freezerState)
+			}
+			time.Sleep(time.Millisecond)
+		default:
+			return false, fmt.Errorf("%s/%s: unknown state %q", dir, freezerState, s)
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/rootfs"
+	"github.com/rt-runtime/rt/libcontainer/utils"
+)
+
+// setupConsole creates the container's pty inside its own devpts, sends
+// the master to the console socket, and makes the slave the process's
+// stdio, controlling terminal and /dev/console.
+func setupConsole(sockFd int, proc *specs.Process, hasMountNS bool) error {
+	if sockFd < 0 {
+		return fmt.Errorf("process.terminal: no console socket")
+	}
+	sock := os.NewFile(uintptr(sockFd), "console-socket")
+	defer sock.Close()
+	masterFd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /dev/ptmx: %w", err)
+	}
+	master := os.NewFile(uintptr(masterFd), "/dev/ptmx")
+	defer master.Close()
+	if err := unix.IoctlSetPointerInt(masterFd, unix.TIOCSPTLCK, 0); err != nil {
+		return fmt.Errorf("unlock pty: %w", err)
+	}
+	// The peer is opened through the master, never by a path that the
+	// container could have replaced with a symlink (CVE-2025-52565).
+	slaveFd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(masterFd), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if errno != 0 {
+		return fmt.Errorf("open pty peer: %w", errno)
+	}
+	slave := int(slaveFd)
+	defer unix.Close(slave)
+	if proc.ConsoleSize != nil {
+		ws := &unix.Winsize{Row: uint16(proc.ConsoleSize.Height), Col: uint16(proc.ConsoleSize.Width)}
+		if err := unix.IoctlSetWinsize(slave, unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("set console size: %w", err)
+		}
+	}
+	if err := utils.SendConsole(sock, master); err != nil {
+		return fmt.Errorf("send pty master to console socket: %w", err)
+	}
+	if hasMountNS {
+		if err := rootfs.MountConsoleFd(slave); err != nil {
+			return fmt.Errorf("mount /dev/console: %w", err)
+		}
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	for i := 0; i <= 2; i++ {
+		if err := unix.Dup3(slave, i, 0); err != nil {
+			return fmt.Errorf("dup pty to fd %d: %w", i, err)
+		}
+	}
+	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("set controlling terminal: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups"
+	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/hooks"
+)
+
+// Container is a container known to rt's state directory.
+type Container struct {
+	root  string
+	dir   string
+	state *State
+}
+
+// ID returns the container's id.
+func (c *Container) ID() string { return c.state.ID }
+
+// Config returns the container's configuration.
+func (c *Container) Config() *configs.Config { return c.state.Config }
+
+// InitPid returns the host pid of the container's init.
+func (c *Container) InitPid() int { return c.state.InitPid }
+
+// Created returns when the container was created.
+func (c *Container) Created() time.Time { return c.state.Created }
+
+// Load returns the container id under root.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	st, err := readState(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Container{root: root, dir: dir, state: st}, nil
+}
+
+// List returns every container under root, sorted by id.
+func List(root string) ([]*Container, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read state root %s: %w", root, err)
+	}
+	var out []*Container
+	for _, e := range entries {
+		if !e.IsDir() || e.Name()[0] == '.' {
+			continue
+		}
+		c, err := Load(root, e.Name())
+		if err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
+	return out, nil
+}
+
+// Status computes the container's status from the kernel: whether its init
+// lives, whether it still waits on the exec fifo, whether it is frozen.
+func (c *Container) Status() Status {
+	if !processAlive(c.state.InitPid, c.state.InitStart) {
+		return Stopped
+	}
+	if c.state.Creating {
+		return Creating
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, execFifoFile)); err == nil {
+		return Created
+	}
+	if m, err := c.cgroupManager(); err == nil {
+		if frozen, err := m.IsFrozen(); err == nil && frozen {
+			return Paused
+		}
+	}
+	return Running
+}
+
+func (c *Container) cgroupManager() (cgroups.Manager, error) {
+	if len(c.state.CgroupPaths) == 0 {
+		return nil, errors.New("container has no cgroup")
+	}
+	return cgroups.Load(c.state.CgroupPaths)
+}
+
+// OCIState returns the state as the OCI runtime spec defines it.
+func (c *Container) OCIState() *specs.State {
+	status := c.Status()
+	pid := c.state.InitPid
+	if status == Stopped {
+		pid = 0
+	}
+	return &specs.State{
+		Version:     specs.Version,
+		ID:          c.state.ID,
+		Status:      specs.ContainerState(status),
+		Pid:         pid,
+		Bundle:      c.state.Config.Bundle,
+		Annotations: c.state.Config.Annotations,
+	}
+}
+
+// Owner returns the user that created the container.
+func (c *Container) Owner() string { return c.state.Owner }
+
+// Signal sends sig to the container's init, or with all to every process
+// in its cgroup.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	d, err := lockDir(c.dir, unix.LOCK_SH)
+	if err != nil {
+		return err
+	}
+	defer d.unlock()
+	status := c.Status()
+	if all {
+		m, err := c.cgroupManager()
+		if err != nil {
+			return fmt.Errorf("kill all processes: %w", err)
+		}
+		pids, err := m.GetPids()
+		if err != nil {
+			return fmt.Errorf("kill all processes: %w", err)
+		}
+		if len(pids) == 0 && status == Stopped {
+			return ErrNotRunning
+		}
+		if status == Paused && sig != unix.SIGKILL {
+			// Deliver, then thaw so the signal is acted upon.
+			defer m.Thaw()
+		}
+		for _, pid := range pids {
+			if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+				return fmt.Errorf("signal %d: %w", pid, err)
+			}
+		}
+		return nil
+	}
+	if status == Stopped {
+		return ErrNotRunning
+	}
+	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+		if err == unix.ESRCH {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("signal container init: %w", err)
+	}
+	return nil
+}
+
+// Delete removes a stopped container (or, with force, kills it first).
+func (c *Container) Delete(force bool) error {
+	d, err := lockDir(c.dir, unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer d.unlock()
+	switch status := c.Status(); status {
+	case Stopped:
+	case Created, Creating:
+		// As runc: a container that never started is killed and removed.
+		c.killInit()
+	default:
+		if !force {
+			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID(), status)
+		}
+		c.killInit()
+	}
+	return c.destroy()
+}
+
+func (c *Container) killInit() {
+	if m, err := c.cgroupManager(); err == nil {
+		if pids, err := m.GetPids(); err == nil {
+			for _, pid := range pids {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		m.Thaw()
+	}
+	if processAlive(c.state.InitPid, c.state.InitStart) {
+		unix.Kill(c.state.InitPid, unix.SIGKILL)
+		waitGone(c.state.InitPid, c.state.InitStart, 10*time.Second)
+	}
+}
+
+// destroy removes everything the container has on the host and runs the
+// poststop hooks (whose failures are warnings, as the spec says).
+func (c *Container) destroy() error {
+	var errs []error
+	if m, err := c.cgroupManager(); err == nil {
+		if err := m.Destroy(); err != nil {
+			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+		}
+	}
+	if len(c.state.Config.Hooks.Poststop) > 0 {
+		st := c.OCIState()
+		st.Status = specs.StateStopped
+		st.Pid = 0
+		if err := hooks.RunAll("poststop", c.state.Config.Hooks.Poststop, st); err != nil {
+			warnf("%v", err)
+		}
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// RemoveStale removes a state directory that has no state.json (an
+// aborted create), as runc's delete does.
+func RemoveStale(root, id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, id)
+	d, err := lockDir(dir, unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer d.unlock()
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+		return nil
+	}
+	return os.RemoveAll(dir)
+}

@@ -1,0 +1,184 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups"
+	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/utils"
+)
+
+// CreateOpts are the inputs of Create.
+type CreateOpts struct {
+	// Root is the state root (--root).
+	Root   string
+	Config *configs.Config
+	IO     IO
+	// ConsoleSocket is a connected unix socket that receives the pty
+	// master when the process has a terminal.
+	ConsoleSocket *os.File
+	// PidfdSocket, if set, receives a pidfd of the container's init.
+	PidfdSocket *os.File
+	// PreserveFds is the number of fds after stdio passed through.
+	PreserveFds int
+}
+
+// Create sets a container up and leaves its init waiting for Start.
+func Create(o *CreateOpts) (c *Container, retErr error) {
+	cfg := o.Config
+	if err := ValidateID(cfg.ID); err != nil {
+		return nil, err
+	}
+	if cfg.Process.Terminal && o.ConsoleSocket == nil {
+		return nil, errors.New("process.terminal is true but no console socket was given (--console-socket)")
+	}
+	if !cfg.Process.Terminal && o.ConsoleSocket != nil {
+		return nil, errors.New("--console-socket given but process.terminal is false")
+	}
+	// Nothing rt inherited may reach the init or the hooks: only what is
+	// passed explicitly (stdio, preserved fds, the init's own fds).
+	if err := utils.CloseExecFrom(3 + o.PreserveFds); err != nil {
+		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
+	}
+	d, err := newStateDir(o.Root, cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer d.unlock()
+	var (
+		proc *initProc
+		mgr  cgroups.Manager
+	)
+	defer func() {
+		if retErr == nil {
+			return
+		}
+		if proc != nil {
+			proc.kill()
+		}
+		if mgr != nil {
+			mgr.Destroy()
+		}
+		os.RemoveAll(d.path)
+		retErr = fmt.Errorf("create container %q: %w", cfg.ID, retErr)
+	}()
+
+	fifoPath := filepath.Join(d.path, execFifoFile)
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+		return nil, fmt.Errorf("create exec fifo: %w", err)
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+
+	mgr, err = cgroups.New(&cfg.Cgroup, cfg.ID)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	extra := make([]*os.File, o.PreserveFds)
+	for i := range extra {
+		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
+	}
+	proc, err = spawnInit(&spawnOpts{
+		bootstrap:     bootstrapData(cfg.Namespaces, cfg.TimeOffsets, false),
+		extraFiles:    extra,
+		fifo:          fifo,
+		consoleSocket: o.ConsoleSocket,
+		pidfdSocket:   o.PidfdSocket,
+		io:            o.IO,
+		uidMaps:       cfg.UIDMappings,
+		gidMaps:       cfg.GIDMappings,
+		beforeBootstrap: func(pid int) error {
+			if err := mgr.Apply(pid); err != nil {
+				return fmt.Errorf("cgroup: %w", err)
+			}
+			if cfg.Cgroup.Resources != nil {
+				if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
+					return fmt.Errorf("cgroup: %w", err)
+				}
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	start, _, err := procStartTime(proc.pid)
+	if err != nil {
+		return nil, fmt.Errorf("read init process start time: %w", err)
+	}
+	if cfg.Process.OOMScoreAdj != nil {
+		path := "/proc/" + strconv.Itoa(proc.pid) + "/oom_score_adj"
+		if err := os.WriteFile(path, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
+			return nil, fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
+		}
+	}
+	st := &State{
+		ID:          cfg.ID,
+		InitPid:     proc.pid,
+		InitStart:   start,
+		Creating:    true,
+		Created:     time.Now().UTC(),
+		Owner:       ownerName(),
+		CgroupPaths: mgr.Paths(),
+		Config:      cfg,
+	}
+	c = &Container{root: o.Root, dir: d.path, state: st}
+	if err := writeState(d.path, st); err != nil {
+		return nil, err
+	}
+	ociState := c.OCIState()
+	ociState.Status = specs.StateCreating
+	ic := &initConfig{
+		Config:          cfg,
+		Process:         cfg.Process,
+		FifoFd:          3 + o.PreserveFds + 1,
+		ConsoleSocketFd: -1,
+		PidfdSocketFd:   -1,
+		PreserveFds:     o.PreserveFds,
+		HasParentHooks:  len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
+		State:           ociState,
+	}
+	if err := proc.sendConfig(ic); err != nil {
+		return nil, err
+	}
+	err = proc.await(func() error {
+		if err := hooks.Run("prestart", cfg.Hooks.Prestart, ociState); err != nil {
+			return err
+		}
+		return hooks.Run("createRuntime", cfg.Hooks.CreateRuntime, ociState)
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.Creating = false
+	if err := writeState(d.path, st); err != nil {
+		return nil, err
+	}
+	proc.sock.Close()
+	if !proc.forked {
+		// Our direct child: let it go on living after we exit.
+		proc.cmd.Process.Release()
+	}
+	return c, nil
+}
+
+func ownerName() string {
+	uid := os.Geteuid()
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(uid)
+}

@@ -1,0 +1,383 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/apparmor"
+	"github.com/rt-runtime/rt/libcontainer/capabilities"
+	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/rootfs"
+	"github.com/rt-runtime/rt/libcontainer/seccomp"
+	"github.com/rt-runtime/rt/libcontainer/system"
+)
+
+// IsInit reports whether this process is `rt init` (re-executed by rt with
+// its init socket).
+func IsInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv("_RT_INITPIPE") != ""
+}
+
+// Init is the Go part of the container's init process. It never returns:
+// it execs the user process or exits with status 1 after reporting the
+// error to the parent (or, after create returned, through the exec fifo).
+// The caller must have locked the main goroutine to its OS thread.
+func Init() {
+	runtime.LockOSThread()
+	envFd := func(name string) int {
+		n, err := strconv.Atoi(os.Getenv(name))
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	sockFd := envFd("_RT_INITPIPE")
+	sock := os.NewFile(uintptr(sockFd), "init-sock")
+	fifoFd := envFd("_RT_FIFOFD")
+	consoleFd := envFd("_RT_CONSOLEFD")
+	pidfdFd := envFd("_RT_PIDFDFD")
+	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD", "_RT_PIDFDFD", "_RT_NFDS"} {
+		os.Unsetenv(k)
+	}
+	unix.CloseOnExec(sockFd)
+
+	in := &initRun{sock: sock, fifoFd: fifoFd, consoleFd: consoleFd, pidfdFd: pidfdFd}
+	err := in.run()
+	// Reaching here is a failure: success execs.
+	if err == nil {
+		err = errors.New("init returned without exec")
+	}
+	in.report(err)
+	os.Exit(1)
+}
+
+type initRun struct {
+	sock      *os.File
+	fifoFd    int
+	consoleFd int
+	pidfdFd   int
+	cfg       *initConfig
+	// released: the parent is gone; errors go to the exec fifo.
+	released bool
+	fifoW    int
+	// exePath is the user process's executable, resolved at create.
+	exePath string
+}
+
+func (in *initRun) report(err error) {
+	if in.released {
+		if in.fifoW > 0 {
+			unix.Write(in.fifoW, []byte(err.Error()))
+		}
+		fmt.Fprintln(os.Stderr, "rt init:", err)
+		return
+	}
+	writeMsg(in.sock, msgError, []byte(err.Error()))
+}
+
+func (in *initRun) run() error {
+	typ, payload, err := readMsg(in.sock)
+	if err != nil {
+		return err
+	}
+	if typ != msgConfig {
+		return fmt.Errorf("expected config message, got %q", typ)
+	}
+	var ic initConfig
+	if err := json.Unmarshal(payload, &ic); err != nil {
+		return fmt.Errorf("decode init config: %w", err)
+	}
+	in.cfg = &ic
+	if ic.Exec {
+		return in.execSetup()
+	}
+	return in.containerSetup()
+}
+
+// containerSetup prepares a new container: rootfs, hooks, console,
+// hostname, sysctls; reports ready; waits for start; execs.
+func (in *initRun) containerSetup() error {
+	cfg := in.cfg.Config
+	proc := in.cfg.Process
+	hasMountNS := cfg.NamespaceOf(specs.MountNamespace) != nil
+	if hasMountNS {
+		if err := rootfs.PrepareMounts(cfg); err != nil {
+			return fmt.Errorf("prepare rootfs: %w", err)
+		}
+	}
+	if in.cfg.HasParentHooks {
+		if err := writeMsg(in.sock, msgHooks, nil); err != nil {
+			return err
+		}
+		typ, payload, err := readMsg(in.sock)
+		if err != nil {
+			return err
+		}
+		if typ != msgHooksOK {
+			return fmt.Errorf("%s", payload)
+		}
+	}
+	if len(cfg.Hooks.CreateContainer) > 0 {
+		if err := hooks.Run("createContainer", cfg.Hooks.CreateContainer, in.cfg.State); err != nil {
+			return err
+		}
+	}
+	if hasMountNS {
+		if err := rootfs.PivotRoot(cfg); err != nil {
+			return fmt.Errorf("pivot root: %w", err)
+		}
+	}
+	if proc.Terminal {
+		if err := setupConsole(in.consoleFd, proc, hasMountNS); err != nil {
+			return err
+		}
+	}
+	if hasMountNS {
+		if err := rootfs.Finalize(cfg); err != nil {
+			return fmt.Errorf("finalize rootfs: %w", err)
+		}
+	}
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return fmt.Errorf("set hostname %q: %w", cfg.Hostname, err)
+		}
+	}
+	if cfg.Domainname != "" {
+		if err := unix.Setdomainname([]byte(cfg.Domainname)); err != nil {
+			return fmt.Errorf("set domainname %q: %w", cfg.Domainname, err)
+		}
+	}
+	for k, v := range cfg.Sysctl {
+		if err := writeSysctl(k, v); err != nil {
+			return err
+		}
+	}
+	if !cfg.NoNewKeyring {
+		// A fresh session keyring, so the container cannot reach the host's.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && err != unix.ENOSYS {
+			return fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	if err := in.prepareProcess(proc, true); err != nil {
+		return err
+	}
+	// Ready: the parent records the container as created and exits.
+	if err := writeMsg(in.sock, msgReady, nil); err != nil {
+		return err
+	}
+	in.sock.Close()
+	in.released = true
+	// Block until `rt start` opens the fifo for reading.
+	fifo, err := unix.Open("/proc/self/fd/"+strconv.Itoa(in.fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	in.fifoW = fifo
+	unix.Close(in.fifoFd)
+	if _, err := unix.Write(fifo, []byte{'0'}); err != nil {
+		return fmt.Errorf("write exec fifo: %w", err)
+	}
+	if len(cfg.Hooks.StartContainer) > 0 {
+		st := *in.cfg.State
+		st.Status = specs.StateCreated
+		if err := hooks.Run("startContainer", cfg.Hooks.StartContainer, &st); err != nil {
+			return err
+		}
+	}
+	return in.finalExec(proc, cfg.Seccomp)
+}
+
+// prepareProcess does the process setup that can fail in ways the user must
+// hear about at create: limits, cwd, and finding the executable.
+func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
+	if err := system.SetRlimits(proc.Rlimits); err != nil {
+		return err
+	}
+	if proc.Scheduler != nil {
+		if err := system.SetScheduler(proc.Scheduler); err != nil {
+			return err
+		}
+	}
+	if proc.IOPriority != nil {
+		if err := system.SetIOPriority(proc.IOPriority); err != nil {
+			return err
+		}
+	}
+	if in.cfg.Config.Personality != nil {
+		if err := system.SetPersonality(in.cfg.Config.Personality); err != nil {
+			return err
+		}
+	}
+	if chdir {
+		if err := unix.Chdir(proc.Cwd); err != nil {
+			return fmt.Errorf("process.cwd: chdir to %s: %w", proc.Cwd, err)
+		}
+		// The cwd must be inside the container (CVE-2024-21626).
+		if wd, err := os.Getwd(); err != nil || !strings.HasPrefix(wd, "/") {
+			return fmt.Errorf("process.cwd: %s is outside the container", proc.Cwd)
+		}
+	}
+	path, err := lookPath(proc.Args[0], proc.Env)
+	if err != nil {
+		return err
+	}
+	in.exePath = path
+	return nil
+}
+
+// finalExec drops privileges, closes every fd that is not the process's,
+// loads seccomp and execs the user process.
+func (in *initRun) finalExec(proc *specs.Process, sc *specs.LinuxSeccomp) error {
+	path := in.exePath
+	var (
+		caps *capabilities.Caps
+		err  error
+	)
+	if proc.Capabilities != nil {
+		if caps, err = capabilities.New(proc.Capabilities); err != nil {
+			return err
+		}
+		if err := caps.ApplyBoundingSet(); err != nil {
+			return fmt.Errorf("apply bounding capabilities: %w", err)
+		}
+	} else if caps, err = capabilities.New(&specs.LinuxCapabilities{}); err == nil {
+		if err := caps.ApplyBoundingSet(); err != nil {
+			return fmt.Errorf("apply bounding capabilities: %w", err)
+		}
+	}
+	// Without no_new_privs, loading a seccomp filter needs CAP_SYS_ADMIN:
+	// load it now, before privileges go (runc's order). With it, load it
+	// last, so the filter has to allow as little of rt's own work as possible.
+	if sc != nil && !proc.NoNewPrivileges {
+		if err := seccomp.Load(sc); err != nil {
+			return fmt.Errorf("load seccomp filter: %w", err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl PR_SET_KEEPCAPS: %w", err)
+	}
+	u := proc.User
+	if err := system.SetUser(u.UID, u.GID, u.AdditionalGids); err != nil {
+		return fmt.Errorf("process.user: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl PR_SET_KEEPCAPS: %w", err)
+	}
+	if caps != nil {
+		if err := caps.ApplyCaps(); err != nil {
+			return fmt.Errorf("apply capabilities: %w", err)
+		}
+	}
+	if u.Umask != nil {
+		unix.Umask(int(*u.Umask))
+	} else {
+		unix.Umask(0o022)
+	}
+	if proc.NoNewPrivileges {
+		if err := system.SetNoNewPrivileges(); err != nil {
+			return err
+		}
+	}
+	if proc.ApparmorProfile != "" {
+		if err := apparmor.ApplyProfile(proc.ApparmorProfile); err != nil {
+			return fmt.Errorf("process.apparmorProfile: %w", err)
+		}
+	}
+	if err := system.CloseExecFrom(3 + in.cfg.PreserveFds); err != nil {
+		return fmt.Errorf("close fds: %w", err)
+	}
+	if sc != nil && proc.NoNewPrivileges {
+		if err := seccomp.Load(sc); err != nil {
+			return fmt.Errorf("load seccomp filter: %w", err)
+		}
+	}
+	env := proc.Env
+	if err := unix.Exec(path, proc.Args, env); err != nil {
+		return fmt.Errorf("exec %q: %w", proc.Args[0], err)
+	}
+	return nil
+}
+
+// lookPath resolves name with the PATH of the process's own environment.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		if err := isExecutable(name); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", name, err)
+		}
+		return name, nil
+	}
+	pathEnv := ""
+	for _, e := range env {
+		if strings.HasPrefix(e, "PATH=") {
+			pathEnv = e[5:]
+		}
+	}
+	for _, dir := range filepath.SplitList(pathEnv) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if isExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+func isExecutable(p string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EISDIR
+	}
+	if st.Mode&0o111 == 0 {
+		return unix.EACCES
+	}
+	return nil
+}
+
+// writeSysctl writes one sysctl of the container's namespaces.
+func writeSysctl(key, value string) error {
+	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("linux.sysctl[%q]: %w", key, err)
+	}
+	defer f.Close()
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("linux.sysctl[%q]: %s is not on procfs", key, path)
+	}
+	if _, err := f.WriteString(value); err != nil {
+		return fmt.Errorf("linux.sysctl[%q]: write %s: %w", key, path, err)
+	}
+	return nil
+}
+
+// execSetup runs a new process in a running container (`rt exec`): the C
+// stage has already joined every namespace of the container and the parent
+// has placed it in the container's cgroup.
+func (in *initRun) execSetup() error {
+	proc := in.cfg.Process
+	if proc.Terminal {
+		if err := setupConsole(in.consoleFd, proc, false); err != nil {
+			return err
+		}
+	}
+	if err := in.prepareProcess(proc, true); err != nil {
+		return err
+	}
+	// Success closes the (close-on-exec) init socket: the parent reads EOF.
+	return in.finalExec(proc, in.cfg.Config.Seccomp)
+}

@@ -1,0 +1,286 @@
+// rt's pre-runtime stage. It runs as a constructor before the Go runtime
+// starts, in the re-executed `rt init`, while the process is still
+// single-threaded: only then can it setns(2) into user and mount namespaces
+// and unshare + fork into a new PID namespace. It does nothing unless the
+// environment carries _RT_INITPIPE (one getenv on every other rt command).
+//
+// Protocol over the init socket (a SOCK_STREAM socketpair with the parent):
+//   parent -> child : u32 length, then `length` bytes of NUL-terminated
+//                     records: "c<cloneflags>", "j<nstype>:<path>",
+//                     "t<clockid>:<secs>:<nsecs>", "d" (set non-dumpable).
+//   child  -> parent: 'U' when it needs its uid/gid maps written
+//                     (parent answers 'u'); then 'P' + u32 pid of the
+//                     process that returns into Go (the container's init).
+//   Errors: 'E' + u32 length + message, after which the child exits 1.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+static int initfd = -1;
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void bail(const char *fmt, ...)
+{
+	char msg[1024];
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof(msg) - 64, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(msg) - 64)
+		n = sizeof(msg) - 64;
+	if (saved)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
+	if (initfd >= 0) {
+		char hdr[5];
+		uint32_t len = (uint32_t)n;
+		hdr[0] = 'E';
+		memcpy(hdr + 1, &len, 4);
+		write_all(initfd, hdr, 5);
+		write_all(initfd, msg, (size_t)n);
+	}
+	_exit(1);
+}
+
+static const char *nsname(int t)
+{
+	switch (t) {
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWNS: return "mnt";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWNET: return "net";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	}
+	return "?";
+}
+
+struct join {
+	int type;
+	const char *path;
+};
+
+#define MAX_JOIN 16
+#define MAX_TIME 4
+
+static void join_namespaces(struct join *joins, int njoin, int usertype)
+{
+	// The user namespace first (it grants the rights for the others),
+	// then the rest in the given order. Open every path before the first
+	// setns: after joining a mount namespace the paths may not resolve.
+	int fds[MAX_JOIN];
+	for (int i = 0; i < njoin; i++) {
+		fds[i] = open(joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0)
+			bail("open %s namespace path %s", nsname(joins[i].type), joins[i].path);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < njoin; i++) {
+			int isuser = joins[i].type == usertype;
+			if ((pass == 0) != isuser)
+				continue;
+			if (setns(fds[i], joins[i].type) < 0)
+				bail("setns %s namespace %s", nsname(joins[i].type), joins[i].path);
+			close(fds[i]);
+		}
+	}
+}
+
+static void write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail("open %s", path);
+	if (write_all(fd, data, strlen(data)) < 0)
+		bail("write %s", path);
+	close(fd);
+}
+
+void rt_nsenter(void) __attribute__((constructor));
+void rt_nsenter(void)
+{
+	const char *env = getenv("_RT_INITPIPE");
+	if (env == NULL || *env == '\0')
+		return;
+	initfd = atoi(env);
+	if (initfd < 3)
+		return;
+
+	uint32_t len;
+	if (read_all(initfd, &len, 4) < 0)
+		bail("read bootstrap length");
+	if (len == 0 || len > 1 << 20)
+		bail("bad bootstrap length %u", len);
+	char *buf = malloc(len + 1);
+	if (buf == NULL)
+		bail("malloc bootstrap");
+	if (read_all(initfd, buf, len) < 0)
+		bail("read bootstrap");
+	buf[len] = '\0';
+
+	unsigned long cloneflags = 0;
+	int nondumpable = 0;
+	struct join joins[MAX_JOIN];
+	int njoin = 0;
+	char timeoffs[MAX_TIME][96];
+	int ntime = 0;
+	for (char *p = buf; p < buf + len; p += strlen(p) + 1) {
+		switch (p[0]) {
+		case 'c':
+			cloneflags = strtoul(p + 1, NULL, 10);
+			break;
+		case 'd':
+			nondumpable = 1;
+			break;
+		case 'j': {
+			char *colon = strchr(p + 1, ':');
+			if (colon == NULL || njoin == MAX_JOIN)
+				bail("bad bootstrap record %s", p);
+			*colon = '\0';
+			joins[njoin].type = (int)strtol(p + 1, NULL, 10);
+			joins[njoin].path = colon + 1;
+			njoin++;
+			break;
+		}
+		case 't': {
+			if (ntime == MAX_TIME)
+				bail("too many time offsets");
+			// "t<clockid>:<secs>:<nsecs>" -> "<clockid> <secs> <nsecs>"
+			snprintf(timeoffs[ntime], sizeof(timeoffs[ntime]), "%s", p + 1);
+			for (char *q = timeoffs[ntime]; *q; q++)
+				if (*q == ':')
+					*q = ' ';
+			ntime++;
+			break;
+		}
+		}
+	}
+
+	// From here on the process enters namespaces that the container may
+	// control: nobody there may ptrace it or read its /proc entries.
+	if (nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("prctl PR_SET_DUMPABLE");
+
+	int needfork = (cloneflags & (CLONE_NEWPID | CLONE_NEWTIME)) != 0;
+	for (int i = 0; i < njoin; i++)
+		if (joins[i].type == CLONE_NEWPID || joins[i].type == CLONE_NEWTIME)
+			needfork = 1;
+
+	join_namespaces(joins, njoin, CLONE_NEWUSER);
+
+	if (cloneflags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			bail("unshare user namespace");
+		// Ask the parent for the uid/gid maps and wait for them.
+		char c = 'U';
+		if (write_all(initfd, &c, 1) < 0 || read_all(initfd, &c, 1) < 0 || c != 'u')
+			bail("sync user namespace maps with parent");
+		if (nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			bail("prctl PR_SET_DUMPABLE");
+	}
+	if (njoin > 0 || (cloneflags & CLONE_NEWUSER)) {
+		// Become root of the (new or joined) user namespace, if mapped.
+		int joineduser = 0;
+		for (int i = 0; i < njoin; i++)
+			if (joins[i].type == CLONE_NEWUSER)
+				joineduser = 1;
+		if (joineduser || (cloneflags & CLONE_NEWUSER)) {
+			if (setresgid(0, 0, 0) < 0)
+				bail("setresgid to root of user namespace");
+			if (setresuid(0, 0, 0) < 0)
+				bail("setresuid to root of user namespace");
+		}
+	}
+
+	unsigned long rest = cloneflags & ~(unsigned long)CLONE_NEWUSER;
+	if (rest && unshare((int)rest) < 0)
+		bail("unshare namespaces 0x%lx", rest);
+
+	for (int i = 0; i < ntime; i++)
+		write_file("/proc/self/timens_offsets", timeoffs[i]);
+
+	if (needfork) {
+		pid_t child = fork();
+		if (child < 0)
+			bail("fork into pid namespace");
+		if (child > 0) {
+			char msg[5];
+			uint32_t pid = (uint32_t)child;
+			msg[0] = 'P';
+			memcpy(msg + 1, &pid, 4);
+			if (write_all(initfd, msg, 5) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		// The container's init: parent-death is the parent's business.
+		if (nondumpable)
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	} else {
+		char msg[5];
+		uint32_t pid = (uint32_t)getpid();
+		msg[0] = 'P';
+		memcpy(msg + 1, &pid, 4);
+		if (write_all(initfd, msg, 5) < 0)
+			bail("send pid");
+	}
+	free(buf);
+	// Return into the Go runtime: rt init takes over.
+}

@@ -1,0 +1,82 @@
+package libcontainer
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// procStartTime returns field 22 (starttime) of /proc/<pid>/stat and the
+// process state letter.
+func procStartTime(pid int) (uint64, byte, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// comm may contain spaces and parentheses: split after the last ')'.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 || i+2 >= len(data) {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	fields := bytes.Fields(data[i+2:])
+	// fields[0] is field 3 (state); starttime is field 22 -> index 19.
+	if len(fields) < 20 {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: too few fields", pid)
+	}
+	st, err := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+	}
+	return st, fields[0][0], nil
+}
+
+// processAlive reports whether pid is still the process that started at
+// start and is not a zombie.
+func processAlive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, state, err := procStartTime(pid)
+	if err != nil || st != start {
+		return false
+	}
+	return state != 'Z' && state != 'X'
+}
+
+// waitGone waits until pid (started at start) has exited, up to timeout.
+func waitGone(pid int, start uint64, timeout time.Duration) bool {
+	if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+		defer unix.Close(fd)
+		if !processAlive(pid, start) {
+			return true
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		deadline := time.Now().Add(timeout)
+		for {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return !processAlive(pid, start)
+			}
+			n, err := unix.Poll(fds, int(left/time.Millisecond)+1)
+			if err == unix.EINTR {
+				continue
+			}
+			if n > 0 || err != nil {
+				// Exited (it may linger as a zombie until reaped).
+				return true
+			}
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for processAlive(pid, start) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}

@@ -1,0 +1,44 @@
+package rootfs
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+// remountMask are the flags that a bind mount only gets through a remount.
+const bindOnlyFlags = unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT
+
+// mountBind bind-mounts the host's m.Source onto m.Destination (a file when
+// the source is not a directory), then remounts it with m's flags (ro,
+// nosuid, ...) when it has any: a bind mount ignores them.
+func mountBind(r *root, m *configs.Mount) error {
+	t, err := r.target(m.Destination, !isDir(m.Source))
+	if err != nil {
+		return err
+	}
+	err = mount(m.Source, procFd(t), "", unix.MS_BIND|(m.Flags&unix.MS_REC), "")
+	t.Close()
+	if err != nil {
+		return err
+	}
+	if m.Flags&^bindOnlyFlags == 0 {
+		return nil
+	}
+	return remountBind(r, m.Destination, m.Flags&^bindOnlyFlags, m.ClearedFlags)
+}
+
+// remountBind remounts the bind mount at dest with flags.
+func remountBind(r *root, dest string, flags, cleared uintptr) error {
+	t, err := r.open(dest)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if err := remount(procFd(t), flags, cleared, true); err != nil {
+		return fmt.Errorf("remount: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package rootfs
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+const cgroupRoot = "/sys/fs/cgroup"
+
+// cgroupHierarchy is one cgroup hierarchy mounted on the host.
+type cgroupHierarchy struct {
+	mountpoint string   // /sys/fs/cgroup/cpu
+	root       string   // mountinfo root of that mount
+	fstype     string   // cgroup or cgroup2
+	options    []string // controllers ("cpu", "name=systemd"); none for cgroup2
+}
+
+// mountCgroup handles a "cgroup" mount. On a cgroup v2 host it is a cgroup2
+// mount. On cgroup v1 (or hybrid) it is, as in runc, a tmpfs on the
+// destination with every host hierarchy inside it: the container's own
+// cgroup bound from the host, or, with a new cgroup namespace, the
+// hierarchy mounted afresh (rooted at the namespace). The hierarchies get
+// m's flags (read-only unless "rw"), and so does the tmpfs, last.
+func mountCgroup(r *root, cfg *configs.Config, m *configs.Mount) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(cgroupRoot, &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		c := *m
+		c.Device = "cgroup2"
+		return mountCgroup2(r, &c)
+	}
+	hier, err := hostCgroupHierarchies()
+	if err != nil {
+		return err
+	}
+	own, err := ownCgroups()
+	if err != nil {
+		return err
+	}
+	tm := &configs.Mount{Source: "tmpfs", Device: "tmpfs", Destination: m.Destination,
+		Flags: m.Flags &^ unix.MS_RDONLY, Data: "mode=755"}
+	if err := mountTmpfs(r, tm); err != nil {
+		return fmt.Errorf("cgroup tmpfs: %w", err)
+	}
+	newNS := cfg.HasNewNamespace(specs.CgroupNamespace)
+	for _, h := range hier {
+		name := filepath.Base(h.mountpoint)
+		dest := path.Join(m.Destination, name)
+		if err := mountHierarchy(r, m, h, dest, own, newNS); err != nil {
+			return fmt.Errorf("cgroup hierarchy %q: %w", name, err)
+		}
+		if err := comountLinks(r, m.Destination, name); err != nil {
+			return err
+		}
+	}
+	if m.Flags&unix.MS_RDONLY != 0 {
+		t, err := r.open(m.Destination)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		if err := remount(procFd(t), tm.Flags|unix.MS_RDONLY, 0, false); err != nil {
+			return fmt.Errorf("cgroup tmpfs read-only: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountHierarchy puts one host hierarchy at dest.
+func mountHierarchy(r *root, m *configs.Mount, h cgroupHierarchy, dest string, own map[string]string, newNS bool) error {
+	flags := m.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
+	if newNS {
+		fm := &configs.Mount{Source: h.fstype, Device: h.fstype, Destination: dest}
+		data := strings.Join(h.options, ",")
+		err := mountFs(r, fm, flags, data)
+		if err == nil || !errors.Is(err, unix.EPERM) {
+			return err
+		}
+		// Fall through to a bind (e.g. in a user namespace that does
+		// not own the cgroup namespace).
+	}
+	sub, ok := own[hierarchyKey(h)]
+	if !ok {
+		sub = h.root
+	}
+	rel, err := filepath.Rel(h.root, sub)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = "."
+	}
+	b := &configs.Mount{Source: filepath.Join(h.mountpoint, rel), Device: "bind", Destination: dest,
+		Flags: flags | unix.MS_BIND | unix.MS_REC, ClearedFlags: m.ClearedFlags}
+	return mountBind(r, b)
+}
+
+// comountLinks adds, for a hierarchy of co-mounted controllers
+// ("cpu,cpuacct"), a symlink per controller, as the host has.
+func comountLinks(r *root, dir, name string) error {
+	if !strings.Contains(name, ",") {
+		return nil
+	}
+	d, err := r.open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for _, c := range strings.Split(name, ",") {
+		if err := unix.Symlinkat(name, int(d.Fd()), c); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("symlink %q: %w", path.Join(dir, c), err)
+		}
+	}
+	return nil
+}
+
+// hierarchyKey identifies a hierarchy like /proc/self/cgroup does: its
+// sorted controllers, or "" for cgroup2.
+func hierarchyKey(h cgroupHierarchy) string {
+	return strings.Join(h.options, ",")
+}
+
+// hostCgroupHierarchies lists the cgroup and cgroup2 mounts under
+// /sys/fs/cgroup, in mountinfo order.
+func hostCgroupHierarchies() ([]cgroupHierarchy, error) {
+	mounts, err := mountinfo.GetMounts(func(i *mountinfo.Info) (bool, bool) {
+		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	var out []cgroupHierarchy
+	seen := map[string]bool{}
+	for _, mi := range mounts {
+		if filepath.Dir(mi.Mountpoint) != cgroupRoot || seen[mi.Mountpoint] {
+			continue
+		}
+		seen[mi.Mountpoint] = true
+		h := cgroupHierarchy{mountpoint: mi.Mountpoint, root: mi.Root, fstype: mi.FSType}
+		if mi.FSType == "cgroup" {
+			for _, o := range strings.Split(mi.VFSOptions, ",") {
+				if o == "rw" || o == "ro" || o == "" || strings.Contains(o, "=") && !strings.HasPrefix(o, "name=") ||
+					o == "clone_children" || o == "xattr" || o == "noprefix" || o == "cpuset_v2_mode" {
+					continue
+				}
+				h.options = append(h.options, o)
+			}
+		}
+		sort.Strings(h.options)
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// ownCgroups parses /proc/self/cgroup: hierarchy key (sorted controllers,
+// "" for cgroup2) → this process's cgroup path.
+func ownCgroups() (map[string]string, error) {
+	f, err := os.Open("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		parts := strings.SplitN(s.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		var ctrls []string
+		if parts[1] != "" {
+			ctrls = strings.Split(parts[1], ",")
+		}
+		sort.Strings(ctrls)
+		out[strings.Join(ctrls, ",")] = parts[2]
+	}
+	return out, s.Err()
+}
+
+// mountCgroup2 mounts cgroup2 on m.Destination. When the kernel refuses
+// (no cgroup namespace of our own in a user namespace), the host's cgroup2
+// tree of this process is bind-mounted instead, with m's flags.
+func mountCgroup2(r *root, m *configs.Mount) error {
+	err := mountFs(r, m, m.Flags, m.Data)
+	if err == nil || !(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EBUSY)) {
+		return err
+	}
+	src := cgroupRoot
+	var st unix.Statfs_t
+	if unix.Statfs(cgroupRoot, &st) == nil && st.Type != unix.CGROUP2_SUPER_MAGIC {
+		src = filepath.Join(cgroupRoot, "unified")
+	}
+	if own, oerr := ownCgroups(); oerr == nil {
+		if p, ok := own[""]; ok {
+			src = filepath.Join(src, p)
+		}
+	}
+	return mountBindFallback(r, m, src)
+}

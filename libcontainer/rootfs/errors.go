@@ -1,0 +1,51 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors, for callers that branch on the cause.
+var (
+	// ErrOutsideRootfs: a resolved mount target is not inside the rootfs.
+	ErrOutsideRootfs = errors.New("path resolves outside the rootfs")
+	// ErrNotDirectory: /proc, /sys, or a proc/sysfs mount destination is
+	// not an ordinary directory (a symlink, say: CVE-2019-19921,
+	// CVE-2023-27561).
+	ErrNotDirectory = errors.New("must be mounted on an ordinary directory")
+	// ErrProcMount: a mount on or inside /proc that is not allowed.
+	ErrProcMount = errors.New("mount on /proc not allowed")
+	// ErrIDMapUnsupported: idmapped mounts are not implemented.
+	ErrIDMapUnsupported = errors.New("idmap mounts are not supported yet")
+	// ErrNotDevNull: the container's /dev/null is not the 1:3 char device
+	// (CVE-2025-31133).
+	ErrNotDevNull = errors.New("/dev/null is not the null device")
+	// ErrNotPty: the console source is not a pty slave on devpts.
+	ErrNotPty = errors.New("not a pty slave on devpts")
+	// ErrBadDevice: a device entry has an unknown type or a bad path.
+	ErrBadDevice = errors.New("invalid device")
+)
+
+// MountError is a failed mount(2), with all its arguments.
+type MountError struct {
+	Source string
+	Target string
+	FsType string
+	Flags  uintptr
+	Data   string
+	Err    error
+}
+
+func (e *MountError) Error() string {
+	s := fmt.Sprintf("mount %q on %q", e.Source, e.Target)
+	if e.FsType != "" {
+		s += fmt.Sprintf(" (type %q)", e.FsType)
+	}
+	s += fmt.Sprintf(", flags %#x", e.Flags)
+	if e.Data != "" {
+		s += fmt.Sprintf(", data %q", e.Data)
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *MountError) Unwrap() error { return e.Err }

@@ -1,0 +1,145 @@
+package rootfs
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+// Finalize runs after PivotRoot: it makes cfg.ReadonlyPaths read-only,
+// masks cfg.MaskedPaths, remounts a read-only /dev (left writable by
+// PrepareMounts to create devices) read-only, and makes "/" read-only when
+// cfg.Readonly. Paths are resolved inside the new root; missing ones are
+// skipped.
+func Finalize(cfg *configs.Config) error {
+	r, err := openRoot("/")
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for _, p := range cfg.ReadonlyPaths {
+		if err := readonlyPath(r, p); err != nil {
+			return fmt.Errorf("readonly path %q: %w", p, err)
+		}
+	}
+	if len(cfg.MaskedPaths) > 0 {
+		if err := maskPaths(r, cfg.MaskedPaths); err != nil {
+			return err
+		}
+	}
+	for _, m := range cfg.Mounts {
+		if m.Destination == "/dev" && m.Flags&unix.MS_RDONLY != 0 && !m.IsBind() {
+			if err := remountReadonly(r, "/dev", m.Flags, m.ClearedFlags, false); err != nil {
+				return fmt.Errorf("/dev read-only: %w", err)
+			}
+		}
+	}
+	if cfg.Readonly {
+		if err := remount("/", unix.MS_RDONLY, 0, true); err != nil {
+			return fmt.Errorf("rootfs read-only: %w", err)
+		}
+	}
+	return nil
+}
+
+func remountReadonly(r *root, p string, flags, cleared uintptr, bind bool) error {
+	t, err := r.open(p)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return remount(procFd(t), (flags|unix.MS_RDONLY)&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT), cleared, bind)
+}
+
+// readonlyPath bind-mounts p onto itself (recursively) and remounts it
+// read-only, keeping its nosuid/nodev/noexec.
+func readonlyPath(r *root, p string) error {
+	t, err := r.open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = mount(procFd(t), procFd(t), "", unix.MS_BIND|unix.MS_REC, "")
+	t.Close()
+	if err != nil {
+		return err
+	}
+	t, err = r.open(p)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	cur, err := mountFlagsOf(procFd(t))
+	if err != nil {
+		return err
+	}
+	keep := cur & (unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	return remount(procFd(t), keep|unix.MS_RDONLY, 0, true)
+}
+
+// maskPaths hides each path: a directory under an empty read-only tmpfs,
+// anything else under the container's /dev/null, which must really be the
+// null device (CVE-2025-31133).
+func maskPaths(r *root, paths []string) error {
+	var devNull *os.File
+	defer func() {
+		if devNull != nil {
+			devNull.Close()
+		}
+	}()
+	for _, p := range paths {
+		t, err := r.open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("masked path %q: %w", p, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(t.Fd()), &st); err != nil {
+			t.Close()
+			return fmt.Errorf("masked path %q: %w", p, err)
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			err = mount("tmpfs", procFd(t), "tmpfs", unix.MS_RDONLY, "")
+		} else {
+			if devNull == nil {
+				devNull, err = openDevNull(r)
+			}
+			if err == nil {
+				err = mount(procFd(devNull), procFd(t), "", unix.MS_BIND, "")
+			}
+		}
+		t.Close()
+		if err != nil {
+			return fmt.Errorf("masked path %q: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// openDevNull opens the root's /dev/null and checks it is the 1:3 char
+// device, so a symlink or a bind mount put there cannot get bound instead.
+func openDevNull(r *root) (*os.File, error) {
+	f, err := securejoin.OpenatInRoot(r.dir, "/dev/null")
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+		f.Close()
+		return nil, ErrNotDevNull
+	}
+	return f, nil
+}

@@ -1,0 +1,92 @@
+package rootfs
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+// PivotRoot makes cfg.Rootfs the root: pivot_root(".", ".") with the old
+// root detached, or, with cfg.NoPivot, MS_MOVE of the rootfs onto "/" and
+// chroot. The working directory ends as "/". Then cfg.RootPropagation, if
+// set, is applied to the new "/".
+func PivotRoot(cfg *configs.Config) error {
+	var err error
+	if cfg.NoPivot {
+		err = moveRoot(cfg.Rootfs)
+	} else {
+		err = pivotRoot(cfg.Rootfs)
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.RootPropagation != 0 {
+		if err := mount("", "/", "", cfg.RootPropagation, ""); err != nil {
+			return fmt.Errorf("rootfs propagation: %w", err)
+		}
+	}
+	return nil
+}
+
+// pivotRoot is the pivot_root(".", ".") trick: the old root ends stacked
+// under the new one, and is detached from there.
+func pivotRoot(rootfs string) error {
+	oldroot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open old root: %w", err)
+	}
+	defer unix.Close(oldroot)
+	newroot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs %q: %w", rootfs, err)
+	}
+	defer unix.Close(newroot)
+	if err := unix.Fchdir(newroot); err != nil {
+		return fmt.Errorf("chdir rootfs: %w", err)
+	}
+	// pivot_root refuses a shared new root (it is also put_old here).
+	if _, shared, err := mountOf(rootfs); err == nil && shared {
+		if err := mount("", ".", "", unix.MS_PRIVATE, ""); err != nil {
+			return fmt.Errorf("make rootfs private: %w", err)
+		}
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root %q: %w", rootfs, err)
+	}
+	if err := unix.Fchdir(oldroot); err != nil {
+		return fmt.Errorf("chdir old root: %w", err)
+	}
+	// Unmounting the old root must not propagate to the host.
+	if err := mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("old root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// moveRoot moves the rootfs mount onto "/" and chroots into it (for
+// --no-pivot, e.g. on a ramfs root where pivot_root fails). The host's other
+// mounts stay reachable under the old root's mount tree, as in runc before
+// it started unmounting them.
+func moveRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("chdir rootfs %q: %w", rootfs, err)
+	}
+	if err := mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move rootfs: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}

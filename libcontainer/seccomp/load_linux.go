@@ -1,0 +1,164 @@
+package seccomp
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotifyNeedsListener is returned by Load for a profile that uses
+// SCMP_ACT_NOTIFY: such a profile must be loaded with LoadNotify, whose
+// caller hands the returned fd to the listener (see SendNotifyFd).
+var ErrNotifyNeedsListener = errors.New("seccomp profile uses SCMP_ACT_NOTIFY: load it with seccomp.LoadNotify and send the fd to listenerPath")
+
+// Load validates s, builds it with libseccomp and installs it on the calling
+// thread with seccomp(2). The filter is not synchronised to the other
+// threads (no TSYNC) unless the profile's flags ask for
+// SECCOMP_FILTER_FLAG_TSYNC: rt's init loads it on the locked thread that
+// then execs, and execve keeps it. Without no_new_privs set on this thread,
+// loading needs CAP_SYS_ADMIN, so the init loads the filter before dropping
+// capabilities when noNewPrivileges is false (runc's order). A nil s is a
+// no-op.
+func Load(s *specs.LinuxSeccomp) error {
+	if s != nil && hasNotify(s) {
+		return ErrNotifyNeedsListener
+	}
+	fd, err := load(s)
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+	return err
+}
+
+// LoadNotify is Load for profiles that may use SCMP_ACT_NOTIFY. It returns
+// the seccomp notify fd (SECCOMP_FILTER_FLAG_NEW_LISTENER) when the profile
+// uses SCMP_ACT_NOTIFY, else -1. The fd is close-on-exec; the caller passes
+// it to the runtime side, which sends it to listenerPath with SendNotifyFd.
+func LoadNotify(s *specs.LinuxSeccomp) (int, error) {
+	return load(s)
+}
+
+func load(s *specs.LinuxSeccomp) (int, error) {
+	if s == nil {
+		return -1, nil
+	}
+	if err := Validate(s); err != nil {
+		return -1, err
+	}
+	notify := hasNotify(s)
+	if notify {
+		if api, _ := libseccomp.GetAPI(); api < 6 {
+			return -1, fmt.Errorf("seccomp notify unsupported: libseccomp API level %d, want at least 6 (libseccomp >= 2.5.0 and Linux >= 5.7)", api)
+		}
+	}
+	filter, err := buildFilter(s)
+	if err != nil {
+		return -1, err
+	}
+	defer filter.Release()
+	prog, err := exportBPF(filter)
+	if err != nil {
+		return -1, err
+	}
+	fl := filterFlags(s, notify)
+	fd, err := installFilter(prog, fl)
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// filterFlags computes the seccomp(2) flags for s.
+func filterFlags(s *specs.LinuxSeccomp, notify bool) uint {
+	var fl uint
+	for _, f := range s.Flags {
+		fl |= flags[f]
+	}
+	if notify {
+		fl |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		if fl&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
+			// TSYNC and NEW_LISTENER together need TSYNC_ESRCH.
+			fl |= unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+		}
+	} else if fl&unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV != 0 {
+		// The kernel rejects WAIT_KILLABLE_RECV without a listener; it has no
+		// meaning then.
+		logrus.Debugf("seccomp: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no SCMP_ACT_NOTIFY rule")
+		fl &^= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+	}
+	return fl
+}
+
+// exportBPF renders filter as a BPF program. libseccomp 2.5 can only export
+// to a file descriptor, so a memfd is used.
+func exportBPF(filter *libseccomp.ScmpFilter) ([]unix.SockFilter, error) {
+	mfd, err := unix.MemfdCreate("rt-seccomp-bpf", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("export seccomp filter: memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(mfd), "rt-seccomp-bpf")
+	defer f.Close()
+	if err := filter.ExportBPF(f); err != nil {
+		return nil, fmt.Errorf("export seccomp filter as BPF: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("export seccomp filter: %w", err)
+	}
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("export seccomp filter: %w", err)
+	}
+	return decodeBPF(raw)
+}
+
+// decodeBPF parses native-endian struct sock_filter records.
+func decodeBPF(raw []byte) ([]unix.SockFilter, error) {
+	const size = int(unsafe.Sizeof(unix.SockFilter{}))
+	if len(raw) == 0 || len(raw)%size != 0 {
+		return nil, fmt.Errorf("seccomp BPF program has bad length %d", len(raw))
+	}
+	prog := make([]unix.SockFilter, len(raw)/size)
+	for i := range prog {
+		r := raw[i*size:]
+		prog[i] = unix.SockFilter{
+			Code: binary.NativeEndian.Uint16(r[0:2]),
+			Jt:   r[2],
+			Jf:   r[3],
+			K:    binary.NativeEndian.Uint32(r[4:8]),
+		}
+	}
+	return prog, nil
+}
+
+// installFilter calls seccomp(SECCOMP_SET_MODE_FILTER, fl, prog) on the
+// calling thread. It returns the notify fd when fl has NEW_LISTENER, else -1.
+func installFilter(prog []unix.SockFilter, fl uint) (int, error) {
+	if len(prog) == 0 || len(prog) > 0xFFFF {
+		return -1, fmt.Errorf("seccomp BPF program has bad length (%d instructions)", len(prog))
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	r, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(fl), uintptr(unsafe.Pointer(&fprog)))
+	if e != 0 {
+		if e == unix.EACCES {
+			return -1, fmt.Errorf("load seccomp filter: needs no_new_privs or CAP_SYS_ADMIN: %w", e)
+		}
+		return -1, fmt.Errorf("load seccomp filter (flags %#x): %w", fl, e)
+	}
+	if fl&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+		return int(r), nil
+	}
+	if r != 0 {
+		// With TSYNC the kernel returns the id of a thread it could not
+		// synchronise, and installs nothing.
+		return -1, fmt.Errorf("load seccomp filter with TSYNC: thread %d could not be synchronised", r)
+	}
+	return -1, nil
+}

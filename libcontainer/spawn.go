@@ -1,0 +1,298 @@
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+// initConfig is what the Go part of `rt init` receives from the parent.
+type initConfig struct {
+	Config  *configs.Config `json:"config"`
+	Process *specs.Process  `json:"process"`
+	// Exec is true for `rt exec`: join a running container, no rootfs setup.
+	Exec bool `json:"exec,omitempty"`
+	// Fds in the init, -1 when absent.
+	FifoFd          int `json:"fifo_fd"`
+	ConsoleSocketFd int `json:"console_socket_fd"`
+	PidfdSocketFd   int `json:"pidfd_socket_fd"`
+	PreserveFds     int `json:"preserve_fds"`
+	// HasParentHooks: the init must stop after its mounts for the parent's
+	// prestart/createRuntime hooks.
+	HasParentHooks bool `json:"has_parent_hooks,omitempty"`
+	// State is the OCI state the init passes to hooks it runs.
+	State *specs.State `json:"state,omitempty"`
+}
+
+// IO is the stdio the container's process gets.
+type IO struct {
+	Stdin, Stdout, Stderr *os.File
+}
+
+// spawnOpts describes one `rt init` to start.
+type spawnOpts struct {
+	bootstrap     []byte
+	extraFiles    []*os.File // preserved fds (become 3, 4, ...)
+	fifo          *os.File   // nil for exec
+	consoleSocket *os.File
+	pidfdSocket   *os.File
+	io            IO
+	// beforeBootstrap runs once the C stage's pid is known, before it
+	// proceeds (cgroup placement).
+	beforeBootstrap func(pid int) error
+	uidMaps         []specs.LinuxIDMapping
+	gidMaps         []specs.LinuxIDMapping
+}
+
+// initProc is a started `rt init`.
+type initProc struct {
+	cmd  *exec.Cmd
+	sock *os.File
+	// pid is the container process's host pid (after the C stage's fork).
+	pid int
+	// forked: the C stage forked, and cmd's process has exited.
+	forked bool
+}
+
+// kill stops the init for good and reaps what is ours.
+func (p *initProc) kill() {
+	if p.pid > 0 {
+		unix.Kill(p.pid, unix.SIGKILL)
+	}
+	if p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+	if p.forked && p.pid > 0 {
+		// Reap it if it is our child (we are its subreaper in `run`).
+		var ws unix.WaitStatus
+		unix.Wait4(p.pid, &ws, unix.WNOHANG, nil)
+	}
+	p.sock.Close()
+}
+
+// bootstrapData encodes the C stage's instructions (see nsenter.c).
+func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, newOnly bool) []byte {
+	var recs []string
+	var flags uintptr
+	for _, ns := range nss {
+		f := nsCloneFlag(ns.Type)
+		if ns.Path == "" {
+			if !newOnly {
+				flags |= f
+			}
+			continue
+		}
+		recs = append(recs, fmt.Sprintf("j%d:%s", f, ns.Path))
+	}
+	recs = append(recs, "c"+strconv.FormatUint(uint64(flags), 10), "d")
+	for clock, off := range timeOffsets {
+		id := unix.CLOCK_MONOTONIC
+		if clock == "boottime" {
+			id = unix.CLOCK_BOOTTIME
+		}
+		recs = append(recs, fmt.Sprintf("t%d:%d:%d", id, off.Secs, off.Nanosecs))
+	}
+	var b bytes.Buffer
+	for _, r := range recs {
+		b.WriteString(r)
+		b.WriteByte(0)
+	}
+	out := make([]byte, 4, 4+b.Len())
+	binary.LittleEndian.PutUint32(out, uint32(b.Len()))
+	return append(out, b.Bytes()...)
+}
+
+func nsCloneFlag(t specs.LinuxNamespaceType) uintptr {
+	switch t {
+	case specs.PIDNamespace:
+		return unix.CLONE_NEWPID
+	case specs.NetworkNamespace:
+		return unix.CLONE_NEWNET
+	case specs.MountNamespace:
+		return unix.CLONE_NEWNS
+	case specs.IPCNamespace:
+		return unix.CLONE_NEWIPC
+	case specs.UTSNamespace:
+		return unix.CLONE_NEWUTS
+	case specs.UserNamespace:
+		return unix.CLONE_NEWUSER
+	case specs.CgroupNamespace:
+		return unix.CLONE_NEWCGROUP
+	case specs.TimeNamespace:
+		return unix.CLONE_NEWTIME
+	}
+	return 0
+}
+
+// spawnInit starts `rt init` from the sealed binary and drives the C stage
+// until the container process's pid is known.
+func spawnInit(o *spawnOpts) (*initProc, error) {
+	exe, err := sealedExe()
+	if err != nil {
+		return nil, err
+	}
+	defer exe.Close()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("init socketpair: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "init-parent")
+	child := os.NewFile(uintptr(fds[1]), "init-child")
+	defer child.Close()
+
+	cmd := &exec.Cmd{
+		Path:   "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:   []string{"rt", "init"},
+		Stdin:  o.io.Stdin,
+		Stdout: o.io.Stdout,
+		Stderr: o.io.Stderr,
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, o.extraFiles...)
+	next := 3 + len(cmd.ExtraFiles)
+	addFd := func(f *os.File) int {
+		if f == nil {
+			return -1
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+		next++
+		return next - 1
+	}
+	sockFd := addFd(child)
+	env := []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd)}
+	fifoFd := addFd(o.fifo)
+	consoleFd := addFd(o.consoleSocket)
+	pidfdFd := addFd(o.pidfdSocket)
+	env = append(env,
+		"_RT_FIFOFD="+strconv.Itoa(fifoFd),
+		"_RT_CONSOLEFD="+strconv.Itoa(consoleFd),
+		"_RT_PIDFDFD="+strconv.Itoa(pidfdFd),
+		"_RT_NFDS="+strconv.Itoa(len(o.extraFiles)))
+	cmd.Env = env
+	if err := cmd.Start(); err != nil {
+		parent.Close()
+		return nil, fmt.Errorf("start init process: %w", err)
+	}
+	p := &initProc{cmd: cmd, sock: parent}
+	fail := func(err error) (*initProc, error) {
+		p.kill()
+		return nil, err
+	}
+	if o.beforeBootstrap != nil {
+		if err := o.beforeBootstrap(cmd.Process.Pid); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := parent.Write(o.bootstrap); err != nil {
+		return fail(fmt.Errorf("send bootstrap to init: %w", err))
+	}
+	for p.pid == 0 {
+		var typ [1]byte
+		if _, err := io.ReadFull(parent, typ[:]); err != nil {
+			cmd.Wait()
+			return fail(fmt.Errorf("init process: %w", errInitGone))
+		}
+		switch typ[0] {
+		case msgUserMaps:
+			if err := writeIDMaps(cmd.Process.Pid, o.uidMaps, o.gidMaps); err != nil {
+				return fail(err)
+			}
+			if _, err := parent.Write([]byte{msgMapsOK}); err != nil {
+				return fail(fmt.Errorf("sync with init: %w", err))
+			}
+		case msgPid:
+			var b [4]byte
+			if _, err := io.ReadFull(parent, b[:]); err != nil {
+				return fail(fmt.Errorf("read init pid: %w", err))
+			}
+			p.pid = int(binary.LittleEndian.Uint32(b[:]))
+		case msgError:
+			var b [4]byte
+			if _, err := io.ReadFull(parent, b[:]); err != nil {
+				return fail(errInitGone)
+			}
+			msg := make([]byte, binary.LittleEndian.Uint32(b[:]))
+			io.ReadFull(parent, msg)
+			cmd.Wait()
+			return fail(fmt.Errorf("init process: %s", msg))
+		default:
+			return fail(fmt.Errorf("init process: unexpected message %q", typ[0]))
+		}
+	}
+	if p.pid != cmd.Process.Pid {
+		// The C stage forked into the new pid namespace and has exited.
+		p.forked = true
+		cmd.Wait()
+	}
+	return p, nil
+}
+
+func writeIDMaps(pid int, uids, gids []specs.LinuxIDMapping) error {
+	format := func(m []specs.LinuxIDMapping) []byte {
+		var b bytes.Buffer
+		for _, e := range m {
+			fmt.Fprintf(&b, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
+		}
+		return b.Bytes()
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"uid_map", format(uids)}, {"gid_map", format(gids)}} {
+		path := fmt.Sprintf("/proc/%d/%s", pid, f.name)
+		if err := os.WriteFile(path, f.data, 0); err != nil {
+			return fmt.Errorf("write %s (%q): %w", path, strings.TrimSpace(string(f.data)), err)
+		}
+	}
+	return nil
+}
+
+// sendConfig sends the init its configuration.
+func (p *initProc) sendConfig(c *initConfig) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode init config: %w", err)
+	}
+	return writeMsg(p.sock, msgConfig, data)
+}
+
+// await reads the init's messages until it is ready, running onHooks when
+// it asks for the parent's hooks.
+func (p *initProc) await(onHooks func() error) error {
+	for {
+		typ, payload, err := readMsg(p.sock)
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case msgReady:
+			return nil
+		case msgError:
+			return errors.New(string(payload))
+		case msgHooks:
+			if onHooks != nil {
+				if err := onHooks(); err != nil {
+					writeMsg(p.sock, msgError, []byte(err.Error()))
+					return err
+				}
+			}
+			if err := writeMsg(p.sock, msgHooksOK, nil); err != nil {
+				return fmt.Errorf("sync with init: %w", err)
+			}
+		default:
+			return fmt.Errorf("init process: unexpected message %q", typ)
+		}
+	}
+}

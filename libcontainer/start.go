@@ -1,0 +1,124 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/hooks"
+)
+
+// Start lets a created container's init exec the user process, then runs
+// the poststart hooks. It returns once the user process has been exec'd
+// (or has failed to).
+func (c *Container) Start() error {
+	d, err := lockDir(c.dir, unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer d.unlock()
+	switch status := c.Status(); status {
+	case Created:
+	case Stopped:
+		return errors.New("cannot start a container that has stopped")
+	case Running, Paused:
+		return errors.New("cannot start an already running container")
+	default:
+		return fmt.Errorf("cannot start a container in the %s state", status)
+	}
+	fifoPath := filepath.Join(c.dir, execFifoFile)
+	msg, err := c.releaseInit(fifoPath)
+	os.Remove(fifoPath)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		c.killInit()
+		return fmt.Errorf("start container %q: %s", c.ID(), msg)
+	}
+	if len(c.state.Config.Hooks.Poststart) > 0 {
+		if err := hooks.Run("poststart", c.state.Config.Hooks.Poststart, c.OCIState()); err != nil {
+			// Spec 1.3: a failing poststart hook stops the container.
+			c.killInit()
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseInit opens the exec fifo for reading, which unblocks the init,
+// and reads until the init closes it: by exec'ing (nothing read after the
+// first byte) or by reporting an error text before exiting.
+func (c *Container) releaseInit(fifoPath string) (string, error) {
+	fd, err := unix.Open(fifoPath, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
+	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return "", fmt.Errorf("open container init: %w", err)
+	}
+	defer unix.Close(pidfd)
+	var (
+		out      []byte
+		gotFirst bool
+		buf      [4096]byte
+	)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return "", fmt.Errorf("wait for container init: %w", err)
+		}
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
+			n, err := unix.Read(fd, buf[:])
+			if err == unix.EAGAIN || err == unix.EINTR {
+				continue
+			}
+			if n > 0 {
+				out = append(out, buf[:n]...)
+				gotFirst = true
+				continue
+			}
+			if gotFirst {
+				// EOF: the init exec'd (its fifo fd was close-on-exec) or died.
+				break
+			}
+		}
+		if fds[1].Revents != 0 {
+			// The init exited; drain what it wrote.
+			for {
+				n, _ := unix.Read(fd, buf[:])
+				if n <= 0 {
+					break
+				}
+				out = append(out, buf[:n]...)
+			}
+			if len(out) <= 1 {
+				return "", errors.New("container init exited before the process started")
+			}
+			break
+		}
+	}
+	if len(out) > 0 {
+		out = out[1:]
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// StateOf is a helper for hooks and callers: the OCI state with a given
+// status.
+func (c *Container) StateOf(status specs.ContainerState) *specs.State {
+	s := c.OCIState()
+	s.Status = status
+	return s
+}

@@ -1,0 +1,50 @@
+package system
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	ioprioWhoProcess = 1
+	ioprioClassShift = 13
+)
+
+var ioprioClasses = map[specs.IOPriorityClass]int{
+	specs.IOPRIO_CLASS_RT:   1,
+	specs.IOPRIO_CLASS_BE:   2,
+	specs.IOPRIO_CLASS_IDLE: 3,
+}
+
+// ValidateIOPriority checks process.ioPriority: a known class and a
+// priority in 0..7. A nil p is valid.
+func ValidateIOPriority(p *specs.LinuxIOPriority) error {
+	if p == nil {
+		return nil
+	}
+	if _, ok := ioprioClasses[p.Class]; !ok {
+		return fmt.Errorf("process.ioPriority.class: unknown class %q", p.Class)
+	}
+	if p.Priority < 0 || p.Priority > 7 {
+		return fmt.Errorf("process.ioPriority.priority: invalid priority %d (want 0..7)", p.Priority)
+	}
+	return nil
+}
+
+// SetIOPriority applies p to the calling thread with ioprio_set(2)
+// (IOPRIO_WHO_PROCESS, 0). A nil p is a no-op.
+func SetIOPriority(p *specs.LinuxIOPriority) error {
+	if p == nil {
+		return nil
+	}
+	if err := ValidateIOPriority(p); err != nil {
+		return err
+	}
+	v := ioprioClasses[p.Class]<<ioprioClassShift | p.Priority
+	if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(v)); e != 0 {
+		return fmt.Errorf("process.ioPriority: ioprio_set(%s, %d): %w", p.Class, p.Priority, e)
+	}
+	return nil
+}

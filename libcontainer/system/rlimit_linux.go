@@ -1,0 +1,102 @@
+package system
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// ErrUnknownRlimit is wrapped by errors about an rlimit type rt does not know.
+var ErrUnknownRlimit = errors.New("unknown rlimit type")
+
+// rlimitByName maps the OCI rlimit type names to the kernel resource numbers.
+var rlimitByName = map[string]int{
+	"RLIMIT_CPU":        unix.RLIMIT_CPU,
+	"RLIMIT_FSIZE":      unix.RLIMIT_FSIZE,
+	"RLIMIT_DATA":       unix.RLIMIT_DATA,
+	"RLIMIT_STACK":      unix.RLIMIT_STACK,
+	"RLIMIT_CORE":       unix.RLIMIT_CORE,
+	"RLIMIT_RSS":        unix.RLIMIT_RSS,
+	"RLIMIT_NPROC":      unix.RLIMIT_NPROC,
+	"RLIMIT_NOFILE":     unix.RLIMIT_NOFILE,
+	"RLIMIT_MEMLOCK":    unix.RLIMIT_MEMLOCK,
+	"RLIMIT_AS":         unix.RLIMIT_AS,
+	"RLIMIT_LOCKS":      unix.RLIMIT_LOCKS,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_MSGQUEUE":   unix.RLIMIT_MSGQUEUE,
+	"RLIMIT_NICE":       unix.RLIMIT_NICE,
+	"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
+	"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
+}
+
+// RlimitNames returns every rlimit type name rt knows, sorted.
+func RlimitNames() []string {
+	out := make([]string, 0, len(rlimitByName))
+	for n := range rlimitByName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RlimitResource returns the kernel resource number of an OCI rlimit type.
+func RlimitResource(name string) (int, bool) {
+	n, ok := rlimitByName[name]
+	return n, ok
+}
+
+// ValidateRlimits checks process.rlimits: every type must be known, appear
+// once, and have soft <= hard.
+func ValidateRlimits(r []specs.POSIXRlimit) error {
+	seen := make(map[string]bool, len(r))
+	for i, l := range r {
+		if _, ok := rlimitByName[l.Type]; !ok {
+			return fmt.Errorf("process.rlimits[%d]: %w %q", i, ErrUnknownRlimit, l.Type)
+		}
+		if seen[l.Type] {
+			return fmt.Errorf("process.rlimits[%d]: duplicate rlimit type %q", i, l.Type)
+		}
+		seen[l.Type] = true
+		if l.Soft > l.Hard {
+			return fmt.Errorf("process.rlimits[%d]: %s soft limit %d is greater than the hard limit %d", i, l.Type, l.Soft, l.Hard)
+		}
+	}
+	return nil
+}
+
+// SetRlimits applies r to the calling process with prlimit(0, ...). Rlimits
+// are per process, so the thread does not matter. Raising a hard limit above
+// the current one without CAP_SYS_RESOURCE gives an error saying so, which
+// wraps unix.EPERM.
+func SetRlimits(r []specs.POSIXRlimit) error {
+	for _, l := range r {
+		res, ok := rlimitByName[l.Type]
+		if !ok {
+			return fmt.Errorf("process.rlimits: %w %q", ErrUnknownRlimit, l.Type)
+		}
+		want := unix.Rlimit{Cur: l.Soft, Max: l.Hard}
+		err := unix.Prlimit(0, res, &want, nil)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, unix.EPERM) {
+			var cur unix.Rlimit
+			if gerr := unix.Prlimit(0, res, nil, &cur); gerr == nil && l.Hard > cur.Max {
+				return fmt.Errorf("process.rlimits: %s hard limit %s exceeds the caller's hard limit %s (raising it needs CAP_SYS_RESOURCE): %w",
+					l.Type, limitString(l.Hard), limitString(cur.Max), err)
+			}
+		}
+		return fmt.Errorf("process.rlimits: set %s to soft %s, hard %s: %w", l.Type, limitString(l.Soft), limitString(l.Hard), err)
+	}
+	return nil
+}
+
+func limitString(v uint64) string {
+	if v == unix.RLIM_INFINITY {
+		return "unlimited"
+	}
+	return fmt.Sprint(v)
+}

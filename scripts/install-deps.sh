@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian packages rt needs to build (cgo + libseccomp) and
+# that its demo, tests and benchmarks use. Idempotent; needs root.
+set -eu
+pkgs="libseccomp-dev busybox-static gcc make iproute2 util-linux procps"
+[ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs runc crun time"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq $missing >/dev/null
+fi
+command -v go >/dev/null 2>&1 || { [ -x /usr/local/go/bin/go ] || { echo "install-deps: no Go toolchain (expected /usr/local/go or go in PATH)" >&2; exit 1; }; }
+exit 0
