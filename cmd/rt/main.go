@@ -121,7 +121,7 @@ func configureLogging(c *cli.Context) error {
 		return fmt.Errorf("unknown log-format %q", f)
 	}
 	if path := c.GlobalString("log"); path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC|os.O_CLOEXEC, 0o644)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
 		if err != nil {
 			return fmt.Errorf("open log file %s: %w", path, err)
 		}

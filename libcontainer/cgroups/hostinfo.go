@@ -1,7 +1,9 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strconv"
@@ -26,7 +28,7 @@ func readHostInfo() (*hostInfo, error) {
 	}
 	mems, err := cgutil.ReadList("/sys/devices/system/node/online")
 	if err != nil {
-		if !os.IsNotExist(unwrapAll(err)) {
+		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 		mems = []int{0}
@@ -36,20 +38,6 @@ func readHostInfo() (*hostInfo, error) {
 		return nil, err
 	}
 	return &hostInfo{cpus: cpus, mems: mems, hugePageSizes: sizes}, nil
-}
-
-func unwrapAll(err error) error {
-	for {
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return err
-		}
-		next := u.Unwrap()
-		if next == nil {
-			return err
-		}
-		err = next
-	}
 }
 
 // hugePageSizes lists dir's "hugepages-<N>kB" entries as hugetlb size

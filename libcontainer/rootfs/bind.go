@@ -8,7 +8,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/configs"
 )
 
-// remountMask are the flags that a bind mount only gets through a remount.
+// bindOnlyFlags are the flags of the bind itself; any other flag needs a remount.
 const bindOnlyFlags = unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT
 
 // mountBind bind-mounts the host's m.Source onto m.Destination (a file when

@@ -167,7 +167,7 @@ func setupAll(cfg *configs.Config) error {
 
 // mountAt returns the top mount at path, from the child's mountinfo.
 func mountAt(path string) (*mountinfo.Info, error) {
-	ms, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(path))
+	ms, err := mountinfo.GetMounts(func(i *mountinfo.Info) (bool, bool) { return i.Mountpoint != path, false })
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +228,8 @@ func expectLink(path, target string) error {
 }
 
 // all returns the first error of the checks.
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
 func all(errs ...error) error {
 	return errors.Join(errs...)
 }

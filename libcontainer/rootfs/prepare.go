@@ -150,11 +150,9 @@ func mountEntry(r *root, cfg *configs.Config, m *configs.Mount) error {
 		if errors.Is(err, unix.EPERM) {
 			// In a user namespace without its own network namespace,
 			// sysfs cannot be mounted; nor mqueue without an ipc one.
-			switch m.Device {
-			case "sysfs":
-				err = mountBindFallback(r, m, "/sys")
-			case "mqueue":
-				err = mountBindFallback(r, m, "/dev/mqueue")
+			fallback := map[string]string{"sysfs": "/sys", "mqueue": "/dev/mqueue"}[m.Device]
+			if _, serr := os.Stat(fallback); fallback != "" && serr == nil {
+				err = mountBindFallback(r, m, fallback)
 			}
 		}
 	}
@@ -182,7 +180,24 @@ func mountBindFallback(r *root, m *configs.Mount, src string) error {
 	b.Device = "bind"
 	b.Flags = m.Flags | unix.MS_BIND | unix.MS_REC
 	b.Data = ""
-	return mountBind(r, &b)
+	if err := mountBind(r, &b); err != nil {
+		return err
+	}
+	if m.Flags&unix.MS_RDONLY == 0 {
+		return nil
+	}
+	// The remount made only the top mount read-only: the host's
+	// submounts (e.g. /sys/fs/cgroup/*) must be too.
+	t, err := r.open(m.Destination)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(int(t.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("recursive read-only: %w", err)
+	}
+	return nil
 }
 
 // applyAfterMount applies m's propagation flags, then its recursive

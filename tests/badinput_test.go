@@ -1,0 +1,139 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// processesInBundle lists pids whose root or cwd is inside dir.
+func processesInBundle(dir string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		for _, l := range []string{"root", "cwd"} {
+			target, err := os.Readlink(filepath.Join("/proc", e.Name(), l))
+			if err == nil && (target == dir || strings.HasPrefix(target, dir+"/")) {
+				out = append(out, e.Name())
+				break
+			}
+		}
+	}
+	return out
+}
+
+// expectCreateFails runs create and run for the bundle and checks that
+// both fail with a message containing want (case-insensitive) and leave
+// nothing behind.
+func expectCreateFails(t *testing.T, b *bundle, want string) {
+	t.Helper()
+	for _, cmd := range []string{"create", "run"} {
+		id := newID(t)
+		_, se, code := rt(t, cmd, "--bundle", b.Dir, id)
+		if code == 0 {
+			t.Fatalf("%s succeeded, want an error mentioning %q", cmd, want)
+		}
+		if !strings.Contains(strings.ToLower(se), strings.ToLower(want)) {
+			t.Errorf("%s error does not mention %q: %s", cmd, want, se)
+		}
+		assertNoState(t, id)
+		assertNoCgroupNamed(t, id)
+		if m := mountsUnder(b.Dir); len(m) > 0 {
+			t.Errorf("%s left mounts under the bundle: %v", cmd, m)
+		}
+		if p := processesInBundle(b.Dir); len(p) > 0 {
+			t.Errorf("%s left processes in the bundle: %v", cmd, p)
+		}
+	}
+}
+
+func TestBadMalformedConfig(t *testing.T) {
+	b := newBundle(t)
+	if err := os.WriteFile(filepath.Join(b.Dir, "config.json"), []byte(`{"ociVersion": "1.0.2", "process": {`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectCreateFails(t, b, "config.json")
+}
+
+func TestBadMissingConfig(t *testing.T) {
+	b := newBundle(t)
+	if err := os.Remove(filepath.Join(b.Dir, "config.json")); err != nil {
+		t.Fatal(err)
+	}
+	expectCreateFails(t, b, "config.json")
+}
+
+func TestBadMissingBundle(t *testing.T) {
+	b := newBundle(t)
+	b.Dir = filepath.Join(b.Dir, "nope")
+	expectCreateFails(t, b, "no such file")
+}
+
+// TestBadOCIVersion: a config of an incompatible major version must be
+// refused.
+func TestBadOCIVersion(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) { s.Version = "2.0.0" })
+	expectCreateFails(t, b, "version")
+}
+
+func TestBadNamespaceType(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
+	})
+	expectCreateFails(t, b, "bogus")
+}
+
+func TestBadDuplicateNamespace(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+	})
+	expectCreateFails(t, b, "network")
+}
+
+func TestBadRelativeMountDestination(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "relative/dir", Type: "tmpfs", Source: "tmpfs"})
+	})
+	expectCreateFails(t, b, "relative/dir")
+}
+
+func TestBadMissingRootfs(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) { s.Root.Path = "no-such-rootfs" })
+	expectCreateFails(t, b, "no-such-rootfs")
+}
+
+func TestBadNoProcess(t *testing.T) {
+	b := newBundle(t, func(s *specs.Spec) { s.Process = nil })
+	expectCreateFails(t, b, "process")
+}
+
+func TestBadMountSourceMissing(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Type: "bind", Source: "/no/such/source", Options: []string{"bind"}})
+	})
+	expectCreateFails(t, b, "/no/such/source")
+}
+
+func TestBadIDs(t *testing.T) {
+	b := newBundle(t, withArgs("true"))
+	for _, id := range []string{"../escape", "a/b", ".", ""} {
+		_, se, code := rt(t, "create", "--bundle", b.Dir, id)
+		if code == 0 {
+			t.Errorf("create with id %q succeeded", id)
+			rt(t, "delete", "--force", id)
+			continue
+		}
+		if se == "" {
+			t.Errorf("create with id %q: no error message", id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(ctxFor(t).root), "escape")); err == nil {
+		t.Errorf("id ../escape created a dir outside the state root")
+	}
+}
