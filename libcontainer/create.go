@@ -77,6 +77,11 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
 		return nil, fmt.Errorf("create exec fifo: %w", err)
 	}
+	// The umask must not narrow it: an init in a user namespace is
+	// "other" to this file.
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return nil, fmt.Errorf("create exec fifo: %w", err)
+	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open exec fifo: %w", err)

@@ -237,6 +237,11 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 // finalExec drops privileges, closes every fd that is not the process's,
 // loads seccomp and execs the user process.
 func (in *initRun) finalExec(proc *specs.Process, sc *specs.LinuxSeccomp) error {
+	// No fd but stdio and the preserved ones may reach the process. Done
+	// first: a seccomp filter loaded below may forbid close_range.
+	if err := system.CloseExecFrom(3 + in.cfg.PreserveFds); err != nil {
+		return fmt.Errorf("close fds: %w", err)
+	}
 	path := in.exePath
 	var (
 		caps *capabilities.Caps
@@ -291,9 +296,6 @@ func (in *initRun) finalExec(proc *specs.Process, sc *specs.LinuxSeccomp) error 
 		if err := apparmor.ApplyProfile(proc.ApparmorProfile); err != nil {
 			return fmt.Errorf("process.apparmorProfile: %w", err)
 		}
-	}
-	if err := system.CloseExecFrom(3 + in.cfg.PreserveFds); err != nil {
-		return fmt.Errorf("close fds: %w", err)
 	}
 	if sc != nil && proc.NoNewPrivileges {
 		if err := seccomp.Load(sc); err != nil {

@@ -149,4 +149,3 @@ func TestCgroupDefaultPath(t *testing.T) {
 		}
 	}
 }
-

@@ -336,9 +336,15 @@ func runCmd(args []string, stdin []byte) result {
 // runCmdOut is runCmd with stdout sent to stdoutPath (when not empty), so
 // that a detached container's output can be read later.
 func runCmdOut(args []string, stdin []byte, stdoutPath string) result {
+	return runBinary(rtBinary, args, stdin, stdoutPath, nil)
+}
+
+// runBinary runs bin with args; extra files become fds 3, 4, ...
+func runBinary(bin string, args []string, stdin []byte, stdoutPath string, extraFiles []*os.File) result {
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rtBinary, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.ExtraFiles = extraFiles
 	var so *os.File
 	var err error
 	if stdoutPath != "" {

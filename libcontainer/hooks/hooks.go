@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-
 )
 
 // ErrTimeout is wrapped by the error of a hook killed because it ran past its
