@@ -144,8 +144,10 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err := writeState(d.path, st); err != nil {
 		return nil, err
 	}
+	// The hooks of create see the container as "created" (as crun and the
+	// conformance suite have it): its namespaces and init exist.
 	ociState := c.OCIState()
-	ociState.Status = specs.StateCreating
+	ociState.Status = specs.StateCreated
 	ic := &initConfig{
 		Config:          cfg,
 		Process:         cfg.Process,

@@ -71,6 +71,8 @@ type initRun struct {
 	fifoW    int
 	// exePath is the user process's executable, resolved at create.
 	exePath string
+	// seccomp is the compiled filter, installed just before execve.
+	seccomp *seccomp.Program
 }
 
 func (in *initRun) report(err error) {
@@ -109,10 +111,8 @@ func (in *initRun) containerSetup() error {
 	cfg := in.cfg.Config
 	proc := in.cfg.Process
 	hasMountNS := cfg.NamespaceOf(specs.MountNamespace) != nil
-	if hasMountNS {
-		if err := rootfs.PrepareMounts(cfg); err != nil {
-			return fmt.Errorf("prepare rootfs: %w", err)
-		}
+	if err := rootfs.PrepareMounts(cfg); err != nil {
+		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	if in.cfg.HasParentHooks {
 		if err := writeMsg(in.sock, msgHooks, nil); err != nil {
@@ -134,6 +134,14 @@ func (in *initRun) containerSetup() error {
 	if hasMountNS {
 		if err := rootfs.PivotRoot(cfg); err != nil {
 			return fmt.Errorf("pivot root: %w", err)
+		}
+	} else {
+		// No mount namespace: pivot_root would move the host's root.
+		if err := unix.Chroot(cfg.Rootfs); err != nil {
+			return fmt.Errorf("chroot %s: %w", cfg.Rootfs, err)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return fmt.Errorf("chdir /: %w", err)
 		}
 	}
 	if proc.Terminal {
@@ -193,12 +201,21 @@ func (in *initRun) containerSetup() error {
 			return err
 		}
 	}
-	return in.finalExec(proc, cfg.Seccomp)
+	return in.finalExec(proc)
 }
 
 // prepareProcess does the process setup that can fail in ways the user must
 // hear about at create: limits, cwd, and finding the executable.
 func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
+	// Compile the seccomp filter while memory is not yet limited.
+	prog, err := seccomp.Compile(in.cfg.Config.Seccomp)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp: %w", err)
+	}
+	if prog.Notify() {
+		return fmt.Errorf("linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported yet")
+	}
+	in.seccomp = prog
 	if err := system.SetRlimits(proc.Rlimits); err != nil {
 		return err
 	}
@@ -236,7 +253,7 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 
 // finalExec drops privileges, closes every fd that is not the process's,
 // loads seccomp and execs the user process.
-func (in *initRun) finalExec(proc *specs.Process, sc *specs.LinuxSeccomp) error {
+func (in *initRun) finalExec(proc *specs.Process) error {
 	// No fd but stdio and the preserved ones may reach the process. Done
 	// first: a seccomp filter loaded below may forbid close_range.
 	if err := system.CloseExecFrom(3 + in.cfg.PreserveFds); err != nil {
@@ -262,8 +279,8 @@ func (in *initRun) finalExec(proc *specs.Process, sc *specs.LinuxSeccomp) error 
 	// Without no_new_privs, loading a seccomp filter needs CAP_SYS_ADMIN:
 	// load it now, before privileges go (runc's order). With it, load it
 	// last, so the filter has to allow as little of rt's own work as possible.
-	if sc != nil && !proc.NoNewPrivileges {
-		if err := seccomp.Load(sc); err != nil {
+	if !proc.NoNewPrivileges {
+		if _, err := in.seccomp.Install(); err != nil {
 			return fmt.Errorf("load seccomp filter: %w", err)
 		}
 	}
@@ -297,8 +314,8 @@ func (in *initRun) finalExec(proc *specs.Process, sc *specs.LinuxSeccomp) error 
 			return fmt.Errorf("process.apparmorProfile: %w", err)
 		}
 	}
-	if sc != nil && proc.NoNewPrivileges {
-		if err := seccomp.Load(sc); err != nil {
+	if proc.NoNewPrivileges {
+		if _, err := in.seccomp.Install(); err != nil {
 			return fmt.Errorf("load seccomp filter: %w", err)
 		}
 	}
@@ -381,5 +398,5 @@ func (in *initRun) execSetup() error {
 		return err
 	}
 	// Success closes the (close-on-exec) init socket: the parent reads EOF.
-	return in.finalExec(proc, in.cfg.Config.Seccomp)
+	return in.finalExec(proc)
 }

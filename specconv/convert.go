@@ -150,11 +150,11 @@ func Convert(spec *specs.Spec, bundle string, opts Options) (*configs.Config, er
 	if err := convertHooks(c, spec.Hooks); err != nil {
 		return nil, err
 	}
-	if c.Hostname != "" && !c.HasNewNamespace(specs.UTSNamespace) {
-		return nil, invalid("hostname", "setting the hostname needs a new uts namespace")
+	if c.Hostname != "" && c.NamespaceOf(specs.UTSNamespace) == nil {
+		return nil, invalid("hostname", "setting the hostname needs a private uts namespace")
 	}
-	if c.Domainname != "" && !c.HasNewNamespace(specs.UTSNamespace) {
-		return nil, invalid("domainname", "setting the domainname needs a new uts namespace")
+	if c.Domainname != "" && c.NamespaceOf(specs.UTSNamespace) == nil {
+		return nil, invalid("domainname", "setting the domainname needs a private uts namespace")
 	}
 	return c, nil
 }

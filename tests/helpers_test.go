@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +224,9 @@ func (c *rtCtx) cleanup() {
 			t.Errorf("cleanup: cgroup dir %s left after delete", dir)
 			_ = os.Remove(dir)
 		}
+	}
+	for _, id := range ids {
+		c.reapCgroupsNamed(id)
 	}
 	for _, b := range c.bundles {
 		if left := mountsUnder(b); len(left) > 0 {
@@ -518,7 +520,14 @@ func createContainer(t testing.TB, b *bundle, extra ...string) (string, int) {
 func startContainer(t testing.TB, b *bundle) (string, int) {
 	t.Helper()
 	id, pid := createContainer(t, b)
+	initCmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	mustRT(t, "start", id)
+	// start may return before the init has exec'd the user process: wait
+	// for the exec (cmdline changes) so callers see the final process.
+	pollUntil(5*time.Second, func() bool {
+		c, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		return err != nil || !bytes.Equal(c, initCmd)
+	})
 	return id, pid
 }
 
@@ -637,15 +646,6 @@ func mustContain(t testing.TB, what, got, want string) {
 	}
 }
 
-func sortedKeys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // setNamespaces replaces the namespace list with the given types.
 func setNamespaces(s *specs.Spec, types ...specs.LinuxNamespaceType) {
 	s.Linux.Namespaces = nil
@@ -654,7 +654,8 @@ func setNamespaces(s *specs.Spec, types ...specs.LinuxNamespaceType) {
 	}
 }
 
-// assertNothingLeft checks that a failed create left no state dir.
+// assertNoState checks that a failed create left no state dir and that
+// `state` reports the container as missing.
 func assertNoState(t testing.TB, id string) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(ctxFor(t).root, id)); !os.IsNotExist(err) {
@@ -698,4 +699,42 @@ func waitLines(t testing.TB, path string, n int) string {
 		t.Fatalf("timed out waiting for %d lines in %s; have %q", n, path, data)
 	}
 	return string(data)
+}
+
+// reapCgroupsNamed reports cgroup dirs named id (at a hierarchy root or
+// under this process's cgroup, where a default cgroupsPath lands) that
+// survived delete --force, kills what is in them and removes them, so a
+// failing runtime does not poison later tests.
+func (c *rtCtx) reapCgroupsNamed(id string) {
+	self := cgroupDirsOf(os.Getpid())
+	ents, _ := os.ReadDir("/sys/fs/cgroup")
+	var left []string
+	for _, e := range ents {
+		for _, base := range []string{filepath.Join("/sys/fs/cgroup", e.Name()), self[e.Name()]} {
+			if base == "" {
+				continue
+			}
+			d := filepath.Join(base, id)
+			if _, err := os.Stat(d); err != nil || contains(left, d) {
+				continue
+			}
+			left = append(left, d)
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	c.t.Errorf("cleanup: cgroup dirs of %s left after delete --force: %v", id, left)
+	for _, d := range left {
+		data, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+		for _, f := range strings.Fields(string(data)) {
+			if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				waitGone(pid, 2*time.Second)
+			}
+		}
+	}
+	for _, d := range left {
+		pollUntil(2*time.Second, func() bool { return os.Remove(d) == nil || os.IsNotExist(os.Remove(d)) })
+	}
 }

@@ -191,11 +191,11 @@ func TestManagerRealCgroupV1(t *testing.T) {
 		t.Errorf("blkio weight without CFQ/BFQ: got %v, want ErrNotSupported", err)
 	}
 
-	// Unmounted controller with a real limit: clear error.
+	// Unmounted optional controller with a real limit: skipped, as runc.
 	if _, err := os.Stat("/sys/fs/cgroup/hugetlb"); os.IsNotExist(err) {
 		err := m.Set(&specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1 << 21}}})
-		if !errors.Is(err, ErrNotMounted) || !strings.Contains(err.Error(), "linux.resources.hugepageLimits") {
-			t.Errorf("hugetlb unmounted: got %v", err)
+		if err != nil {
+			t.Errorf("hugetlb unmounted: got %v, want nil (skipped with a warning)", err)
 		}
 	}
 

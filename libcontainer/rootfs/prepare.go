@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"path/filepath"
 
@@ -17,8 +18,13 @@ import (
 // order inside it, and, unless /dev is a bind mount, creates the default
 // devices, cfg.Devices, the /dev symlinks and the /dev/ptmx link.
 func PrepareMounts(cfg *configs.Config) error {
-	if err := prepareRoot(cfg); err != nil {
-		return fmt.Errorf("prepare rootfs %q: %w", cfg.Rootfs, err)
+	// Without a mount namespace of its own the container's mounts are made
+	// in the caller's namespace (as runc does) and the host's "/" is left
+	// alone: no propagation change, no bind of the rootfs onto itself.
+	if cfg.NamespaceOf(specs.MountNamespace) != nil {
+		if err := prepareRoot(cfg); err != nil {
+			return fmt.Errorf("prepare rootfs %q: %w", cfg.Rootfs, err)
+		}
 	}
 	r, err := openRoot(cfg.Rootfs)
 	if err != nil {

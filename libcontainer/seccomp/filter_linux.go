@@ -121,6 +121,13 @@ func addSyscallRule(filter *libseccomp.ScmpFilter, defAct libseccomp.ScmpAction,
 		default:
 			err = filter.AddRuleConditional(call, act, conds)
 		}
+		if err != nil && call < 0 {
+			// A pseudo-syscall (the name exists only on other
+			// architectures): libseccomp may refuse it for this filter's
+			// architectures. runc ignores these; so do we.
+			logrus.Debugf("seccomp: syscall %q not available on the filter's architectures: %v", name, err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("add rule for syscall %q: %w", name, err)
 		}

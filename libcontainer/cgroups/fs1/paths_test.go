@@ -130,15 +130,23 @@ func TestCheckMounted(t *testing.T) {
 		r     *specs.LinuxResources
 		field string
 	}{
-		{&specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}}}, "linux.resources.hugepageLimits: hugetlb"},
-		{&specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: u32(5)}}, "linux.resources.network.classID: net_cls"},
-		{&specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 1}}}}, "linux.resources.network.priorities: net_prio"},
 		{&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}}, "linux.resources.cpu.cpus: cpuset"},
-		{&specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx": {}}}, "linux.resources.rdma: rdma"},
+		{&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: func() *uint16 { v := uint16(10); return &v }()}}, "linux.resources.blockIO.weight: blkio"},
 	} {
 		err := checkMounted(tc.r, paths)
 		if !errors.Is(err, cgutil.ErrNotMounted) || !strings.HasPrefix(err.Error(), tc.field) {
 			t.Errorf("got %v, want prefix %q and ErrNotMounted", err, tc.field)
+		}
+	}
+	// Optional controllers (runc skips them when not mounted): a warning.
+	for _, r := range []*specs.LinuxResources{
+		{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}}},
+		{Network: &specs.LinuxNetwork{ClassID: u32(5)}},
+		{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 1}}}},
+		{Rdma: map[string]specs.LinuxRdma{"mlx": {}}},
+	} {
+		if err := checkMounted(r, paths); err != nil {
+			t.Errorf("optional controller not mounted: got %v, want nil (skipped)", err)
 		}
 	}
 	if err := checkMounted(&specs.LinuxResources{Unified: map[string]string{"memory.max": "1"}}, paths); err == nil {

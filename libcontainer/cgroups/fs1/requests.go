@@ -2,6 +2,7 @@ package fs1
 
 import (
 	"fmt"
+	"github.com/sirupsen/logrus"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -78,11 +79,21 @@ func checkMounted(r *specs.LinuxResources, paths map[string]string) error {
 	}
 	for _, req := range requests(r) {
 		if paths[req.controller] == "" {
+			if optionalControllers[req.controller] {
+				// runc skips these when the host has not mounted them;
+				// engines send them routinely (hugetlb limits).
+				logrus.Warnf("linux.resources.%s: %s cgroup controller is not mounted: setting ignored", req.field, req.controller)
+				continue
+			}
 			return fmt.Errorf("linux.resources.%s: %s: %w", req.field, req.controller, cgutil.ErrNotMounted)
 		}
 	}
 	return nil
 }
+
+// optionalControllers are skipped with a warning when not mounted, as runc
+// does; limits on any other controller that is not mounted are an error.
+var optionalControllers = map[string]bool{"hugetlb": true, "net_cls": true, "net_prio": true, "rdma": true}
 
 func nonZeroU(p *uint64) bool { return p != nil && *p != 0 }
 func nonZeroI(p *int64) bool  { return p != nil && *p != 0 }

@@ -1,0 +1,55 @@
+package seccomp
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// Program is a seccomp filter compiled to BPF, ready to install. Compiling
+// allocates (libseccomp), installing does not: rt's init compiles before
+// it applies the container's rlimits (an RLIMIT_AS of a few hundred MiB
+// would make libseccomp fail) and installs just before execve.
+type Program struct {
+	prog   []unix.SockFilter
+	flags  uint
+	notify bool
+}
+
+// Compile validates s and compiles it. A nil s gives a nil Program.
+func Compile(s *specs.LinuxSeccomp) (*Program, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if err := Validate(s); err != nil {
+		return nil, err
+	}
+	notify := hasNotify(s)
+	if notify {
+		if api, _ := libseccomp.GetAPI(); api < 6 {
+			return nil, ErrNotifyNeedsListener
+		}
+	}
+	filter, err := buildFilter(s)
+	if err != nil {
+		return nil, err
+	}
+	defer filter.Release()
+	prog, err := exportBPF(filter)
+	if err != nil {
+		return nil, err
+	}
+	return &Program{prog: prog, flags: filterFlags(s, notify), notify: notify}, nil
+}
+
+// Notify reports whether the program returns a notify fd when installed.
+func (p *Program) Notify() bool { return p != nil && p.notify }
+
+// Install installs the program on the calling thread (see Load). It
+// returns the notify fd, or -1. A nil Program is a no-op.
+func (p *Program) Install() (int, error) {
+	if p == nil {
+		return -1, nil
+	}
+	return installFilter(p.prog, p.flags)
+}
