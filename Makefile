@@ -41,7 +41,7 @@ demo: deps build
 # The OCI runtime-tools validation suite (the pinned version of
 # ../shared/harness/oci-validation/run.sh) against bin/rt.
 conformance: build
-	$(SHARED)/harness/oci-validation/run.sh $(abspath $(BIN))
+	SHARED=$(SHARED) ./scripts/conformance.sh $(abspath $(BIN))
 
 # Lifecycle latency and memory of rt, runc and crun side by side.
 bench: build

@@ -109,11 +109,6 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 			if err := mgr.Apply(pid); err != nil {
 				return fmt.Errorf("cgroup: %w", err)
 			}
-			if cfg.Cgroup.Resources != nil {
-				if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
-					return fmt.Errorf("cgroup: %w", err)
-				}
-			}
 			return nil
 		},
 	})
@@ -169,6 +164,14 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Limits apply once the init is set up and parked on the exec fifo (as
+	// runc does): a tight pids or memory limit is the container's, not a
+	// limit on rt's own setup work.
+	if cfg.Cgroup.Resources != nil {
+		if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
 	}
 	st.Creating = false
 	if err := writeState(d.path, st); err != nil {

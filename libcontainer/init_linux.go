@@ -127,7 +127,7 @@ func (in *initRun) containerSetup() error {
 		}
 	}
 	if len(cfg.Hooks.CreateContainer) > 0 {
-		if err := hooks.Run("createContainer", cfg.Hooks.CreateContainer, in.cfg.State); err != nil {
+		if err := hooks.Run("createContainer", cfg.Hooks.CreateContainer, in.containerState(specs.StateCreated)); err != nil {
 			return err
 		}
 	}
@@ -149,11 +149,6 @@ func (in *initRun) containerSetup() error {
 			return err
 		}
 	}
-	if hasMountNS {
-		if err := rootfs.Finalize(cfg); err != nil {
-			return fmt.Errorf("finalize rootfs: %w", err)
-		}
-	}
 	if cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
 			return fmt.Errorf("set hostname %q: %w", cfg.Hostname, err)
@@ -167,6 +162,15 @@ func (in *initRun) containerSetup() error {
 	for k, v := range cfg.Sysctl {
 		if err := writeSysctl(k, v); err != nil {
 			return err
+		}
+	}
+	// As runc: a missing cwd is created (before the rootfs turns read-only).
+	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
+		return fmt.Errorf("process.cwd: create %s: %w", proc.Cwd, err)
+	}
+	if hasMountNS {
+		if err := rootfs.Finalize(cfg); err != nil {
+			return fmt.Errorf("finalize rootfs: %w", err)
 		}
 	}
 	if !cfg.NoNewKeyring {
@@ -195,9 +199,7 @@ func (in *initRun) containerSetup() error {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
 	if len(cfg.Hooks.StartContainer) > 0 {
-		st := *in.cfg.State
-		st.Status = specs.StateCreated
-		if err := hooks.Run("startContainer", cfg.Hooks.StartContainer, &st); err != nil {
+		if err := hooks.Run("startContainer", cfg.Hooks.StartContainer, in.containerState(specs.StateCreated)); err != nil {
 			return err
 		}
 	}
@@ -399,4 +401,13 @@ func (in *initRun) execSetup() error {
 	}
 	// Success closes the (close-on-exec) init socket: the parent reads EOF.
 	return in.finalExec(proc)
+}
+
+// containerState is the state for hooks run in the container's namespaces:
+// the pid is the init's as the container sees it.
+func (in *initRun) containerState(status specs.ContainerState) *specs.State {
+	st := *in.cfg.State
+	st.Status = status
+	st.Pid = os.Getpid()
+	return &st
 }

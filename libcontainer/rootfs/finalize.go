@@ -44,6 +44,11 @@ func Finalize(cfg *configs.Config) error {
 			return fmt.Errorf("rootfs read-only: %w", err)
 		}
 	}
+	if p := cfg.RootPropagation; p&unix.MS_UNBINDABLE != 0 {
+		if err := mount("", "/", "", p, ""); err != nil {
+			return fmt.Errorf("rootfs propagation: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -64,6 +64,16 @@ func (r *root) open(dest string) (*os.File, error) {
 // returns a verified O_PATH handle of it.
 func (r *root) mkdirAll(dest string) (*os.File, error) {
 	f, err := securejoin.MkdirAllHandle(r.dir, dest, 0o755)
+	if err != nil && (errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ENOENT)) {
+		// A symlink on the way points at something missing (e.g. an
+		// absolute link to a host path). As runc does, resolve it as if
+		// the rootfs were "/" and create the directory it names there.
+		var resolved string
+		if resolved, err = securejoin.SecureJoin(r.path, dest); err == nil {
+			rel := "/" + strings.TrimPrefix(strings.TrimPrefix(resolved, r.path), "/")
+			f, err = securejoin.MkdirAllHandle(r.dir, rel, 0o755)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mkdir %q in rootfs: %w", dest, err)
 	}

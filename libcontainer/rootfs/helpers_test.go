@@ -233,3 +233,8 @@ func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 func all(errs ...error) error {
 	return errors.Join(errs...)
 }
+
+// mountNS: the scenarios run in a mount namespace of their own, which the
+// config says (without it PrepareMounts leaves "/" alone, as for a
+// container that shares the host's mount namespace).
+var mountNS = []configs.Namespace{{Type: "mount"}}

@@ -11,7 +11,7 @@ import (
 // PivotRoot makes cfg.Rootfs the root: pivot_root(".", ".") with the old
 // root detached, or, with cfg.NoPivot, MS_MOVE of the rootfs onto "/" and
 // chroot. The working directory ends as "/". Then cfg.RootPropagation, if
-// set, is applied to the new "/".
+// set (and not unbindable: see Finalize), is applied to the new "/".
 func PivotRoot(cfg *configs.Config) error {
 	var err error
 	if cfg.NoPivot {
@@ -22,8 +22,10 @@ func PivotRoot(cfg *configs.Config) error {
 	if err != nil {
 		return err
 	}
-	if cfg.RootPropagation != 0 {
-		if err := mount("", "/", "", cfg.RootPropagation, ""); err != nil {
+	// Unbindable waits for Finalize: read-only paths are bind mounts of
+	// the root's own subtrees, which an unbindable root would refuse.
+	if p := cfg.RootPropagation; p != 0 && p&unix.MS_UNBINDABLE == 0 {
+		if err := mount("", "/", "", p, ""); err != nil {
 			return fmt.Errorf("rootfs propagation: %w", err)
 		}
 	}

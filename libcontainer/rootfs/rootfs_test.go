@@ -153,7 +153,7 @@ func TestSymlinkEscape(t *testing.T) {
 	if err := os.Symlink(strings.Repeat("../", 12)+"tmp", filepath.Join(rootfs, "up")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &configs.Config{
+	cfg := &configs.Config{Namespaces: mountNS,
 		Rootfs: rootfs,
 		Mounts: []*configs.Mount{
 			{Source: "tmpfs", Destination: "/etclink/rt-escape-" + name, Device: "tmpfs"},
@@ -176,17 +176,21 @@ func TestSymlinkEscape(t *testing.T) {
 		}
 	}
 
-	// A symlink to a directory that exists only outside: refused, and
-	// nothing is created there.
+	// A symlink to a directory that exists only outside: as runc, the
+	// link is resolved inside the rootfs and the directory made there;
+	// nothing is created outside.
 	if err := os.Symlink(strings.Repeat("../", 12)+strings.TrimPrefix(outside, "/"), filepath.Join(rootfs, "out")); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Mounts = []*configs.Mount{{Source: "tmpfs", Destination: "/out/escaped", Device: "tmpfs"}}
-	if _, err := runScenario(t, "prepare-only", cfg, 0, nil); err == nil {
-		t.Errorf("mount through a dangling (in rootfs) symlink succeeded")
+	if _, err := runScenario(t, "prepare-only", cfg, 0, nil); err != nil {
+		t.Errorf("mount through a dangling (in rootfs) symlink: %v", err)
 	}
 	if _, err := os.Lstat(filepath.Join(outside, "escaped")); err == nil {
 		t.Errorf("%s/escaped created outside the rootfs", outside)
+	}
+	if _, err := os.Lstat(filepath.Join(rootfs, outside, "escaped")); err != nil {
+		t.Errorf("%s/escaped not created inside the rootfs: %v", outside, err)
 	}
 }
 
@@ -201,7 +205,7 @@ func TestProcSymlinkRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		dev := map[string]string{"proc": "proc", "sys": "sysfs"}[dir]
-		cfg := &configs.Config{Rootfs: rootfs, Mounts: []*configs.Mount{{Source: dev, Destination: "/" + dir, Device: dev}}}
+		cfg := &configs.Config{Namespaces: mountNS, Rootfs: rootfs, Mounts: []*configs.Mount{{Source: dev, Destination: "/" + dir, Device: dev}}}
 		out, err := runScenario(t, "prepare-only", cfg, 0, nil)
 		if err == nil || !strings.Contains(out, ErrNotDirectory.Error()) {
 			t.Errorf("/%s symlink: err %v, output %q; want %q", dir, err, out, ErrNotDirectory)
@@ -213,7 +217,7 @@ func TestProcSymlinkRefused(t *testing.T) {
 		{Source: "tmpfs", Destination: "/proc", Device: "tmpfs"},
 		{Source: "/etc", Destination: "/proc/sys", Device: "bind", Flags: unix.MS_BIND},
 	} {
-		cfg := &configs.Config{Rootfs: rootfs, Mounts: []*configs.Mount{m}}
+		cfg := &configs.Config{Namespaces: mountNS, Rootfs: rootfs, Mounts: []*configs.Mount{m}}
 		out, err := runScenario(t, "prepare-only", cfg, 0, nil)
 		if err == nil || !strings.Contains(out, ErrProcMount.Error()) {
 			t.Errorf("%+v: err %v, output %q", m, err, out)
@@ -252,7 +256,7 @@ func TestTmpcopyup(t *testing.T) {
 	os.Chmod(filepath.Join(rootfs, "etc/conf.d/secret"), 0o600)
 	os.Chmod(filepath.Join(rootfs, "etc"), 0o751)
 	os.Symlink("conf.d/app.conf", filepath.Join(rootfs, "etc/link"))
-	cfg := &configs.Config{Rootfs: rootfs, Mounts: []*configs.Mount{
+	cfg := &configs.Config{Namespaces: mountNS, Rootfs: rootfs, Mounts: []*configs.Mount{
 		{Source: "proc", Destination: "/proc", Device: "proc"},
 		{Source: "tmpfs", Destination: "/etc", Device: "tmpfs", Flags: unix.MS_RDONLY, TmpcopyUp: true},
 		{Source: "tmpfs", Destination: "/dev", Device: "tmpfs", Flags: unix.MS_RDONLY | unix.MS_NOSUID, Data: "mode=755"},
@@ -316,7 +320,7 @@ func TestRootfsPropagation(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			rootfs := makeRootfs(t)
-			cfg := &configs.Config{Rootfs: rootfs, RootPropagation: flag, Mounts: []*configs.Mount{
+			cfg := &configs.Config{Namespaces: mountNS, Rootfs: rootfs, RootPropagation: flag, Mounts: []*configs.Mount{
 				{Source: "proc", Destination: "/proc", Device: "proc"},
 			}}
 			t.Setenv("WANT_PROPAGATION", name)
@@ -342,7 +346,7 @@ func init() {
 
 func TestNoPivot(t *testing.T) {
 	requireRoot(t)
-	cfg := &configs.Config{Rootfs: makeRootfs(t), NoPivot: true, Mounts: []*configs.Mount{
+	cfg := &configs.Config{Namespaces: mountNS, Rootfs: makeRootfs(t), NoPivot: true, Mounts: []*configs.Mount{
 		{Source: "proc", Destination: "/proc", Device: "proc"},
 	}}
 	mustRun(t, "nopivot", cfg)
@@ -397,7 +401,7 @@ func init() {
 
 func TestMountConsole(t *testing.T) {
 	requireRoot(t)
-	cfg := &configs.Config{Rootfs: makeRootfs(t), Mounts: defaultMounts()[:3]}
+	cfg := &configs.Config{Namespaces: mountNS, Rootfs: makeRootfs(t), Mounts: defaultMounts()[:3]}
 	mustRun(t, "console", cfg)
 }
 
@@ -419,7 +423,7 @@ func TestMaskDevNullSymlink(t *testing.T) {
 	if err := os.Symlink("/proc/sys/kernel/core_pattern", filepath.Join(rootfs, "dev/null")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &configs.Config{Rootfs: rootfs,
+	cfg := &configs.Config{Namespaces: mountNS, Rootfs: rootfs,
 		Mounts:      []*configs.Mount{{Source: "proc", Destination: "/proc", Device: "proc"}},
 		MaskedPaths: []string{"/proc/timer_list"},
 	}
@@ -428,7 +432,7 @@ func TestMaskDevNullSymlink(t *testing.T) {
 
 func TestIDMapUnsupported(t *testing.T) {
 	requireRoot(t)
-	cfg := &configs.Config{Rootfs: makeRootfs(t), Mounts: []*configs.Mount{
+	cfg := &configs.Config{Namespaces: mountNS, Rootfs: makeRootfs(t), Mounts: []*configs.Mount{
 		{Source: "/tmp", Destination: "/mnt", Device: "bind", Flags: unix.MS_BIND,
 			UIDMappings: []specs.LinuxIDMapping{{HostID: 1000, Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{HostID: 1000, Size: 1}}},
 	}}

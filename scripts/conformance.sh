@@ -1,0 +1,21 @@
+#!/bin/sh
+# conformance.sh RT [OUTDIR]: the OCI runtime-tools validation suite (the
+# version pinned by ../shared/harness/oci-validation/run.sh) against RT.
+# The suite's hugetlb programs need a v1 hugetlb hierarchy; this host keeps
+# hugetlb on its (otherwise empty) cgroup2, so mount it as v1 when it is
+# free, as the project's benchmarks do.
+set -eu
+rt=$1; out=${2:-}
+here=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED:-$here/../shared}
+if [ ! -d /sys/fs/cgroup/hugetlb ] && [ -f /sys/fs/cgroup/unified/cgroup.controllers ] \
+   && ! grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null \
+   && grep -qw hugetlb /proc/cgroups; then
+	if mkdir /sys/fs/cgroup/hugetlb 2>/dev/null && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; then
+		echo "conformance: mounted the v1 hugetlb hierarchy at /sys/fs/cgroup/hugetlb" >&2
+	else
+		rmdir /sys/fs/cgroup/hugetlb 2>/dev/null || true
+		echo "conformance: could not mount a v1 hugetlb hierarchy; the hugetlb programs will fail" >&2
+	fi
+fi
+exec "$shared/harness/oci-validation/run.sh" "$rt" $out
