@@ -101,7 +101,6 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		extraFiles:    extra,
 		fifo:          fifo,
 		consoleSocket: o.ConsoleSocket,
-		pidfdSocket:   o.PidfdSocket,
 		io:            o.IO,
 		uidMaps:       cfg.UIDMappings,
 		gidMaps:       cfg.GIDMappings,
@@ -178,6 +177,11 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		return nil, err
 	}
 	proc.sock.Close()
+	if o.PidfdSocket != nil {
+		if err := sendPidfd(o.PidfdSocket, proc.pid); err != nil {
+			return nil, err
+		}
+	}
 	if !proc.forked {
 		// Our direct child: let it go on living after we exit.
 		proc.cmd.Process.Release()
