@@ -13,6 +13,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 	"github.com/rt-runtime/rt/libcontainer/cgroups/fs1"
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/events"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -59,7 +60,15 @@ type Manager interface {
 	Thaw() error
 	// IsFrozen reports whether the cgroup itself is frozen.
 	IsFrozen() (bool, error)
+	// Stats reads the cgroup's usage counters.
+	Stats() (*Stats, error)
+	// NotifyOOM returns a channel that receives a value on every OOM
+	// of the cgroup and is closed when the cgroup is removed.
+	NotifyOOM() (<-chan struct{}, error)
 }
+
+// Stats is a cgroup's usage, in the JSON shape `rt events` prints.
+type Stats = events.Stats
 
 // New returns the manager for a new container's cgroup: cfg.Path as the
 // spec's cgroupsPath (absolute: from each hierarchy's root; relative:
