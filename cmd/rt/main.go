@@ -86,14 +86,19 @@ func main() {
 	app.Commands = []cli.Command{
 		createCommand,
 		deleteCommand,
+		eventsCommand,
 		execCommand,
 		featuresCommand,
 		killCommand,
 		listCommand,
+		pauseCommand,
+		psCommand,
+		resumeCommand,
 		runCommand,
 		specCommand,
 		startCommand,
 		stateCommand,
+		updateCommand,
 	}
 	app.Before = func(c *cli.Context) error {
 		if !c.IsSet("root") && os.Getenv("RT_ROOT") != "" {

@@ -131,6 +131,8 @@ func TestCheckMounted(t *testing.T) {
 		field string
 	}{
 		{&specs.LinuxResources{CPU: &specs.LinuxCPU{Cpus: "0"}}, "linux.resources.cpu.cpus: cpuset"},
+		{&specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: u32(5)}}, "linux.resources.network.classID: net_cls"},
+		{&specs.LinuxResources{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 1}}}}, "linux.resources.network.priorities: net_prio"},
 		{&specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: func() *uint16 { v := uint16(10); return &v }()}}, "linux.resources.blockIO.weight: blkio"},
 	} {
 		err := checkMounted(tc.r, paths)
@@ -141,8 +143,6 @@ func TestCheckMounted(t *testing.T) {
 	// Optional controllers (runc skips them when not mounted): a warning.
 	for _, r := range []*specs.LinuxResources{
 		{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}}},
-		{Network: &specs.LinuxNetwork{ClassID: u32(5)}},
-		{Network: &specs.LinuxNetwork{Priorities: []specs.LinuxInterfacePriority{{Name: "eth0", Priority: 1}}}},
 		{Rdma: map[string]specs.LinuxRdma{"mlx": {}}},
 	} {
 		if err := checkMounted(r, paths); err != nil {

@@ -92,8 +92,9 @@ func checkMounted(r *specs.LinuxResources, paths map[string]string) error {
 }
 
 // optionalControllers are skipped with a warning when not mounted, as runc
-// does; limits on any other controller that is not mounted are an error.
-var optionalControllers = map[string]bool{"hugetlb": true, "net_cls": true, "net_prio": true, "rdma": true}
+// does for hugetlb; limits on any other controller that is not mounted
+// (net_cls and net_prio included, as with runc) are an error.
+var optionalControllers = map[string]bool{"hugetlb": true, "rdma": true}
 
 func nonZeroU(p *uint64) bool { return p != nil && *p != 0 }
 func nonZeroI(p *int64) bool  { return p != nil && *p != 0 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli"
+)
+
+var psCommand = cli.Command{
+	Name:      "ps",
+	Usage:     "ps displays the processes running inside a container",
+	ArgsUsage: `<container-id> [ps options]`,
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "format, f", Value: "table", Usage: `select one of: table or json`},
+	},
+	// Everything after the id goes to ps(1), "-o pid" included.
+	SkipArgReorder: true,
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, minArgs); err != nil {
+			return err
+		}
+		ctr, err := getContainer(c)
+		if err != nil {
+			return err
+		}
+		pids, err := ctr.Processes()
+		if err != nil {
+			return err
+		}
+		switch c.String("format") {
+		case "table":
+		case "json":
+			return json.NewEncoder(os.Stdout).Encode(pids)
+		default:
+			return errors.New("invalid format option")
+		}
+		psArgs := []string(c.Args())[1:]
+		if len(psArgs) == 0 {
+			psArgs = []string{"-ef"}
+		}
+		out, err := exec.Command("ps", psArgs...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return filterPsOutput(os.Stdout, string(out), pids)
+	},
+}
+
+// filterPsOutput writes the header of ps's output and the lines whose
+// PID column is one of pids.
+func filterPsOutput(w io.Writer, out string, pids []int) error {
+	lines := strings.Split(out, "\n")
+	pidIndex, err := pidColumn(lines[0])
+	if err != nil {
+		return err
+	}
+	in := make(map[int]bool, len(pids))
+	for _, p := range pids {
+		in[p] = true
+	}
+	fmt.Fprintln(w, lines[0])
+	for _, line := range lines[1:] {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if pidIndex >= len(fields) {
+			return fmt.Errorf("unable to parse pid: line %q has no column %d", line, pidIndex+1)
+		}
+		p, err := strconv.Atoi(fields[pidIndex])
+		if err != nil {
+			return fmt.Errorf("unable to parse pid: %w", err)
+		}
+		if in[p] {
+			fmt.Fprintln(w, line)
+		}
+	}
+	return nil
+}
+
+// pidColumn finds the PID column in ps's header line.
+func pidColumn(header string) (int, error) {
+	for i, name := range strings.Fields(header) {
+		if name == "PID" {
+			return i, nil
+		}
+	}
+	return -1, errors.New("couldn't find PID field in ps output")
+}

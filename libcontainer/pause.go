@@ -1,0 +1,60 @@
+package libcontainer
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pause freezes every process of a running or created container, as
+// `runc pause` does. Any other status is ErrNotRunning.
+func (c *Container) Pause() error {
+	d, err := lockDir(c.dir, unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer d.unlock()
+	switch c.Status() {
+	case Running, Created:
+	default:
+		return ErrNotRunning
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return fmt.Errorf("pause: %w", err)
+	}
+	if err := m.Freeze(); err != nil {
+		return fmt.Errorf("pause: %w", err)
+	}
+	return nil
+}
+
+// Resume thaws a paused container. A container whose cgroup is not
+// frozen (or that is stopped) is ErrNotPaused.
+func (c *Container) Resume() error {
+	d, err := lockDir(c.dir, unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer d.unlock()
+	if c.Status() == Stopped {
+		return ErrNotPaused
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	// Asked of the freezer itself rather than Status(): a container paused
+	// before `start` still shows "created" there.
+	frozen, err := m.IsFrozen()
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if !frozen {
+		return ErrNotPaused
+	}
+	if err := m.Thaw(); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package libcontainer
+
+import (
+	"fmt"
+
+	"github.com/rt-runtime/rt/libcontainer/events"
+)
+
+// Stats returns the container's resource usage, read from its cgroup.
+func (c *Container) Stats() (*events.Stats, error) {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	s, err := m.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	return s, nil
+}
+
+// NotifyOOM returns a channel that receives a value for every OOM kill
+// in the container's memory cgroup; it is closed when the cgroup is
+// removed.
+func (c *Container) NotifyOOM() (<-chan struct{}, error) {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return nil, fmt.Errorf("oom notification: %w", err)
+	}
+	return m.NotifyOOM()
+}
+
+// Processes returns the host pids of every process in the container's
+// cgroup (empty once the container stopped and its cgroup is empty).
+func (c *Container) Processes() ([]int, error) {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return nil, fmt.Errorf("unable to get all container pids: %w", err)
+	}
+	if !m.Exists() {
+		return []int{}, nil
+	}
+	pids, err := m.GetPids()
+	if err != nil {
+		return nil, fmt.Errorf("unable to get all container pids: %w", err)
+	}
+	if pids == nil {
+		pids = []int{}
+	}
+	return pids, nil
+}
