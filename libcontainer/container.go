@@ -81,13 +81,14 @@ func (c *Container) Status() Status {
 	if c.state.Creating {
 		return Creating
 	}
-	if _, err := os.Lstat(filepath.Join(c.dir, execFifoFile)); err == nil {
-		return Created
-	}
+	// Frozen first: a container paused before start is "paused", as runc.
 	if m, err := c.cgroupManager(); err == nil {
 		if frozen, err := m.IsFrozen(); err == nil && frozen {
 			return Paused
 		}
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, execFifoFile)); err == nil {
+		return Created
 	}
 	return Running
 }
@@ -140,8 +141,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		if len(pids) == 0 && status == Stopped {
 			return ErrNotRunning
 		}
-		if status == Paused && sig != unix.SIGKILL {
-			// Deliver, then thaw so the signal is acted upon.
+		if status == Paused {
+			// Deliver, then thaw so the signal is acted upon (runc
+			// thaws after signalling every process too).
 			defer m.Thaw()
 		}
 		for _, pid := range pids {
@@ -159,6 +161,15 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 			return ErrNotRunning
 		}
 		return fmt.Errorf("signal container init: %w", err)
+	}
+	if sig == unix.SIGKILL && status == Paused {
+		// A v1-frozen process acts on SIGKILL only once thawed (runc
+		// thaws for SIGKILL alone).
+		if m, err := c.cgroupManager(); err == nil {
+			if err := m.Thaw(); err != nil {
+				warnf("thaw after SIGKILL: %v", err)
+			}
+		}
 	}
 	return nil
 }

@@ -44,8 +44,6 @@ func (c *Container) Resume() error {
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	// Asked of the freezer itself rather than Status(): a container paused
-	// before `start` still shows "created" there.
 	frozen, err := m.IsFrozen()
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)

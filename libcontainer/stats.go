@@ -31,21 +31,22 @@ func (c *Container) NotifyOOM() (<-chan struct{}, error) {
 }
 
 // Processes returns the host pids of every process in the container's
-// cgroup (empty once the container stopped and its cgroup is empty).
+// cgroup, sorted; nil when there is none (the container stopped, or its
+// cgroup is gone).
 func (c *Container) Processes() ([]int, error) {
 	m, err := c.cgroupManager()
 	if err != nil {
 		return nil, fmt.Errorf("unable to get all container pids: %w", err)
 	}
 	if !m.Exists() {
-		return []int{}, nil
+		return nil, nil
 	}
 	pids, err := m.GetPids()
 	if err != nil {
 		return nil, fmt.Errorf("unable to get all container pids: %w", err)
 	}
-	if pids == nil {
-		pids = []int{}
+	if len(pids) == 0 {
+		return nil, nil
 	}
 	return pids, nil
 }

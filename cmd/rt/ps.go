@@ -37,6 +37,7 @@ var psCommand = cli.Command{
 		switch c.String("format") {
 		case "table":
 		case "json":
+			// No process encodes as null, as runc prints it.
 			return json.NewEncoder(os.Stdout).Encode(pids)
 		default:
 			return errors.New("invalid format option")

@@ -25,8 +25,9 @@ func ramInBytes(s string) (int64, error) {
 	if sfx == "" {
 		return int64(size), nil
 	}
+	// runc 1.1's go-units reports every malformed size this way.
+	bad := fmt.Errorf("invalid size: '%s'", s)
 	sfx = strings.ToLower(sfx)
-	bad := fmt.Errorf("invalid suffix: '%s'", sfx)
 	if len(sfx) > 3 {
 		return -1, bad
 	}
