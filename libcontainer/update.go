@@ -44,9 +44,9 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	if err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	if err := m.Set(withoutDevices(merged)); err != nil {
+	if err := setResources(m, merged, upd); err != nil {
 		if old != nil {
-			if err2 := m.Set(withoutDevices(old)); err2 != nil {
+			if err2 := setResources(m, old, nil); err2 != nil {
 				warnf("update: restore previous resources: %v", err2)
 			}
 		}
@@ -56,16 +56,28 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	return writeState(c.dir, st)
 }
 
-// withoutDevices is r without its device rules: update cannot change
-// them, and rewriting them would undo rules others added (as runc's
-// SkipDevices).
-func withoutDevices(r *specs.LinuxResources) *specs.LinuxResources {
+// setResources writes r to the cgroup without its device rules: update
+// cannot change them, and rewriting them would undo rules others added
+// (as runc's SkipDevices). The kernel refuses cpu.shares while cpu.idle
+// is 1 (it owns the weight then): a change of idle (upd) goes in first,
+// and shares are not written while idle is 1.
+func setResources(m cgroups.Manager, r, upd *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
 	cp := *r
 	cp.Devices = nil
-	return &cp
+	if upd != nil && upd.CPU != nil && upd.CPU.Idle != nil {
+		if err := m.Set(&specs.LinuxResources{CPU: &specs.LinuxCPU{Idle: upd.CPU.Idle}}); err != nil {
+			return err
+		}
+	}
+	if cp.CPU != nil && cp.CPU.Idle != nil && *cp.CPU.Idle == 1 {
+		cpu := *cp.CPU
+		cpu.Shares = nil
+		cp.CPU = &cpu
+	}
+	return m.Set(&cp)
 }
 
 // MergeResources returns a copy of old with the settings of upd that

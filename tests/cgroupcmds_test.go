@@ -65,7 +65,7 @@ func rtFails(t *testing.T, wantErr string, args ...string) {
 }
 
 func TestPauseResume(t *testing.T) {
-	requireCgroupV1(t, "freezer")
+	requireCgroupV1(t, "freezer", "pids")
 	id, _, b, path := cgroupCmdsContainer(t, counterScript)
 	readCounter(t, b)
 	rtFails(t, "container not paused", "resume", id)
@@ -83,6 +83,14 @@ func TestPauseResume(t *testing.T) {
 		t.Fatalf("paused container kept running: counter %d -> %d", before, after)
 	}
 	rtFails(t, "container not running", "pause", id)
+	// A paused container can be updated, and stays paused.
+	mustRT(t, "update", "--pids-limit", "40", id)
+	if got := cgFile(t, "pids", path, "pids.max"); got != "40" {
+		t.Fatalf("pids.max after update of a paused container = %s, want 40", got)
+	}
+	if st := state(t, id); st.Status != "paused" {
+		t.Fatalf("state after update while paused: %q, want paused", st.Status)
+	}
 
 	mustRT(t, "resume", id)
 	if st := state(t, id); st.Status != "running" {
@@ -94,6 +102,25 @@ func TestPauseResume(t *testing.T) {
 	if !pollUntil(5*time.Second, func() bool { return readCounter(t, b) > before }) {
 		t.Fatal("resumed container does not advance")
 	}
+}
+
+func TestPauseCreatedContainer(t *testing.T) {
+	requireCgroupV1(t, "freezer")
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id, _ := createContainer(t, b)
+	mustRT(t, "pause", id)
+	if st := state(t, id); st.Status != "paused" {
+		t.Fatalf("state of a created container after pause: %q, want paused", st.Status)
+	}
+	if _, _, code := rt(t, "start", id); code == 0 {
+		t.Fatal("start of a paused container succeeded")
+	}
+	mustRT(t, "resume", id)
+	if st := state(t, id); st.Status != "created" {
+		t.Fatalf("state after resume: %q, want created", st.Status)
+	}
+	mustRT(t, "start", id)
+	waitStatus(t, id, "running")
 }
 
 func TestPauseResumeStopped(t *testing.T) {

@@ -1,0 +1,134 @@
+package specconv
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestCheckVersion(t *testing.T) {
+	for _, v := range []string{"1.0.0", "1.0.2-dev", "1.1.0", "1.2.1", "1.3.0", "1.3.0+dev"} {
+		if err := CheckVersion(v); err != nil {
+			t.Errorf("CheckVersion(%q) = %v, want nil", v, err)
+		}
+	}
+	for _, v := range []string{"", "2.0.0", "1.4.0", "0.9.0", "1.0", "one"} {
+		err := CheckVersion(v)
+		if err == nil || !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "ociVersion") {
+			t.Errorf("CheckVersion(%q) = %v, want an ociVersion error", v, err)
+		}
+	}
+}
+
+func bundleFor(t *testing.T) (string, *specs.Spec) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rootfs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := Example()
+	s.Process.Terminal = false
+	return dir, s
+}
+
+func TestConvertExample(t *testing.T) {
+	dir, s := bundleFor(t)
+	c, err := Convert(s, dir, Options{ID: "x"})
+	if err != nil {
+		t.Fatalf("Convert(Example()) = %v", err)
+	}
+	if c.Rootfs != filepath.Join(dir, "rootfs") || !c.Readonly || c.Hostname != s.Hostname {
+		t.Errorf("rootfs %q readonly %v hostname %q", c.Rootfs, c.Readonly, c.Hostname)
+	}
+	if len(c.Mounts) != len(s.Mounts) {
+		t.Errorf("%d mounts, want %d", len(c.Mounts), len(s.Mounts))
+	}
+	// runc's default device allow-list follows the config's own rules.
+	res := c.Cgroup.Resources
+	if res == nil || len(res.Devices) < 2 || res.Devices[0].Allow || res.Devices[len(res.Devices)-1].Allow != true {
+		t.Errorf("device rules: %+v", res)
+	}
+}
+
+func TestConvertRefusesBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(dir string, s *specs.Spec)
+		field string
+	}{
+		{"version", func(_ string, s *specs.Spec) { s.Version = "2.0.0" }, "ociVersion"},
+		{"no root", func(_ string, s *specs.Spec) { s.Root = nil }, "root.path"},
+		{"missing rootfs", func(_ string, s *specs.Spec) { s.Root.Path = "nope" }, "root.path"},
+		{"no process", func(_ string, s *specs.Spec) { s.Process = nil }, "process"},
+		{"empty args", func(_ string, s *specs.Spec) { s.Process.Args = nil }, "process.args"},
+		{"relative cwd", func(_ string, s *specs.Spec) { s.Process.Cwd = "tmp" }, "process.cwd"},
+		{"unknown namespace", func(_ string, s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
+		}, "unknown namespace type \"bogus\""},
+		{"duplicate namespace", func(_ string, s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
+		}, "listed twice"},
+		{"relative ns path", func(_ string, s *specs.Spec) {
+			s.Linux.Namespaces[0].Path = "proc/1/ns/pid"
+		}, ".path"},
+		{"relative mount destination", func(_ string, s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "data", Type: "tmpfs", Source: "tmpfs"})
+		}, "mounts[7]"},
+		{"hostname without uts", func(_ string, s *specs.Spec) {
+			var ns []specs.LinuxNamespace
+			for _, n := range s.Linux.Namespaces {
+				if n.Type != specs.UTSNamespace {
+					ns = append(ns, n)
+				}
+			}
+			s.Linux.Namespaces = ns
+		}, "hostname"},
+		{"host sysctl", func(_ string, s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.panic": "1"} }, "kernel.panic"},
+		{"mappings without userns", func(_ string, s *specs.Spec) {
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+		}, "linux.uidMappings"},
+		{"userns without mappings", func(_ string, s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}, "linux.uidMappings"},
+		{"unknown capability", func(_ string, s *specs.Spec) {
+			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_TEST")
+		}, "CAP_TEST"},
+		{"relative hook", func(_ string, s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "hook"}}}
+		}, "hooks.createRuntime[0].path"},
+		{"time offsets without time ns", func(_ string, s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, "linux.timeOffsets"},
+		{"bad device type", func(_ string, s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
+		}, "linux.devices[0].type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, s := bundleFor(t)
+			tc.edit(dir, s)
+			_, err := Convert(s, dir, Options{ID: "x"})
+			if err == nil || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("Convert = %v, want an error naming %q", err, tc.field)
+			}
+		})
+	}
+}
+
+func TestLoadSpecErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadSpec(dir); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("missing config.json: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"ociVersion": "1.0.0",`), 0o644)
+	if _, err := LoadSpec(dir); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("malformed config.json: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"ociVersion": "1.0.0"} {}`), 0o644)
+	if _, err := LoadSpec(dir); err == nil || !strings.Contains(err.Error(), "trailing") {
+		t.Errorf("trailing data: %v", err)
+	}
+}
