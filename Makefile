@@ -7,7 +7,7 @@ LDFLAGS   := -X main.commit=$(COMMIT) -X main.version=$(VERSION)
 SHARED    ?= $(abspath ../shared)
 GOFLAGS_BUILD := -trimpath -buildvcs=false
 
-.PHONY: all build deps test unit integration demo conformance bench clean vet fmt
+.PHONY: all build deps test unit integration demo conformance engines bench clean vet fmt
 
 all: build
 
@@ -42,6 +42,14 @@ demo: deps build
 # ../shared/harness/oci-validation/run.sh) against bin/rt.
 conformance: build
 	SHARED=$(SHARED) ./scripts/conformance.sh $(abspath $(BIN))
+
+# containerd (ctr + runc v2 shim), podman and docker driving bin/rt through
+# the scenarios of ../shared/harness/clients (each installs its engine).
+ENGINES ?= containerd podman docker
+engines: build
+	@rc=0; for e in $(ENGINES); do \
+		echo "== engine $$e"; $(SHARED)/harness/clients/$$e.sh $(abspath $(BIN)) || rc=1; \
+	done; exit $$rc
 
 # Lifecycle latency and memory of rt, runc and crun side by side.
 bench: build
