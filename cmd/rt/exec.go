@@ -137,7 +137,10 @@ following will output a list of processes running in the container:
 		if detach {
 			return nil
 		}
-		status, err := waitForwarding(pid, sigs, tty)
+		status, err := waitForwarding(
+			func() (int, error) { return libcontainer.WaitPid(pid) },
+			func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) },
+			sigs, tty)
 		if err != nil {
 			return err
 		}
@@ -149,13 +152,14 @@ following will output a list of processes running in the container:
 	},
 }
 
-// waitForwarding waits for pid while forwarding signals to it.
-func waitForwarding(pid int, sigs chan os.Signal, tty *runConsole) (int, error) {
+// waitForwarding runs wait while forwarding the signals rt receives with
+// signal (SIGWINCH resizes the pty instead), and returns wait's status.
+func waitForwarding(wait func() (int, error), signal func(unix.Signal) error, sigs chan os.Signal, tty *runConsole) (int, error) {
 	done := make(chan struct{})
 	var status int
 	var werr error
 	go func() {
-		status, werr = libcontainer.WaitPid(pid)
+		status, werr = wait()
 		close(done)
 	}()
 	for {
@@ -169,7 +173,7 @@ func waitForwarding(pid int, sigs chan os.Signal, tty *runConsole) (int, error) 
 					tty.resize()
 				}
 			default:
-				libcontainer.SignalPid(pid, sig)
+				signal(sig)
 			}
 		case <-done:
 			if tty != nil {

@@ -63,33 +63,10 @@ filesystem.`,
 		if detach {
 			return nil
 		}
-		done := make(chan struct{})
-		var status int
-		var werr error
-		go func() {
-			status, werr = ctr.Wait()
-			close(done)
-		}()
-	loop:
-		for {
-			select {
-			case s := <-sigs:
-				sig := s.(unix.Signal)
-				switch sig {
-				case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-				case unix.SIGWINCH:
-					if tty != nil {
-						tty.resize()
-					}
-				default:
-					ctr.Signal(sig, false)
-				}
-			case <-done:
-				break loop
-			}
-		}
+		status, werr := waitForwarding(ctr.Wait,
+			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
+			sigs, tty)
 		if tty != nil {
-			tty.wait()
 			tty.restore()
 		}
 		if !c.Bool("keep") {
