@@ -5,7 +5,9 @@ COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 LDFLAGS   := -X main.commit=$(COMMIT) -X main.version=$(VERSION)
 SHARED    ?= $(abspath ../shared)
-GOFLAGS_BUILD := -trimpath -buildvcs=false
+# urfave_cli_no_docs: leaves out urfave/cli's man/markdown generators (and
+# their markdown parser), which rt never uses: less to load and initialise.
+GOFLAGS_BUILD := -trimpath -buildvcs=false -tags urfave_cli_no_docs
 
 .PHONY: all build deps test unit integration demo conformance engines bench clean vet fmt
 

@@ -1,9 +1,12 @@
 package libcontainer
 
 import (
+	"io"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sirupsen/logrus"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -50,6 +53,9 @@ func Init() {
 	}
 	unix.CloseOnExec(sockFd)
 
+	// The init's stderr is the container's: rt's own warnings (e.g. an
+	// ambient capability the kernel refuses) must not end up there.
+	logrus.SetOutput(io.Discard)
 	in := &initRun{sock: sock, fifoFd: fifoFd, consoleFd: consoleFd, pidfdFd: pidfdFd}
 	err := in.run()
 	// Reaching here is a failure: success execs.

@@ -49,8 +49,9 @@ type spawnOpts struct {
 	consoleSocket *os.File
 	pidfdSocket   *os.File
 	io            IO
-	// beforeBootstrap runs once the C stage's pid is known, before it
-	// proceeds (cgroup placement).
+	// beforeBootstrap runs once the C stage's pid is known (cgroup
+	// placement), in parallel with the C stage, which waits for it before
+	// it unshares its cgroup namespace and forks.
 	beforeBootstrap func(pid int) error
 	uidMaps         []specs.LinuxIDMapping
 	gidMaps         []specs.LinuxIDMapping
@@ -190,13 +191,19 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		p.kill()
 		return nil, err
 	}
+	// Send the bootstrap first: the child loads and enters namespaces while
+	// we place it in its cgroups (a cgroup v1 move waits for an RCU grace
+	// period: milliseconds better spent in parallel); 'g' says it is done.
+	if _, err := parent.Write(o.bootstrap); err != nil {
+		return fail(fmt.Errorf("send bootstrap to init: %w", err))
+	}
 	if o.beforeBootstrap != nil {
 		if err := o.beforeBootstrap(cmd.Process.Pid); err != nil {
 			return fail(err)
 		}
 	}
-	if _, err := parent.Write(o.bootstrap); err != nil {
-		return fail(fmt.Errorf("send bootstrap to init: %w", err))
+	if _, err := parent.Write([]byte{msgCgroupOK}); err != nil {
+		return fail(fmt.Errorf("sync with init: %w", err))
 	}
 	for p.pid == 0 {
 		var typ [1]byte

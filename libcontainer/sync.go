@@ -19,6 +19,7 @@ const (
 	msgUserMaps = 'U' // C stage -> parent: write my uid/gid maps (no length)
 	msgMapsOK   = 'u' // parent -> C stage
 	msgPid      = 'P' // C stage -> parent: u32 pid of the init (no length)
+	msgCgroupOK = 'g' // parent -> C stage: placed in the cgroups (no length)
 )
 
 // errInitGone means the init process closed its socket without a word.

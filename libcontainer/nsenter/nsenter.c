@@ -8,6 +8,10 @@
 //   parent -> child : u32 length, then `length` bytes of NUL-terminated
 //                     records: "c<cloneflags>", "j<nstype>:<path>",
 //                     "t<clockid>:<secs>:<nsecs>", "d" (set non-dumpable).
+//   parent -> child : 'g' once it has placed the child in its cgroups. The
+//                     parent does that while the child execs, loads and
+//                     enters namespaces; the child waits for 'g' only
+//                     before it unshares its cgroup namespace and forks.
 //   child  -> parent: 'U' when it needs its uid/gid maps written
 //                     (parent answers 'u'); then 'P' + u32 pid of the
 //                     process that returns into Go (the container's init).
@@ -37,6 +41,13 @@
 #endif
 
 static int initfd = -1;
+static int got_cgroup_ack = 0;
+
+static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* wait_for reads control bytes from the parent until `want` arrives,
+ * remembering a 'g' (cgroup placement done) that comes first. */
+static void wait_for(char want);
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -72,7 +83,6 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void bail(const char *fmt, ...)
 {
 	char msg[1024];
@@ -96,6 +106,25 @@ static void bail(const char *fmt, ...)
 		write_all(initfd, msg, (size_t)n);
 	}
 	_exit(1);
+}
+
+static void wait_for(char want)
+{
+	if (want == 'g' && got_cgroup_ack)
+		return;
+	for (;;) {
+		char c;
+		if (read_all(initfd, &c, 1) < 0)
+			bail("read from parent while waiting for '%c'", want);
+		if (c == 'g')
+			got_cgroup_ack = 1;
+		if (c == want)
+			return;
+		if (c != 'g') {
+			errno = 0;
+			bail("unexpected byte 0x%02x from parent while waiting for '%c'", (unsigned char)c, want);
+		}
+	}
 }
 
 static const char *nsname(int t)
@@ -231,8 +260,9 @@ void rt_nsenter(void)
 			bail("unshare user namespace");
 		// Ask the parent for the uid/gid maps and wait for them.
 		char c = 'U';
-		if (write_all(initfd, &c, 1) < 0 || read_all(initfd, &c, 1) < 0 || c != 'u')
-			bail("sync user namespace maps with parent");
+		if (write_all(initfd, &c, 1) < 0)
+			bail("ask parent for user namespace maps");
+		wait_for('u');
 		if (nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 			bail("prctl PR_SET_DUMPABLE");
 	}
@@ -250,9 +280,14 @@ void rt_nsenter(void)
 		}
 	}
 
-	unsigned long rest = cloneflags & ~(unsigned long)CLONE_NEWUSER;
+	unsigned long rest = cloneflags & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWCGROUP);
 	if (rest && unshare((int)rest) < 0)
 		bail("unshare namespaces 0x%lx", rest);
+
+	// From here on, what we create must be inside the container's cgroups.
+	wait_for('g');
+	if ((cloneflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		bail("unshare cgroup namespace");
 
 	for (int i = 0; i < ntime; i++)
 		write_file("/proc/self/timens_offsets", timeoffs[i]);
