@@ -200,3 +200,30 @@ func fileSum(t *testing.T, path string) []byte {
 	s := sha256.Sum256(data)
 	return s[:]
 }
+
+// TestInitNotDumpable: while a container is "created", its init is rt
+// itself, holding rt's state (config, fds). A process of another container
+// in the same pid namespace, root but without CAP_SYS_PTRACE, must not be
+// able to read its memory maps, environment, fds or exe (CVE-2016-9962
+// class). runc 1.1.5 fails this: its Go init is dumpable again by then.
+func TestInitNotDumpable(t *testing.T) {
+	victim := newBundle(t, withArgs("sleep", "100"))
+	_, vpid := createContainer(t, victim)
+	attacker := newBundle(t, withArgs("sh", "-c",
+		"for f in environ maps; do if cat /proc/1/$f >/dev/null 2>&1; then echo LEAK:$f; else echo denied:$f; fi; done; "+
+			"if readlink /proc/1/fd/0 >/dev/null 2>&1; then echo LEAK:fd; else echo denied:fd; fi; "+
+			"if readlink /proc/1/exe >/dev/null 2>&1; then echo LEAK:exe; else echo denied:exe; fi"),
+		func(s *specs.Spec) {
+			for i, ns := range s.Linux.Namespaces {
+				if ns.Type == specs.PIDNamespace {
+					s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/pid", vpid)
+				}
+			}
+		})
+	out := mustRunIn(t, attacker)
+	for _, f := range []string{"environ", "maps", "fd", "exe"} {
+		if !strings.Contains(out, "denied:"+f) {
+			t.Errorf("reading /proc/1/%s of a created container's init from a sibling container: %q", f, out)
+		}
+	}
+}
