@@ -26,7 +26,7 @@ func (c *Container) Start() error {
 	case Created:
 	case Stopped:
 		return errors.New("cannot start a container that has stopped")
-	case Running, Paused:
+	case Running:
 		return errors.New("cannot start an already running container")
 	default:
 		return fmt.Errorf("cannot start a container in the %s state", status)
