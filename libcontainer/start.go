@@ -55,16 +55,19 @@ func (c *Container) Start() error {
 // and reads until the init closes it: by exec'ing (nothing read after the
 // first byte) or by reporting an error text before exiting.
 func (c *Container) releaseInit(fifoPath string) (string, error) {
-	fd, err := unix.Open(fifoPath, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return "", fmt.Errorf("open exec fifo: %w", err)
-	}
-	defer unix.Close(fd)
+	// The pidfd first, while the init is certainly alive (blocked on the
+	// fifo): once the fifo is open, a short process may exec, exit and be
+	// reaped before we look.
 	pidfd, err := unix.PidfdOpen(c.state.InitPid, 0)
 	if err != nil {
 		return "", fmt.Errorf("open container init: %w", err)
 	}
 	defer unix.Close(pidfd)
+	fd, err := unix.Open(fifoPath, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer unix.Close(fd)
 	var (
 		out      []byte
 		gotFirst bool
