@@ -59,3 +59,17 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# containerd driving bin/rt through its CRI API (a Go CRI client, as the kubelet
+# does) and through ctr (tests/engines; setup.sh installs containerd if missing).
+.PHONY: test-engines
+test-engines: build
+	tests/engines/setup.sh
+	RT_BINARY=$(abspath $(BIN)) RT_ENGINES_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v ./tests/engines/
+
+# The cgroup v2 + AppArmor tests (tests/vm) inside the qemu VM of
+# ../shared/harness/vm: limits, OOM and pids enforcement, update, pause,
+# stats, the eBPF device filter, AppArmor. Ends with "N passed, M failed".
+.PHONY: test-v2
+test-v2: build
+	SHARED=$(SHARED) RT_BINARY=$(abspath $(BIN)) tests/vm/run.sh

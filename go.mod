@@ -3,23 +3,26 @@ module github.com/rt-runtime/rt
 go 1.26.8
 
 require (
-	github.com/cilium/ebpf v0.22.0 // indirect
-	github.com/containerd/console v1.0.5 // indirect
+	github.com/cilium/ebpf v0.22.0
+	github.com/containerd/console v1.0.5
+	github.com/cyphar/filepath-securejoin v0.4.1
+	github.com/moby/sys/mountinfo v0.7.3
+	github.com/opencontainers/runtime-spec v1.3.0
+	github.com/seccomp/libseccomp-golang v0.11.1
+	github.com/sirupsen/logrus v1.9.4
+	github.com/urfave/cli v1.22.16
+	golang.org/x/sys v0.50.0
+	google.golang.org/grpc v1.56.3
+	k8s.io/cri-api v0.27.16
+)
+
+require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.5 // indirect
-	github.com/cyphar/filepath-securejoin v0.4.1 // indirect
 	github.com/gogo/protobuf v1.3.2 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
-	github.com/moby/sys/mountinfo v0.7.3 // indirect
-	github.com/opencontainers/runtime-spec v1.3.0 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
-	github.com/seccomp/libseccomp-golang v0.11.1 // indirect
-	github.com/sirupsen/logrus v1.9.4 // indirect
-	github.com/urfave/cli v1.22.16 // indirect
 	golang.org/x/net v0.48.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.32.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
-	google.golang.org/grpc v1.56.3 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	k8s.io/cri-api v0.27.16 // indirect
 )

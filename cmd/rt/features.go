@@ -36,7 +36,7 @@ var featuresCommand = cli.Command{
 				Capabilities: capabilities.Known(),
 				Cgroup: &features.Cgroup{
 					V1:          &t,
-					V2:          &f,
+					V2:          &t,
 					Systemd:     &f,
 					SystemdUser: &f,
 					Rdma:        &f,

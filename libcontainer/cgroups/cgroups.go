@@ -1,7 +1,7 @@
 // Package cgroups is rt's cgroup manager interface and the chooser that
 // picks an implementation for the host: the v1 "fs" manager (package
-// fs1) on v1 and hybrid hosts. A cgroup v2 manager will plug in behind
-// the same interface.
+// fs1) on v1 and hybrid hosts, the cgroup v2 manager (package fs2) when
+// /sys/fs/cgroup is a cgroup2 mount.
 package cgroups
 
 import (
@@ -12,6 +12,7 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 	"github.com/rt-runtime/rt/libcontainer/cgroups/fs1"
+	"github.com/rt-runtime/rt/libcontainer/cgroups/fs2"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/events"
 )
@@ -33,8 +34,15 @@ var (
 	ErrInvalidResource = errors.New("invalid resource value")
 	// ErrSystemdUnsupported: --systemd-cgroup was asked for.
 	ErrSystemdUnsupported = errors.New("systemd cgroup driver is not supported")
-	// ErrV2Unsupported: the host (or the saved paths) is cgroup v2 only.
-	ErrV2Unsupported = errors.New("cgroup v2 (unified) hosts are not supported yet")
+	// ErrV2Unsupported is no longer returned (cgroup v2 hosts get the
+	// fs2 manager); kept so callers that test for it still build.
+	ErrV2Unsupported = errors.New("cgroup v2 (unified) hosts are not supported")
+	// ErrInternalProcesses: cgroup v2's "no internal processes" rule
+	// stopped a controller from being enabled or a process from joining.
+	ErrInternalProcesses = fs2.ErrInternalProcesses
+	// ErrControllerUnavailable: a resource needs a cgroup v2 controller
+	// that is not in the cgroup's cgroup.controllers.
+	ErrControllerUnavailable = fs2.ErrControllerUnavailable
 )
 
 // Manager manages one container's cgroup.
@@ -83,7 +91,11 @@ func New(cfg *configs.Cgroup, id string) (Manager, error) {
 		return nil, ErrSystemdUnsupported
 	}
 	if cgutil.IsUnifiedMode() {
-		return nil, ErrV2Unsupported
+		m, err := fs2.New(cfg, id)
+		if err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
+		return m, nil
 	}
 	m, err := fs1.New(cfg, id)
 	if err != nil {
@@ -93,13 +105,18 @@ func New(cfg *configs.Cgroup, id string) (Manager, error) {
 }
 
 // Load rebuilds the manager of an existing container from the Paths()
-// saved in its state.
+// saved in its state: {"": dir} alone is a cgroup v2 manager's (a
+// hybrid v1 host always has v1 keys besides "").
 func Load(paths map[string]string) (Manager, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("cgroup: no saved paths: %w", ErrNotExist)
 	}
 	if _, onlyUnified := paths[""]; onlyUnified && len(paths) == 1 {
-		return nil, ErrV2Unsupported
+		m, err := fs2.Load(paths)
+		if err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
+		return m, nil
 	}
 	m, err := fs1.Load(paths)
 	if err != nil {

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -260,10 +261,32 @@ func validateDevices(rules []specs.LinuxDeviceCgroup) error {
 	return nil
 }
 
+// unifiedControllers are the prefixes a linux.resources.unified key may
+// have: the cgroup v2 controllers with interface files, and "cgroup"
+// for the core files. Whether the controller is enabled for the
+// container's cgroup is checked by the v2 manager's Set.
+var unifiedControllers = map[string]bool{
+	"cgroup": true, "cpu": true, "cpuset": true, "io": true, "memory": true,
+	"hugetlb": true, "pids": true, "rdma": true, "misc": true,
+}
+
 func validateUnified(u map[string]string) error {
+	keys := make([]string, 0, len(u))
 	for k := range u {
-		if k == "" || strings.Contains(k, "/") || !strings.Contains(k, ".") || strings.HasPrefix(k, ".") {
-			return invalid(fmt.Sprintf("unified[%q]", k), "not a cgroup v2 interface file name (controller.name)")
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field := fmt.Sprintf("unified[%q]", k)
+		if k == "" || strings.Contains(k, "/") || strings.Contains(k, "..") || !strings.Contains(k, ".") || strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") {
+			return invalid(field, "not a cgroup v2 interface file name (controller.name)")
+		}
+		c, _, _ := strings.Cut(k, ".")
+		if !unifiedControllers[c] {
+			return invalid(field, fmt.Sprintf("unknown cgroup v2 controller %q", c))
+		}
+		if strings.TrimSpace(u[k]) == "" {
+			return invalid(field, "empty value")
 		}
 	}
 	return nil
