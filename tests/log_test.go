@@ -1,0 +1,64 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// logLines runs the runtime with --log F --log-format json and returns the
+// JSON lines of F.
+func logLines(t *testing.T, args ...string) ([]map[string]any, int) {
+	t.Helper()
+	logFile := filepath.Join(t.TempDir(), "log.json")
+	_, _, code := rt(t, append([]string{"--log", logFile, "--log-format", "json"}, args...)...)
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(readFileOrEmpty(logFile)), "\n") {
+		if l == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out, code
+}
+
+func TestLogJSONErrors(t *testing.T) {
+	// A missing container: one error line with runc's text.
+	lines, code := logLines(t, "state", "no-such-container")
+	if code == 0 || len(lines) != 1 || lines[0]["level"] != "error" || lines[0]["msg"] != "container does not exist" || lines[0]["time"] == nil {
+		t.Errorf("state of a missing container: exit %d, log %v", code, lines)
+	}
+	// An error from inside the container's init reaches the log too.
+	b := newBundle(t, withArgs("/no/such/program"))
+	lines, code = logLines(t, "run", "--bundle", b.Dir, newID(t))
+	if code == 0 || len(lines) != 1 || lines[0]["level"] != "error" || !strings.Contains(lines[0]["msg"].(string), "no such file or directory") {
+		t.Errorf("run of a missing program: exit %d, log %v", code, lines)
+	}
+	// Bad usage is logged as an error as well.
+	lines, code = logLines(t, "kill")
+	if code == 0 || len(lines) == 0 || lines[len(lines)-1]["level"] != "error" {
+		t.Errorf("kill without arguments: exit %d, log %v", code, lines)
+	}
+}
+
+func TestDeleteForceOfGoneContainer(t *testing.T) {
+	// containerd's shim calls delete --force on ids that may be gone: as
+	// runc, that succeeds; without --force it is "container does not exist".
+	if _, se, code := rt(t, "delete", "--force", "never-created"); code != 0 {
+		t.Errorf("delete --force of a missing id: exit %d, %s", code, se)
+	}
+	if _, se, code := rt(t, "delete", "never-created"); code == 0 || !strings.Contains(se, "container does not exist") {
+		t.Errorf("delete of a missing id: exit %d, %q", code, se)
+	}
+}
+
+func readFileOrEmpty(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
