@@ -206,3 +206,13 @@ func TestKillAll(t *testing.T) {
 	}
 	_ = pid
 }
+
+func TestExecPausedContainer(t *testing.T) {
+	_, id, _ := sleeper(t)
+	mustRT(t, "pause", id)
+	if _, se, code := rt(t, "exec", id, "true"); code == 0 || !strings.Contains(se, "paused") {
+		t.Errorf("exec into a paused container: exit %d, stderr %q", code, se)
+	}
+	mustRT(t, "resume", id)
+	mustRT(t, "exec", id, "true")
+}
