@@ -72,4 +72,5 @@ test-engines: build
 # stats, the eBPF device filter, AppArmor. Ends with "N passed, M failed".
 .PHONY: test-v2
 test-v2: build
+	WITH_VM=1 ./scripts/install-deps.sh
 	SHARED=$(SHARED) RT_BINARY=$(abspath $(BIN)) tests/vm/run.sh

@@ -92,6 +92,17 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
+	// On cgroup v2 the cgroup is made first and the init is born in it.
+	cgroupFD := -1
+	if cf, ok := mgr.(interface{ CgroupFD() (int, error) }); ok {
+		if err := mgr.Apply(0); err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
+		if cgroupFD, err = cf.CgroupFD(); err != nil {
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
+		defer unix.Close(cgroupFD)
+	}
 	extra := make([]*os.File, o.PreserveFds)
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
@@ -104,7 +115,11 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		io:            o.IO,
 		uidMaps:       cfg.UIDMappings,
 		gidMaps:       cfg.GIDMappings,
-		beforeBootstrap: func(pid int) error {
+		cgroupFD:      cgroupFD,
+		beforeBootstrap: func(pid int, bornInCgroup bool) error {
+			if bornInCgroup {
+				return nil
+			}
 			if err := mgr.Apply(pid); err != nil {
 				return fmt.Errorf("cgroup: %w", err)
 			}
@@ -155,6 +170,18 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err := proc.sendConfig(ic); err != nil {
 		return nil, err
 	}
+	if hasIDMapMounts(cfg) {
+		idx, fds, err := idmapTrees(cfg, proc.pid)
+		if err == nil {
+			err = proc.sendIDMapTrees(idx, fds)
+		}
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	err = proc.await(func() error {
 		if err := hooks.Run("prestart", cfg.Hooks.Prestart, ociState); err != nil {
 			return err
@@ -195,4 +222,13 @@ func ownerName() string {
 		return u.Username
 	}
 	return strconv.Itoa(uid)
+}
+
+func hasIDMapMounts(cfg *configs.Config) bool {
+	for _, m := range cfg.Mounts {
+		if m.IDMap {
+			return true
+		}
+	}
+	return false
 }

@@ -79,7 +79,8 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		extraFiles:    extra,
 		consoleSocket: o.ConsoleSocket,
 		io:            o.IO,
-		beforeBootstrap: func(pid int) error {
+		cgroupFD:      -1,
+		beforeBootstrap: func(pid int, _ bool) error {
 			if mgrErr != nil {
 				return nil // a container without a cgroup (none was made)
 			}

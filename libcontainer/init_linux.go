@@ -117,6 +117,11 @@ func (in *initRun) containerSetup() error {
 	cfg := in.cfg.Config
 	proc := in.cfg.Process
 	hasMountNS := cfg.NamespaceOf(specs.MountNamespace) != nil
+	if hasIDMapMounts(cfg) {
+		if err := recvIDMapTrees(in.sock, cfg); err != nil {
+			return err
+		}
+	}
 	if err := rootfs.PrepareMounts(cfg); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -52,9 +53,12 @@ type spawnOpts struct {
 	// beforeBootstrap runs once the C stage's pid is known (cgroup
 	// placement), in parallel with the C stage, which waits for it before
 	// it unshares its cgroup namespace and forks.
-	beforeBootstrap func(pid int) error
-	uidMaps         []specs.LinuxIDMapping
-	gidMaps         []specs.LinuxIDMapping
+	beforeBootstrap func(pid int, bornInCgroup bool) error
+	// cgroupFD, if >= 0, is the container's cgroup (v2): the init is born
+	// in it (clone3 CLONE_INTO_CGROUP) where the kernel allows.
+	cgroupFD int
+	uidMaps  []specs.LinuxIDMapping
+	gidMaps  []specs.LinuxIDMapping
 }
 
 // initProc is a started `rt init`.
@@ -182,7 +186,20 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		"_RT_PIDFDFD="+strconv.Itoa(pidfdFd),
 		"_RT_NFDS="+strconv.Itoa(len(o.extraFiles)))
 	cmd.Env = env
-	if err := cmd.Start(); err != nil {
+	bornInCgroup := false
+	if o.cgroupFD >= 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: o.cgroupFD}
+		bornInCgroup = true
+	}
+	err = cmd.Start()
+	if err != nil && bornInCgroup && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, unix.EOPNOTSUPP)) {
+		// An older kernel without clone3's CLONE_INTO_CGROUP: move it.
+		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Stdin: cmd.Stdin, Stdout: cmd.Stdout,
+			Stderr: cmd.Stderr, ExtraFiles: cmd.ExtraFiles, Env: cmd.Env}
+		bornInCgroup = false
+		err = cmd.Start()
+	}
+	if err != nil {
 		parent.Close()
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
@@ -198,7 +215,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
 	}
 	if o.beforeBootstrap != nil {
-		if err := o.beforeBootstrap(cmd.Process.Pid); err != nil {
+		if err := o.beforeBootstrap(cmd.Process.Pid, bornInCgroup); err != nil {
 			return fail(err)
 		}
 	}

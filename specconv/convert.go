@@ -147,6 +147,11 @@ func Convert(spec *specs.Spec, bundle string, opts Options) (*configs.Config, er
 		}
 		c.Mounts = append(c.Mounts, cm)
 	}
+	for i, m := range c.Mounts {
+		if m.IDMap && c.NamespaceOf(specs.UserNamespace) == nil {
+			return nil, invalid(fmt.Sprintf("mounts[%d]", i), "idmapped mount of %q needs a user namespace", m.Destination)
+		}
+	}
 	if err := convertHooks(c, spec.Hooks); err != nil {
 		return nil, err
 	}

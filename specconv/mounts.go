@@ -142,9 +142,9 @@ func MountOptions() []string {
 // a bind mount (Device "bind"). An unknown type is kept as is: the kernel
 // decides.
 //
-// An idmapped mount ("idmap"/"ridmap", or uidMappings/gidMappings set) must
-// carry both uidMappings and gidMappings: rt does not yet fall back to the
-// container's user namespace mappings.
+// An idmapped mount ("idmap"/"ridmap", or uidMappings/gidMappings set) is a
+// bind mount; with no mappings of its own it uses the container's user
+// namespace (Convert checks that there is one).
 func ConvertMount(m specs.Mount, bundle string) (*configs.Mount, error) {
 	if !filepath.IsAbs(m.Destination) {
 		return nil, fmt.Errorf("mount destination %q: %w", m.Destination, ErrMountDestinationNotAbsolute)
@@ -213,6 +213,7 @@ func ConvertMount(m specs.Mount, bundle string) (*configs.Mount, error) {
 	if err := checkIDMapping(cm, idmap); err != nil {
 		return nil, fmt.Errorf("mount destination %q: %w", m.Destination, err)
 	}
+	cm.IDMap = idmap || len(cm.UIDMappings) > 0
 	return cm, nil
 }
 
@@ -222,10 +223,7 @@ func checkIDMapping(cm *configs.Mount, idmapOption bool) error {
 	if !idmapOption && !hasMaps {
 		return nil
 	}
-	if len(cm.UIDMappings) == 0 || len(cm.GIDMappings) == 0 {
-		if idmapOption && !hasMaps {
-			return fmt.Errorf("%w: idmap/ridmap without uidMappings and gidMappings is not supported yet", ErrMountIDMapping)
-		}
+	if hasMaps && (len(cm.UIDMappings) == 0 || len(cm.GIDMappings) == 0) {
 		return fmt.Errorf("%w: uidMappings and gidMappings must be set together", ErrMountIDMapping)
 	}
 	if !cm.IsBind() {

@@ -220,13 +220,16 @@ func TestConvertMountExtensions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.opt, err)
 		}
-		if m.IDMapRecursive != tc.rec || !reflect.DeepEqual(m.UIDMappings, maps) || !reflect.DeepEqual(m.GIDMappings, maps) || m.Data != "" {
+		if !m.IDMap || m.IDMapRecursive != tc.rec || !reflect.DeepEqual(m.UIDMappings, maps) || !reflect.DeepEqual(m.GIDMappings, maps) || m.Data != "" {
 			t.Errorf("%s: %+v", tc.opt, m)
 		}
 	}
+	// Without mappings of its own, an idmap mount uses the container's.
+	if m, err := ConvertMount(specs.Mount{Type: "bind", Source: "/s", Destination: "/d", Options: []string{"idmap"}}, "/b"); err != nil || !m.IDMap || m.UIDMappings != nil {
+		t.Errorf("idmap without mappings: %+v, %v", m, err)
+	}
 
 	bad := []specs.Mount{
-		{Type: "bind", Source: "/s", Destination: "/d", Options: []string{"idmap"}},
 		{Type: "bind", Source: "/s", Destination: "/d", UIDMappings: maps},
 		{Type: "bind", Source: "/s", Destination: "/d", GIDMappings: maps, Options: []string{"ridmap"}},
 		{Type: "tmpfs", Source: "tmpfs", Destination: "/d", UIDMappings: maps, GIDMappings: maps},

@@ -42,7 +42,12 @@ type Mount struct {
 	RecAttrClr uint64 `json:"rec_attr_clr,omitempty"`
 	// Extensions are rt/runc-specific options.
 	TmpcopyUp bool `json:"tmpcopyup,omitempty"`
-	// IDMapping for idmapped mounts ("idmap"/"ridmap" or uidMappings set).
+	// IDMap: an idmapped bind mount ("idmap"/"ridmap" or uidMappings set).
+	// Without UID/GIDMappings it uses the container's user namespace.
+	IDMap bool `json:"idmap,omitempty"`
+	// IDMapFd is the detached, idmapped mount tree the parent prepared
+	// (open_tree + mount_setattr), received by the init: not serialised.
+	IDMapFd        int                    `json:"-"`
 	UIDMappings    []specs.LinuxIDMapping `json:"uid_mappings,omitempty"`
 	GIDMappings    []specs.LinuxIDMapping `json:"gid_mappings,omitempty"`
 	IDMapRecursive bool                   `json:"idmap_recursive,omitempty"`

@@ -186,6 +186,15 @@ static void write_file(const char *path, const char *data)
 void rt_nsenter(void) __attribute__((constructor));
 void rt_nsenter(void)
 {
+	// rt's idmapped mounts need user namespaces with given mappings: rt
+	// starts itself in a new one (mappings written by Go's os/exec) and
+	// this process holds it until its stdin is closed.
+	if (getenv("_RT_USERNS_HOLD") != NULL) {
+		char c;
+		while (read(0, &c, 1) > 0)
+			;
+		_exit(0);
+	}
 	const char *env = getenv("_RT_INITPIPE");
 	if (env == NULL || *env == '\0')
 		return;

@@ -42,3 +42,27 @@ func remountBind(r *root, dest string, flags, cleared uintptr) error {
 	}
 	return nil
 }
+
+// mountIDMapped attaches the detached, idmapped tree that the runtime's
+// parent made of m.Source (m.IDMapFd) at m.Destination, then remounts it
+// with m's flags like any bind mount.
+func mountIDMapped(r *root, m *configs.Mount) error {
+	defer unix.Close(m.IDMapFd)
+	var st unix.Stat_t
+	if err := unix.Fstat(m.IDMapFd, &st); err != nil {
+		return fmt.Errorf("idmapped mount tree: %w", err)
+	}
+	t, err := r.target(m.Destination, st.Mode&unix.S_IFMT != unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	err = unix.MoveMount(m.IDMapFd, "", int(t.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	t.Close()
+	if err != nil {
+		return fmt.Errorf("move_mount idmapped tree: %w", err)
+	}
+	if m.Flags&^bindOnlyFlags == 0 {
+		return nil
+	}
+	return remountBind(r, m.Destination, m.Flags&^bindOnlyFlags, m.ClearedFlags)
+}

@@ -15,8 +15,9 @@ var (
 	ErrNotDirectory = errors.New("must be mounted on an ordinary directory")
 	// ErrProcMount: a mount on or inside /proc that is not allowed.
 	ErrProcMount = errors.New("mount on /proc not allowed")
-	// ErrIDMapUnsupported: idmapped mounts are not implemented.
-	ErrIDMapUnsupported = errors.New("idmap mounts are not supported yet")
+	// ErrIDMapNoTree: an idmapped mount without the detached mount tree
+	// that the runtime's parent prepares for it (configs.Mount.IDMapFd).
+	ErrIDMapNoTree = errors.New("idmapped mount: no prepared mount tree")
 	// ErrNotDevNull: the container's /dev/null is not the 1:3 char device
 	// (CVE-2025-31133).
 	ErrNotDevNull = errors.New("/dev/null is not the null device")

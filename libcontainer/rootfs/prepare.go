@@ -130,8 +130,8 @@ func splitFields(s string) []string {
 
 // mountEntry makes one configured mount inside the root.
 func mountEntry(r *root, cfg *configs.Config, m *configs.Mount) error {
-	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || m.IDMapRecursive {
-		return ErrIDMapUnsupported
+	if m.IDMap && m.IDMapFd <= 0 {
+		return ErrIDMapNoTree
 	}
 	if err := checkProcMount(m); err != nil {
 		return err
@@ -143,6 +143,8 @@ func mountEntry(r *root, cfg *configs.Config, m *configs.Mount) error {
 	}
 	var err error
 	switch {
+	case m.IDMap:
+		err = mountIDMapped(r, m)
 	case m.IsBind():
 		err = mountBind(r, m)
 	case m.Device == "tmpfs":

@@ -430,14 +430,16 @@ func TestMaskDevNullSymlink(t *testing.T) {
 	mustRun(t, "devnull-symlink", cfg)
 }
 
-func TestIDMapUnsupported(t *testing.T) {
+// TestIDMapWithoutTree: an idmapped mount needs the tree the runtime's
+// parent prepares; without one it is refused, never mounted un-mapped.
+func TestIDMapWithoutTree(t *testing.T) {
 	requireRoot(t)
 	cfg := &configs.Config{Namespaces: mountNS, Rootfs: makeRootfs(t), Mounts: []*configs.Mount{
-		{Source: "/tmp", Destination: "/mnt", Device: "bind", Flags: unix.MS_BIND,
+		{Source: "/tmp", Destination: "/mnt", Device: "bind", Flags: unix.MS_BIND, IDMap: true,
 			UIDMappings: []specs.LinuxIDMapping{{HostID: 1000, Size: 1}}, GIDMappings: []specs.LinuxIDMapping{{HostID: 1000, Size: 1}}},
 	}}
 	out, err := runScenario(t, "prepare-only", cfg, 0, nil)
-	if err == nil || !strings.Contains(out, ErrIDMapUnsupported.Error()) {
+	if err == nil || !strings.Contains(out, ErrIDMapNoTree.Error()) {
 		t.Errorf("idmap: %v %q", err, out)
 	}
 }

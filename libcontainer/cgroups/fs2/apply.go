@@ -107,30 +107,36 @@ func enableControllers(dir string, required map[string]string) error {
 	if cgutil.WriteFile(dir, "cgroup.subtree_control", line) == nil {
 		return nil
 	}
-	// Required controllers first: once a threaded controller (cpu, pids,
-	// ...) is on in a cgroup with processes, it is a thread root and
-	// refuses domain controllers with EOPNOTSUPP instead of EBUSY.
-	sort.SliceStable(missing, func(i, j int) bool {
-		_, ri := required[missing[i]]
-		_, rj := required[missing[j]]
-		return ri && !rj
-	})
+	// The all-at-once write failed. In a cgroup with processes of its
+	// own (the real root, which has no cgroup.type, is exempt) a
+	// required controller is an error: domain ones are refused, and
+	// threaded ones would make it a thread root whose domain children
+	// cannot take processes. Others are left off there for the same
+	// reason; elsewhere they are enabled one by one, best effort.
+	busy := cgutil.Exists(dir, "cgroup.type") && hasProcesses(dir)
 	for _, c := range missing {
-		err := cgutil.WriteFile(dir, "cgroup.subtree_control", "+"+c)
-		if err == nil {
-			continue
-		}
 		field, needed := required[c]
-		if !needed {
+		if busy {
+			if needed {
+				return internalProcessesError(field, c, dir)
+			}
 			continue
 		}
-		if errors.Is(err, unix.EBUSY) || (errors.Is(err, unix.EOPNOTSUPP) && hasProcesses(dir)) {
-			return fmt.Errorf("linux.resources.%s: enable controller %q in %s/cgroup.subtree_control: %s has processes of its own, so it cannot give controllers to its children; use a cgroupsPath outside it or move its processes into a leaf cgroup: %w",
-				field, c, dir, dir, ErrInternalProcesses)
+		err := cgutil.WriteFile(dir, "cgroup.subtree_control", "+"+c)
+		if err == nil || !needed {
+			continue
+		}
+		if errors.Is(err, unix.EBUSY) {
+			return internalProcessesError(field, c, dir)
 		}
 		return fmt.Errorf("linux.resources.%s: enable controller %q: %w", field, c, err)
 	}
 	return nil
+}
+
+func internalProcessesError(field, c, dir string) error {
+	return fmt.Errorf("linux.resources.%s: enable controller %q in %s/cgroup.subtree_control: %s has processes of its own, so it cannot give controllers to its children; use a cgroupsPath outside it or move its processes into a leaf cgroup: %w",
+		field, c, dir, dir, ErrInternalProcesses)
 }
 
 // hasProcesses reports whether dir/cgroup.procs lists any process.

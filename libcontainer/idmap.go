@@ -1,0 +1,178 @@
+package libcontainer
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"reflect"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+// msgIDMapFds (parent -> init): the detached idmapped mount trees, as
+// SCM_RIGHTS, with the JSON list of the mount indexes they belong to.
+const msgIDMapFds = 'M'
+
+// idmapTrees prepares, on the host side, every idmapped mount of cfg: a
+// detached clone of its source (open_tree), idmapped with the container's
+// user namespace, or with a user namespace made for the mount's own
+// mappings (mount_setattr MOUNT_ATTR_IDMAP). Only a process of the host's
+// user namespace can idmap host filesystems; the init then attaches the
+// trees (move_mount). It returns the mount indexes and the tree fds.
+func idmapTrees(cfg *configs.Config, initPid int) (idx []int, fds []int, retErr error) {
+	var usernsFds = map[string]int{}
+	defer func() {
+		for _, fd := range usernsFds {
+			unix.Close(fd)
+		}
+		if retErr != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+		}
+	}()
+	for i, m := range cfg.Mounts {
+		if !m.IDMap {
+			continue
+		}
+		uids, gids := m.UIDMappings, m.GIDMappings
+		own := len(uids) > 0 && !(reflect.DeepEqual(uids, cfg.UIDMappings) && reflect.DeepEqual(gids, cfg.GIDMappings))
+		key := ""
+		if own {
+			data, _ := json.Marshal([2][]specs.LinuxIDMapping{uids, gids})
+			key = string(data)
+		}
+		userns, ok := usernsFds[key]
+		if !ok {
+			var err error
+			if own {
+				userns, err = newUserns(uids, gids)
+			} else {
+				userns, err = unix.Open("/proc/"+strconv.Itoa(initPid)+"/ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("mounts[%d] (%s): user namespace for the idmapped mount: %w", i, m.Destination, err)
+			}
+			usernsFds[key] = userns
+		}
+		flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+		if m.Flags&unix.MS_REC != 0 {
+			flags |= unix.AT_RECURSIVE
+		}
+		fd, err := unix.OpenTree(unix.AT_FDCWD, m.Source, flags)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mounts[%d] (%s): open_tree %s: %w", i, m.Destination, m.Source, err)
+		}
+		fds = append(fds, fd)
+		idx = append(idx, i)
+		attrFlags := uint(unix.AT_EMPTY_PATH)
+		if m.IDMapRecursive {
+			attrFlags |= unix.AT_RECURSIVE
+		}
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
+		if err := unix.MountSetattr(fd, "", attrFlags, &attr); err != nil {
+			return nil, nil, fmt.Errorf("mounts[%d] (%s): idmap %s: %w", i, m.Destination, m.Source, err)
+		}
+	}
+	return idx, fds, nil
+}
+
+// newUserns returns an fd of a new user namespace with the given
+// mappings: rt's own binary, sealed, holds it (the C stage's "hold" mode)
+// just long enough for the fd to be opened.
+func newUserns(uids, gids []specs.LinuxIDMapping) (int, error) {
+	exe, err := sealedExe()
+	if err != nil {
+		return -1, err
+	}
+	defer exe.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return -1, err
+	}
+	defer w.Close()
+	conv := func(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+		var out []syscall.SysProcIDMap
+		for _, e := range m {
+			out = append(out, syscall.SysProcIDMap{ContainerID: int(e.ContainerID), HostID: int(e.HostID), Size: int(e.Size)})
+		}
+		return out
+	}
+	cmd := &exec.Cmd{
+		Path:  "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Args:  []string{"rt", "userns-hold"},
+		Env:   []string{"_RT_USERNS_HOLD=1"},
+		Stdin: r,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags:  syscall.CLONE_NEWUSER,
+			UidMappings: conv(uids),
+			GidMappings: conv(gids),
+		},
+	}
+	err = cmd.Start()
+	r.Close()
+	if err != nil {
+		return -1, fmt.Errorf("start user namespace holder: %w", err)
+	}
+	fd, err := unix.Open("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	w.Close()
+	cmd.Wait()
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// sendIDMapTrees sends the trees to the init.
+func (p *initProc) sendIDMapTrees(idx, fds []int) error {
+	payload, _ := json.Marshal(idx)
+	msg := make([]byte, 5+len(payload))
+	msg[0] = msgIDMapFds
+	binary.LittleEndian.PutUint32(msg[1:5], uint32(len(payload)))
+	copy(msg[5:], payload)
+	rights := unix.UnixRights(fds...)
+	if err := unix.Sendmsg(int(p.sock.Fd()), msg, rights, nil, 0); err != nil {
+		return fmt.Errorf("send idmapped mounts to init: %w", err)
+	}
+	return nil
+}
+
+// recvIDMapTrees receives the trees in the init and records each fd on
+// its mount.
+func recvIDMapTrees(sock *os.File, cfg *configs.Config) error {
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4*len(cfg.Mounts)))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("receive idmapped mounts: %w", err)
+	}
+	if n < 5 || buf[0] != msgIDMapFds || 5+int(binary.LittleEndian.Uint32(buf[1:5])) != n {
+		return fmt.Errorf("receive idmapped mounts: bad message")
+	}
+	var idx []int
+	if err := json.Unmarshal(buf[5:n], &idx); err != nil {
+		return fmt.Errorf("receive idmapped mounts: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return fmt.Errorf("receive idmapped mounts: no fds")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != len(idx) {
+		return fmt.Errorf("receive idmapped mounts: %d fds for %d mounts", len(fds), len(idx))
+	}
+	for k, i := range idx {
+		if i < 0 || i >= len(cfg.Mounts) || !cfg.Mounts[i].IDMap {
+			return fmt.Errorf("receive idmapped mounts: bad mount index %d", i)
+		}
+		cfg.Mounts[i].IDMapFd = fds[k]
+	}
+	return nil
+}
