@@ -108,7 +108,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
 	proc, err = spawnInit(&spawnOpts{
-		bootstrap:     bootstrapData(cfg.Namespaces, cfg.TimeOffsets, false),
+		bootstrap:     bootstrapData(cfg.Namespaces, cfg.TimeOffsets),
 		extraFiles:    extra,
 		fifo:          fifo,
 		consoleSocket: o.ConsoleSocket,
@@ -158,14 +158,11 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	ociState := c.OCIState()
 	ociState.Status = specs.StateCreated
 	ic := &initConfig{
-		Config:          cfg,
-		Process:         cfg.Process,
-		FifoFd:          3 + o.PreserveFds + 1,
-		ConsoleSocketFd: -1,
-		PidfdSocketFd:   -1,
-		PreserveFds:     o.PreserveFds,
-		HasParentHooks:  len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
-		State:           ociState,
+		Config:         cfg,
+		Process:        cfg.Process,
+		PreserveFds:    o.PreserveFds,
+		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
+		State:          ociState,
 	}
 	if err := proc.sendConfig(ic); err != nil {
 		return nil, err

@@ -75,7 +75,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
 	proc, err := spawnInit(&spawnOpts{
-		bootstrap:     bootstrapData(joins, nil, false),
+		bootstrap:     bootstrapData(joins, nil),
 		extraFiles:    extra,
 		consoleSocket: o.ConsoleSocket,
 		io:            o.IO,

@@ -47,8 +47,7 @@ func Init() {
 	sock := os.NewFile(uintptr(sockFd), "init-sock")
 	fifoFd := envFd("_RT_FIFOFD")
 	consoleFd := envFd("_RT_CONSOLEFD")
-	pidfdFd := envFd("_RT_PIDFDFD")
-	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD", "_RT_PIDFDFD", "_RT_NFDS"} {
+	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD"} {
 		os.Unsetenv(k)
 	}
 	unix.CloseOnExec(sockFd)
@@ -56,7 +55,7 @@ func Init() {
 	// The init's stderr is the container's: rt's own warnings (e.g. an
 	// ambient capability the kernel refuses) must not end up there.
 	logrus.SetOutput(io.Discard)
-	in := &initRun{sock: sock, fifoFd: fifoFd, consoleFd: consoleFd, pidfdFd: pidfdFd}
+	in := &initRun{sock: sock, fifoFd: fifoFd, consoleFd: consoleFd}
 	err := in.run()
 	// Reaching here is a failure: success execs.
 	if err == nil {
@@ -70,7 +69,6 @@ type initRun struct {
 	sock      *os.File
 	fifoFd    int
 	consoleFd int
-	pidfdFd   int
 	cfg       *initConfig
 	// released: the parent is gone; errors go to the exec fifo.
 	released bool

@@ -25,11 +25,9 @@ type initConfig struct {
 	Process *specs.Process  `json:"process"`
 	// Exec is true for `rt exec`: join a running container, no rootfs setup.
 	Exec bool `json:"exec,omitempty"`
-	// Fds in the init, -1 when absent.
-	FifoFd          int `json:"fifo_fd"`
-	ConsoleSocketFd int `json:"console_socket_fd"`
-	PidfdSocketFd   int `json:"pidfd_socket_fd"`
-	PreserveFds     int `json:"preserve_fds"`
+	// PreserveFds is the number of fds after stdio passed through. (The
+	// init's own fds are named in its environment: _RT_* variables.)
+	PreserveFds int `json:"preserve_fds"`
 	// HasParentHooks: the init must stop after its mounts for the parent's
 	// prestart/createRuntime hooks.
 	HasParentHooks bool `json:"has_parent_hooks,omitempty"`
@@ -48,7 +46,6 @@ type spawnOpts struct {
 	extraFiles    []*os.File // preserved fds (become 3, 4, ...)
 	fifo          *os.File   // nil for exec
 	consoleSocket *os.File
-	pidfdSocket   *os.File
 	io            IO
 	// beforeBootstrap runs once the C stage's pid is known (cgroup
 	// placement), in parallel with the C stage, which waits for it before
@@ -89,15 +86,13 @@ func (p *initProc) kill() {
 }
 
 // bootstrapData encodes the C stage's instructions (see nsenter.c).
-func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, newOnly bool) []byte {
+func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset) []byte {
 	var recs []string
 	var flags uintptr
 	for _, ns := range nss {
 		f := nsCloneFlag(ns.Type)
 		if ns.Path == "" {
-			if !newOnly {
-				flags |= f
-			}
+			flags |= f
 			continue
 		}
 		recs = append(recs, fmt.Sprintf("j%d:%s", f, ns.Path))
@@ -179,12 +174,9 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	env := []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd)}
 	fifoFd := addFd(o.fifo)
 	consoleFd := addFd(o.consoleSocket)
-	pidfdFd := addFd(o.pidfdSocket)
 	env = append(env,
 		"_RT_FIFOFD="+strconv.Itoa(fifoFd),
-		"_RT_CONSOLEFD="+strconv.Itoa(consoleFd),
-		"_RT_PIDFDFD="+strconv.Itoa(pidfdFd),
-		"_RT_NFDS="+strconv.Itoa(len(o.extraFiles)))
+		"_RT_CONSOLEFD="+strconv.Itoa(consoleFd))
 	cmd.Env = env
 	bornInCgroup := false
 	if o.cgroupFD >= 0 {

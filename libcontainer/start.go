@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/hooks"
@@ -116,12 +115,4 @@ func (c *Container) releaseInit(fifoPath string) (string, error) {
 		out = out[1:]
 	}
 	return strings.TrimSpace(string(out)), nil
-}
-
-// StateOf is a helper for hooks and callers: the OCI state with a given
-// status.
-func (c *Container) StateOf(status specs.ContainerState) *specs.State {
-	s := c.OCIState()
-	s.Status = status
-	return s
 }
