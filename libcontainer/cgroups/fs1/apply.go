@@ -1,7 +1,6 @@
 package fs1
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -49,7 +48,7 @@ func (m *Manager) Apply(pid int) error {
 
 func mkdirCgroup(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create cgroup %s: %w", dir, unwrapPath(err))
+		return fmt.Errorf("create cgroup %s: %w", dir, cgutil.UnwrapPath(err))
 	}
 	return nil
 }
@@ -59,12 +58,4 @@ func joinCgroup(dir string, pid int) error {
 		return fmt.Errorf("join pid %d to cgroup: %w", pid, err)
 	}
 	return nil
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

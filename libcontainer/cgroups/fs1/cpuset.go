@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
 
@@ -31,7 +29,7 @@ func (m *Manager) prepareCpuset(dir string) error {
 	for i, part := range parts {
 		cur = filepath.Join(cur, part)
 		if err := os.Mkdir(cur, 0o755); err != nil && !os.IsExist(err) {
-			return fmt.Errorf("create cgroup %s: %w", cur, unwrapPath(err))
+			return fmt.Errorf("create cgroup %s: %w", cur, cgutil.UnwrapPath(err))
 		}
 		if i == len(parts)-1 {
 			return m.fillCpuset(cur)
@@ -45,7 +43,7 @@ func (m *Manager) prepareCpuset(dir string) error {
 
 func (m *Manager) fillCpuset(dir string) error {
 	if m.resources != nil {
-		if err := setCpuset(dir, m.resources.CPU); err != nil {
+		if err := cgutil.SetCpuset(dir, m.resources.CPU); err != nil {
 			return err
 		}
 	}
@@ -74,24 +72,6 @@ func copyCpusetIfEmpty(dir string) error {
 		}
 		if err := cgutil.WriteFile(dir, name, val); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// setCpuset writes the requested cpus and mems.
-func setCpuset(dir string, c *specs.LinuxCPU) error {
-	if c == nil {
-		return nil
-	}
-	if c.Cpus != "" {
-		if err := cgutil.WriteFile(dir, "cpuset.cpus", c.Cpus); err != nil {
-			return fmt.Errorf("linux.resources.cpu.cpus: %w", err)
-		}
-	}
-	if c.Mems != "" {
-		if err := cgutil.WriteFile(dir, "cpuset.mems", c.Mems); err != nil {
-			return fmt.Errorf("linux.resources.cpu.mems: %w", err)
 		}
 	}
 	return nil

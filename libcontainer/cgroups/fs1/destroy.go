@@ -1,16 +1,11 @@
 package fs1
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
@@ -38,7 +33,7 @@ func (m *Manager) Destroy() error {
 			delay *= 2
 		}
 		for p := range pending {
-			err := removeCgroupTree(p)
+			err := cgutil.RemoveTree(p)
 			if err == nil {
 				delete(pending, p)
 				continue
@@ -55,29 +50,6 @@ func (m *Manager) Destroy() error {
 	}
 	sort.Strings(left)
 	return fmt.Errorf("remove cgroups %s: %w", strings.Join(left, ", "), lastErr)
-}
-
-// removeCgroupTree removes dir and every cgroup below it, deepest first.
-// cgroupfs directories hold only interface files, which rmdir ignores.
-func removeCgroupTree(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("remove cgroup %s: %w", dir, unwrapPath(err))
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			if err := removeCgroupTree(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove cgroup %s: %w", dir, err)
-	}
-	return nil
 }
 
 // cgroupMountpoints is the set of cgroup hierarchy roots (and the tmpfs

@@ -2,6 +2,7 @@ package fs1
 
 import (
 	"fmt"
+
 	"github.com/sirupsen/logrus"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"

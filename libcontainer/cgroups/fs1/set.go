@@ -2,6 +2,7 @@ package fs1
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
 
 // Set writes every setting of r to the container's cgroup. nil writes
@@ -22,7 +23,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		controller string
 		set        func(dir string) error
 	}{
-		{"cpuset", func(d string) error { return setCpuset(d, r.CPU) }},
+		{"cpuset", func(d string) error { return cgutil.SetCpuset(d, r.CPU) }},
 		{"devices", func(d string) error { return setDevices(d, r.Devices) }},
 		{"memory", func(d string) error { return setMemory(d, r.Memory) }},
 		{"cpu", func(d string) error { return setCPU(d, r.CPU) }},

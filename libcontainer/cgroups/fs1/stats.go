@@ -1,7 +1,6 @@
 package fs1
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -51,34 +50,6 @@ func (m *Manager) Stats() (*events.Stats, error) {
 	return s, nil
 }
 
-// readKeyValues parses a "key value" per line file (memory.stat,
-// cpu.stat, cpuacct.stat).
-func readKeyValues(dir, name string) (map[string]uint64, error) {
-	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	defer f.Close()
-	res := make(map[string]uint64)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: key %q: %w", path, k, err)
-		}
-		res[k] = n
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return res, nil
-}
-
 // readUintOptional reads a number file that older or newer kernels may
 // lack: (0, false, nil) when it is missing.
 func readUintOptional(dir, name string) (uint64, bool, error) {
@@ -90,7 +61,7 @@ func readUintOptional(dir, name string) (uint64, bool, error) {
 }
 
 func cpuStats(dir string, s *events.Stats) error {
-	kv, err := readKeyValues(dir, "cpu.stat")
+	kv, err := cgutil.ReadKeyValues(dir, "cpu.stat")
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
@@ -118,7 +89,7 @@ func cpuacctStats(dir string, s *events.Stats) error {
 	if s.CPU.Usage.Percpu, err = parseUintFields(percpu); err != nil {
 		return fmt.Errorf("parse %s/cpuacct.usage_percpu: %w", dir, err)
 	}
-	kv, err := readKeyValues(dir, "cpuacct.stat")
+	kv, err := cgutil.ReadKeyValues(dir, "cpuacct.stat")
 	if err != nil {
 		return err
 	}
@@ -227,7 +198,7 @@ func cpusetStats(dir string, s *events.Stats) error {
 }
 
 func memoryStats(dir string, s *events.Stats) error {
-	raw, err := readKeyValues(dir, "memory.stat")
+	raw, err := cgutil.ReadKeyValues(dir, "memory.stat")
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (m *Manager) Apply(pid int) error {
 		return fmt.Errorf("refusing to use the cgroup2 root %s as a container cgroup", m.dir)
 	}
 	if err := os.MkdirAll(m.dir, 0o755); err != nil {
-		return fmt.Errorf("create cgroup %s: %w", m.dir, unwrapPath(err))
+		return fmt.Errorf("create cgroup %s: %w", m.dir, cgutil.UnwrapPath(err))
 	}
 	required := make(map[string]string) // controller -> field
 	for _, n := range neededControllers(m.resources) {
@@ -143,12 +143,4 @@ func internalProcessesError(field, c, dir string) error {
 func hasProcesses(dir string) bool {
 	pids, err := cgutil.ReadProcs(dir)
 	return err == nil && len(pids) > 0
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -89,21 +89,3 @@ func setCPU(dir string, c *specs.LinuxCPU) error {
 	}
 	return nil
 }
-
-// setCpuset writes cpuset.cpus and cpuset.mems when given.
-func setCpuset(dir string, c *specs.LinuxCPU) error {
-	if c == nil {
-		return nil
-	}
-	if c.Cpus != "" {
-		if err := cgutil.WriteFile(dir, "cpuset.cpus", c.Cpus); err != nil {
-			return fmt.Errorf("linux.resources.cpu.cpus: %w", err)
-		}
-	}
-	if c.Mems != "" {
-		if err := cgutil.WriteFile(dir, "cpuset.mems", c.Mems); err != nil {
-			return fmt.Errorf("linux.resources.cpu.mems: %w", err)
-		}
-	}
-	return nil
-}

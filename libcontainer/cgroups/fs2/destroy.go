@@ -1,14 +1,11 @@
 package fs2
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
 
 // Destroy removes the cgroup and every cgroup below it, deepest first.
@@ -28,32 +25,9 @@ func (m *Manager) Destroy() error {
 			time.Sleep(delay)
 			delay *= 2
 		}
-		if err = removeCgroupTree(m.dir); err == nil {
+		if err = cgutil.RemoveTree(m.dir); err == nil {
 			return nil
 		}
 	}
 	return err
-}
-
-// removeCgroupTree removes dir and every cgroup below it, deepest first
-// (cgroupfs directories hold only interface files, which rmdir ignores).
-func removeCgroupTree(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("remove cgroup %s: %w", dir, unwrapPath(err))
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			if err := removeCgroupTree(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	if err := unix.Rmdir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("remove cgroup %s: %w", dir, err)
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,7 +16,7 @@ import (
 func (m *Manager) NotifyOOM() (<-chan struct{}, error) {
 	path := filepath.Join(m.dir, "memory.events")
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("oom notification: %s: %w (memory controller not enabled?)", path, unwrapPath(err))
+		return nil, fmt.Errorf("oom notification: %s: %w (memory controller not enabled?)", path, cgutil.UnwrapPath(err))
 	}
 	start, err := readOOMKills(m.dir)
 	if err != nil {
@@ -67,7 +68,7 @@ func watchOOM(fd int, dir string, last uint64, ch chan<- struct{}) {
 
 // readOOMKills reads the oom_kill counter of dir/memory.events.
 func readOOMKills(dir string) (uint64, error) {
-	kv, err := readKeyValues(dir, "memory.events")
+	kv, err := cgutil.ReadKeyValues(dir, "memory.events")
 	if err != nil {
 		return 0, err
 	}

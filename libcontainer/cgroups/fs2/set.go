@@ -40,7 +40,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		return err
 	}
 	steps := []func() error{
-		func() error { return setCpuset(dir, r.CPU) },
+		func() error { return cgutil.SetCpuset(dir, r.CPU) },
 		func() error { return setDevices(dir, r.Devices) },
 		func() error { return setMemory(dir, r.Memory) },
 		func() error { return setCPU(dir, r.CPU) },

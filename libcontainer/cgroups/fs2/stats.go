@@ -1,11 +1,9 @@
 package fs2
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,38 +43,6 @@ func (m *Manager) Stats() (*events.Stats, error) {
 	return s, nil
 }
 
-// readKeyValues parses a "key value" per line file (cpu.stat,
-// memory.stat, memory.events, ...).
-func readKeyValues(dir, name string) (map[string]uint64, error) {
-	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, unwrapPath(err))
-	}
-	defer f.Close()
-	return parseKeyValues(f, path)
-}
-
-func parseKeyValues(f *os.File, path string) (map[string]uint64, error) {
-	res := make(map[string]uint64)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s: key %q: %w", path, k, err)
-		}
-		res[k] = n
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return res, nil
-}
-
 // optional turns "file missing" into (false, nil).
 func optional(err error) (bool, error) {
 	if err == nil {
@@ -89,7 +55,7 @@ func optional(err error) (bool, error) {
 }
 
 func cpuStats(dir string, s *events.Stats) error {
-	kv, err := readKeyValues(dir, "cpu.stat")
+	kv, err := cgutil.ReadKeyValues(dir, "cpu.stat")
 	if ok, err := optional(err); !ok {
 		return err
 	}
@@ -145,7 +111,7 @@ func readUintOpt(dir, name string) (uint64, bool, error) {
 }
 
 func memoryStats(dir string, s *events.Stats) error {
-	raw, err := readKeyValues(dir, "memory.stat")
+	raw, err := cgutil.ReadKeyValues(dir, "memory.stat")
 	if ok, err := optional(err); !ok {
 		return err // memory not enabled: nothing to report
 	}
@@ -161,7 +127,7 @@ func memoryStats(dir string, s *events.Stats) error {
 	if usage.Max, _, err = readUintOpt(dir, "memory.peak"); err != nil {
 		return err
 	}
-	if ev, err := readKeyValues(dir, "memory.events"); err == nil {
+	if ev, err := cgutil.ReadKeyValues(dir, "memory.events"); err == nil {
 		usage.Failcnt = ev["max"]
 	}
 	// Swap as on v1: memory+swap (v2's counters are swap only).
@@ -292,7 +258,7 @@ func hugetlbStats(dir string, s *events.Stats) error {
 		if h.Usage, err = cgutil.ReadUint(dir, filepath.Base(m)); err != nil {
 			return err
 		}
-		if ev, err := readKeyValues(dir, "hugetlb."+size+".events"); err == nil {
+		if ev, err := cgutil.ReadKeyValues(dir, "hugetlb."+size+".events"); err == nil {
 			h.Failcnt = ev["max"]
 		}
 		s.Hugetlb[size] = h
