@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
@@ -31,6 +33,10 @@ type CreateOpts struct {
 	PidfdSocket *os.File
 	// PreserveFds is the number of fds after stdio passed through.
 	PreserveFds int
+	// IgnoreCgroupPermission (rootless): when rt may not create or join
+	// the container's cgroups, run it without, as runc does, unless the
+	// config asks for limits.
+	IgnoreCgroupPermission bool
 }
 
 // Create sets a container up and leaves its init waiting for Start.
@@ -92,16 +98,29 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}
+	// cgroupFailed turns a permission error into running without cgroups
+	// when that is allowed (rootless, no limits asked).
+	cgroupFailed := func(err error) error {
+		if o.IgnoreCgroupPermission && isPermission(err) && !hasLimits(cfg.Cgroup.Resources) {
+			logrus.Debugf("rootless: no access to the container's cgroup, running without: %v", err)
+			mgr.Destroy()
+			mgr = nil
+			return nil
+		}
+		return fmt.Errorf("cgroup: %w", err)
+	}
 	// On cgroup v2 the cgroup is made first and the init is born in it.
 	cgroupFD := -1
 	if cf, ok := mgr.(interface{ CgroupFD() (int, error) }); ok {
 		if err := mgr.Apply(0); err != nil {
+			if err := cgroupFailed(err); err != nil {
+				return nil, err
+			}
+		} else if cgroupFD, err = cf.CgroupFD(); err != nil {
 			return nil, fmt.Errorf("cgroup: %w", err)
+		} else {
+			defer unix.Close(cgroupFD)
 		}
-		if cgroupFD, err = cf.CgroupFD(); err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
-		}
-		defer unix.Close(cgroupFD)
 	}
 	extra := make([]*os.File, o.PreserveFds)
 	for i := range extra {
@@ -117,11 +136,11 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		gidMaps:       cfg.GIDMappings,
 		cgroupFD:      cgroupFD,
 		beforeBootstrap: func(pid int, bornInCgroup bool) error {
-			if bornInCgroup {
+			if bornInCgroup || mgr == nil {
 				return nil
 			}
 			if err := mgr.Apply(pid); err != nil {
-				return fmt.Errorf("cgroup: %w", err)
+				return cgroupFailed(err)
 			}
 			return nil
 		},
@@ -146,7 +165,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		Creating:    true,
 		Created:     time.Now().UTC(),
 		Owner:       ownerName(),
-		CgroupPaths: mgr.Paths(),
+		CgroupPaths: cgroupPaths(mgr),
 		Config:      cfg,
 	}
 	c = &Container{root: o.Root, dir: d.path, state: st}
@@ -191,7 +210,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	// Limits apply once the init is set up and parked on the exec fifo (as
 	// runc does): a tight pids or memory limit is the container's, not a
 	// limit on rt's own setup work.
-	if cfg.Cgroup.Resources != nil {
+	if cfg.Cgroup.Resources != nil && mgr != nil {
 		if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
 			return nil, fmt.Errorf("cgroup: %w", err)
 		}
@@ -228,4 +247,27 @@ func hasIDMapMounts(cfg *configs.Config) bool {
 		}
 	}
 	return false
+}
+
+func cgroupPaths(m cgroups.Manager) map[string]string {
+	if m == nil {
+		return nil
+	}
+	return m.Paths()
+}
+
+// isPermission reports a permission error (EACCES, EPERM, EROFS).
+func isPermission(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EROFS)
+}
+
+// hasLimits reports whether r asks for anything but device rules (which
+// a container without a cgroup of its own cannot be given either way).
+func hasLimits(r *specs.LinuxResources) bool {
+	if r == nil {
+		return false
+	}
+	c := *r
+	c.Devices = nil
+	return !reflect.DeepEqual(c, specs.LinuxResources{})
 }

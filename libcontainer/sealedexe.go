@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -14,8 +15,15 @@ import (
 // reopens it for writing gets EROFS and cannot overwrite the host binary
 // (CVE-2019-5736). No copy of the binary is made, and the mount vanishes
 // with the last fd that refers to it.
+//
+// Without CAP_SYS_ADMIN (rootless rt) no mount can be made: the binary is
+// then copied into a sealed memfd (write, grow and shrink forbidden), which
+// is what the init runs.
 func sealedExe() (*os.File, error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err == unix.EPERM && os.Geteuid() != 0 {
+		return memfdExe()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("seal /proc/self/exe: open_tree: %w", err)
 	}
@@ -25,4 +33,28 @@ func sealedExe() (*os.File, error) {
 		return nil, fmt.Errorf("seal /proc/self/exe: mount_setattr: %w", err)
 	}
 	return os.NewFile(uintptr(fd), "rt-exe"), nil
+}
+
+// memfdExe copies rt's binary into a sealed memfd.
+func memfdExe() (*os.File, error) {
+	src, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return nil, fmt.Errorf("seal /proc/self/exe: %w", err)
+	}
+	defer src.Close()
+	fd, err := unix.MemfdCreate("rt", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("seal /proc/self/exe: memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "rt-exe")
+	if _, err := io.Copy(f, src); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal /proc/self/exe: copy: %w", err)
+	}
+	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal /proc/self/exe: seal memfd: %w", err)
+	}
+	return f, nil
 }

@@ -256,6 +256,14 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 }
 
 func writeIDMaps(pid int, uids, gids []specs.LinuxIDMapping) error {
+	if os.Geteuid() != 0 {
+		// An unprivileged writer may map only its own ids, and the gid
+		// map only once setgroups is denied.
+		path := fmt.Sprintf("/proc/%d/setgroups", pid)
+		if err := os.WriteFile(path, []byte("deny"), 0); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
 	format := func(m []specs.LinuxIDMapping) []byte {
 		var b bytes.Buffer
 		for _, e := range m {

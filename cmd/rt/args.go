@@ -100,3 +100,18 @@ func loadConfig(c *cli.Context, id string) (*configs.Config, error) {
 	}
 	return cfg, nil
 }
+
+// isRootless reads --rootless (true, false or auto: rootless when rt does
+// not run as root).
+func isRootless(c *cli.Context) (bool, error) {
+	switch v := c.GlobalString("rootless"); v {
+	case "", "auto":
+		return os.Geteuid() != 0, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, fmt.Errorf("invalid --rootless value %q: want true, false or auto", v)
+	}
+}

@@ -67,6 +67,11 @@ func createContainer(c *cli.Context, internalConsole bool) (*libcontainer.Contai
 		IO:          libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
 		PreserveFds: c.Int("preserve-fds"),
 	}
+	rootless, err := isRootless(c)
+	if err != nil {
+		return nil, err
+	}
+	opts.IgnoreCgroupPermission = rootless
 	if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 {
 		opts.PreserveFds += n
 	}

@@ -267,7 +267,12 @@ void rt_nsenter(void)
 	if (cloneflags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			bail("unshare user namespace");
-		// Ask the parent for the uid/gid maps and wait for them.
+		// Ask the parent for the uid/gid maps and wait for them. An
+		// unprivileged (rootless) parent can write them only while we
+		// are dumpable: nothing of the container can reach us yet (no
+		// other namespace entered), so allow it for that moment.
+		if (nondumpable && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+			bail("prctl PR_SET_DUMPABLE");
 		char c = 'U';
 		if (write_all(initfd, &c, 1) < 0)
 			bail("ask parent for user namespace maps");
