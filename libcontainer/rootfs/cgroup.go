@@ -64,17 +64,53 @@ func mountCgroup(r *root, cfg *configs.Config, m *configs.Mount) error {
 			return err
 		}
 	}
-	if m.Flags&unix.MS_RDONLY != 0 {
+	// m's flags (ro, nosuid, nodev, noexec, atime) for the tmpfs and every
+	// hierarchy in it at once: one recursive mount_setattr instead of a
+	// remount per bind.
+	if attr := mountAttrOf(m.Flags); attr != 0 {
 		t, err := r.open(m.Destination)
 		if err != nil {
 			return err
 		}
 		defer t.Close()
-		if err := remount(procFd(t), tm.Flags|unix.MS_RDONLY, 0, false); err != nil {
-			return fmt.Errorf("cgroup tmpfs read-only: %w", err)
+		ma := &unix.MountAttr{Attr_set: attr}
+		if attr&unix.MOUNT_ATTR__ATIME != 0 {
+			ma.Attr_clr = unix.MOUNT_ATTR__ATIME
+		}
+		if err := unix.MountSetattr(int(t.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, ma); err != nil {
+			return fmt.Errorf("cgroup mount attributes %#x: %w", attr, err)
 		}
 	}
 	return nil
+}
+
+// mountAttrOf translates the MS_* flags a remount would apply into
+// MOUNT_ATTR_* bits.
+func mountAttrOf(flags uintptr) uint64 {
+	var a uint64
+	for _, f := range []struct {
+		ms   uintptr
+		attr uint64
+	}{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY},
+		{unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV},
+		{unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+	} {
+		if flags&f.ms != 0 {
+			a |= f.attr
+		}
+	}
+	switch {
+	case flags&unix.MS_NOATIME != 0:
+		a |= unix.MOUNT_ATTR_NOATIME
+	case flags&unix.MS_STRICTATIME != 0:
+		a |= unix.MOUNT_ATTR_STRICTATIME
+	case flags&unix.MS_RELATIME != 0:
+		a |= unix.MOUNT_ATTR_RELATIME
+	}
+	return a
 }
 
 // mountHierarchy puts one host hierarchy at dest.
@@ -98,8 +134,9 @@ func mountHierarchy(r *root, m *configs.Mount, h cgroupHierarchy, dest string, o
 	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = "."
 	}
+	// A plain bind: mountCgroup applies m's flags to the whole tree after.
 	b := &configs.Mount{Source: filepath.Join(h.mountpoint, rel), Device: "bind", Destination: dest,
-		Flags: flags | unix.MS_BIND | unix.MS_REC, ClearedFlags: m.ClearedFlags}
+		Flags: unix.MS_BIND | unix.MS_REC}
 	return mountBind(r, b)
 }
 
