@@ -17,6 +17,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
@@ -203,6 +204,8 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 			return err
 		}
 		return hooks.Run("createRuntime", cfg.Hooks.CreateRuntime, ociState)
+	}, func(fd int) error {
+		return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
 	})
 	if err != nil {
 		return nil, err

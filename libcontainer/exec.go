@@ -12,6 +12,7 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
@@ -96,8 +97,19 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
 	// The init reports an error, or closes its (close-on-exec) end of the
-	// socket by exec'ing the process.
-	typ, payload, err := readMsg(proc.sock)
+	// socket by exec'ing the process; before that it may send its seccomp
+	// notify fd for the listener.
+	typ, payload, fd, err := readMsgFd(proc.sock)
+	if err == nil && typ == msgSeccomp {
+		st := c.OCIState()
+		err = proc.relaySeccomp(fd, func(fd int) error {
+			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *st)
+		})
+		if err == nil {
+			typ, payload, fd, err = readMsgFd(proc.sock)
+		}
+	}
+	closeFd(fd)
 	switch {
 	case err == errInitGone:
 		// exec'd (or died: the caller's wait will tell).

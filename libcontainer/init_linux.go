@@ -224,7 +224,27 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 		return fmt.Errorf("linux.seccomp: %w", err)
 	}
 	if prog.Notify() {
-		return fmt.Errorf("linux.seccomp: SCMP_ACT_NOTIFY (listenerPath) is not supported yet")
+		// The listener must get the notify fd, and only the parent can
+		// reach it (listenerPath is a host path): install the filter now,
+		// while the parent still waits for us (runc does the same; what
+		// the init does from here on is subject to the filter).
+		fd, err := prog.Install()
+		if err != nil {
+			return fmt.Errorf("load seccomp filter: %w", err)
+		}
+		err = writeMsgFd(in.sock, msgSeccomp, nil, fd)
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("send seccomp notify fd: %w", err)
+		}
+		typ, payload, err := readMsg(in.sock)
+		if err != nil {
+			return err
+		}
+		if typ != msgSeccompOK {
+			return fmt.Errorf("%s", payload)
+		}
+		prog = nil
 	}
 	in.seccomp = prog
 	if err := system.SetRlimits(proc.Rlimits); err != nil {

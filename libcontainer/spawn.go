@@ -293,13 +293,21 @@ func (p *initProc) sendConfig(c *initConfig) error {
 }
 
 // await reads the init's messages until it is ready, running onHooks when
-// it asks for the parent's hooks.
-func (p *initProc) await(onHooks func() error) error {
+// it asks for the parent's hooks and onSeccomp when it sends its seccomp
+// notify fd.
+func (p *initProc) await(onHooks func() error, onSeccomp func(fd int) error) error {
 	for {
-		typ, payload, err := readMsg(p.sock)
+		typ, payload, fd, err := readMsgFd(p.sock)
 		if err != nil {
 			return err
 		}
+		if typ == msgSeccomp {
+			if err := p.relaySeccomp(fd, onSeccomp); err != nil {
+				return err
+			}
+			continue
+		}
+		closeFd(fd)
 		switch typ {
 		case msgReady:
 			return nil
@@ -319,4 +327,25 @@ func (p *initProc) await(onHooks func() error) error {
 			return fmt.Errorf("init process: unexpected message %q", typ)
 		}
 	}
+}
+
+// relaySeccomp hands the init's seccomp notify fd to onSeccomp (which
+// sends it to the listener) and tells the init how that went.
+func (p *initProc) relaySeccomp(fd int, onSeccomp func(fd int) error) error {
+	if fd < 0 {
+		return errors.New("init sent no seccomp notify fd")
+	}
+	err := errors.New("seccomp notify fd not expected")
+	if onSeccomp != nil {
+		err = onSeccomp(fd)
+	}
+	unix.Close(fd)
+	if err != nil {
+		writeMsg(p.sock, msgError, []byte(err.Error()))
+		return err
+	}
+	if err := writeMsg(p.sock, msgSeccompOK, nil); err != nil {
+		return fmt.Errorf("sync with init: %w", err)
+	}
+	return nil
 }
