@@ -227,3 +227,48 @@ func TestInitNotDumpable(t *testing.T) {
 		}
 	}
 }
+
+// TestDevSymlinkStaysInside: an image whose /dev is a symlink to a host
+// path (CVE-2026-41579 class). Whether /dev gets a tmpfs or not, the device
+// nodes, /dev symlinks and mounts must land inside the rootfs, and nothing
+// may be created, removed or mounted in the host directory.
+func TestDevSymlinkStaysInside(t *testing.T) {
+	for _, withDevMount := range []bool{true, false} {
+		t.Run(fmt.Sprintf("devTmpfs=%v", withDevMount), func(t *testing.T) {
+			hostDir := t.TempDir()
+			canary := filepath.Join(hostDir, "canary")
+			os.WriteFile(canary, []byte("x"), 0o644)
+			b := newBundle(t, withArgs("sh", "-c", "ls /dev/null /dev/zero >/dev/null && echo devices-ok"), func(s *specs.Spec) {
+				if !withDevMount {
+					var ms []specs.Mount
+					for _, m := range s.Mounts {
+						if !strings.HasPrefix(m.Destination, "/dev") {
+							ms = append(ms, m)
+						}
+					}
+					s.Mounts = ms
+				}
+			})
+			devDir := filepath.Join(b.Rootfs, "dev")
+			os.RemoveAll(devDir)
+			if err := os.Symlink(hostDir, devDir); err != nil {
+				t.Fatal(err)
+			}
+			so, se, _ := runIn(t, b)
+			if m := mountsUnder(hostDir); len(m) > 0 {
+				for _, p := range m {
+					_ = syscall.Unmount(p, syscall.MNT_DETACH)
+				}
+				t.Fatalf("mounted on the host dir through the /dev symlink: %v", m)
+			}
+			ents, _ := os.ReadDir(hostDir)
+			if len(ents) != 1 || ents[0].Name() != "canary" {
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				t.Fatalf("host dir behind the /dev symlink changed: %v (stdout %q, stderr %q)", names, so, se)
+			}
+		})
+	}
+}
