@@ -68,6 +68,9 @@ func load(s *specs.LinuxSeccomp) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	if needsENOSYSPatch(s) {
+		prog = patchENOSYS(prog, lastSyscalls(s))
+	}
 	fl := filterFlags(s, notify)
 	fd, err := installFilter(prog, fl)
 	if err != nil {

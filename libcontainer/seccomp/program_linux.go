@@ -39,6 +39,9 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	if needsENOSYSPatch(s) {
+		prog = patchENOSYS(prog, lastSyscalls(s))
+	}
 	return &Program{prog: prog, flags: filterFlags(s, notify), notify: notify}, nil
 }
 
