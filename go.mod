@@ -3,7 +3,6 @@ module github.com/rt-runtime/rt
 go 1.26.8
 
 require (
-	github.com/cilium/ebpf v0.22.0
 	github.com/containerd/console v1.0.5
 	github.com/cyphar/filepath-securejoin v0.4.1
 	github.com/moby/sys/mountinfo v0.7.3
@@ -18,9 +17,12 @@ require (
 
 require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.5 // indirect
+	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/gogo/protobuf v1.3.2 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
+	github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	github.com/stretchr/testify v1.11.1 // indirect
 	golang.org/x/net v0.48.0 // indirect
 	golang.org/x/text v0.32.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect

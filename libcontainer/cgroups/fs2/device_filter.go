@@ -1,11 +1,5 @@
 package fs2
 
-import (
-	"fmt"
-
-	"github.com/cilium/ebpf/asm"
-)
-
 // deviceFilter generates the BPF_PROG_TYPE_CGROUP_DEVICE program for p.
 // The kernel calls it with a struct bpf_cgroup_dev_ctx {u32 access_type
 // (access << 16 | type); u32 major; u32 minor} in R1; it returns 1 to
@@ -13,60 +7,56 @@ import (
 // each exception is one block that jumps to the next block on a
 // mismatch and otherwise returns the exception's verdict; the last
 // block returns the default.
-func deviceFilter(p deviceRules) asm.Instructions {
-	insts := asm.Instructions{
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
-		asm.And.Imm32(asm.R2, 0xffff),
-		asm.LoadMem(asm.R3, asm.R1, 0, asm.Word),
-		asm.RSh.Imm32(asm.R3, 16),
-		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word),
-		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word),
+func deviceFilter(p deviceRules) []insn {
+	prog := []insn{
+		ldxW(r2, r1, 0),
+		andImm32(r2, 0xffff),
+		ldxW(r3, r1, 0),
+		rshImm32(r3, 16),
+		ldxW(r4, r1, 4),
+		ldxW(r5, r1, 8),
 	}
 	verdict := int32(0)
 	if !p.defaultAllow {
 		verdict = 1
 	}
-	for i, e := range p.exceptions {
-		next := fmt.Sprintf("rule%d", i+1)
-		var block asm.Instructions
+	for _, e := range p.exceptions {
+		var block []insn
 		switch e.typ {
 		case 'b':
-			block = append(block, asm.JNE.Imm32(asm.R2, int32(devBlock), next))
+			block = append(block, jneImm32(r2, int32(devBlock)))
 		case 'c':
-			block = append(block, asm.JNE.Imm32(asm.R2, int32(devChar), next))
+			block = append(block, jneImm32(r2, int32(devChar)))
 		}
 		if e.access != accAll || p.defaultAllow {
-			block = append(block,
-				asm.Mov.Reg32(asm.R1, asm.R3),
-				asm.And.Imm32(asm.R1, int32(e.access)),
-			)
+			block = append(block, movReg32(r1, r3), andImm32(r1, int32(e.access)))
 			if p.defaultAllow {
 				// deny exception: any requested bit in common
-				block = append(block, asm.JEq.Imm(asm.R1, 0, next))
+				block = append(block, jeqImm(r1, 0))
 			} else {
 				// allow exception: every requested bit covered
-				block = append(block, asm.JNE.Reg(asm.R1, asm.R3, next))
+				block = append(block, jneReg(r1, r3))
 			}
 		}
 		if e.major >= 0 {
-			block = append(block, asm.JNE.Imm32(asm.R4, int32(uint32(e.major)), next))
+			block = append(block, jneImm32(r4, int32(uint32(e.major))))
 		}
 		if e.minor >= 0 {
-			block = append(block, asm.JNE.Imm32(asm.R5, int32(uint32(e.minor)), next))
+			block = append(block, jneImm32(r5, int32(uint32(e.minor))))
 		}
-		block = append(block, asm.Mov.Imm(asm.R0, verdict), asm.Return())
-		if i > 0 {
-			block[0] = block[0].WithSymbol(fmt.Sprintf("rule%d", i))
+		block = append(block, movImm(r0, verdict), exit())
+		// Every jump of a block goes to the next block: resolve the
+		// offsets (relative to the instruction after the jump).
+		for i := range block {
+			if isJump(block[i]) {
+				block[i].off = int16(len(block) - i - 1)
+			}
 		}
-		insts = append(insts, block...)
+		prog = append(prog, block...)
 	}
 	def := int32(0)
 	if p.defaultAllow {
 		def = 1
 	}
-	last := asm.Mov.Imm(asm.R0, def)
-	if n := len(p.exceptions); n > 0 {
-		last = last.WithSymbol(fmt.Sprintf("rule%d", n))
-	}
-	return append(insts, last, asm.Return())
+	return append(prog, movImm(r0, def), exit())
 }

@@ -176,7 +176,7 @@ func TestDeviceProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range progs {
-		p.Close()
+		syscall.Close(p)
 	}
 	if len(progs) != 1 {
 		t.Fatalf("%d device programs attached after an update, want 1", len(progs))
