@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,12 +47,18 @@ type State struct {
 	Config *configs.Config `json:"config"`
 }
 
-var idPattern = regexp.MustCompile(`^[\w+.-]+$`)
-
-// ValidateID refuses ids that could escape the state directory.
+// ValidateID refuses ids that could escape the state directory: runc's
+// rule, letters, digits and _ + . - only.
 func ValidateID(id string) error {
-	if id == "" || id == "." || id == ".." || !idPattern.MatchString(id) || len(id) > 1024 {
+	if id == "" || id == "." || id == ".." || len(id) > 1024 {
 		return fmt.Errorf("%w: %q", ErrInvalidID, id)
+	}
+	for _, c := range id {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '+' || c == '.' || c == '-'
+		if !ok {
+			return fmt.Errorf("%w: %q", ErrInvalidID, id)
+		}
 	}
 	return nil
 }
