@@ -37,7 +37,7 @@ Where the given root is specified via the global option "--root"
 			}
 			return nil
 		}
-		states := make([]containerState, 0, len(ctrs))
+		var states []containerState // nil when empty: runc prints null
 		for _, ctr := range ctrs {
 			states = append(states, stateOf(ctr))
 		}
