@@ -139,7 +139,7 @@ func (p *initProc) sendIDMapTrees(idx, fds []int) error {
 	copy(msg[5:], payload)
 	rights := unix.UnixRights(fds...)
 	if err := unix.Sendmsg(int(p.sock.Fd()), msg, rights, nil, 0); err != nil {
-		return fmt.Errorf("send idmapped mounts to init: %w", err)
+		return p.failed("send idmapped mounts to init", err)
 	}
 	return nil
 }

@@ -289,7 +289,10 @@ func (p *initProc) sendConfig(c *initConfig) error {
 	if err != nil {
 		return fmt.Errorf("encode init config: %w", err)
 	}
-	return writeMsg(p.sock, msgConfig, data)
+	if err := writeMsg(p.sock, msgConfig, data); err != nil {
+		return p.failed("send config to init", err)
+	}
+	return nil
 }
 
 // await reads the init's messages until it is ready, running onHooks when
@@ -348,4 +351,14 @@ func (p *initProc) relaySeccomp(fd int, onSeccomp func(fd int) error) error {
 		return fmt.Errorf("sync with init: %w", err)
 	}
 	return nil
+}
+
+// failed explains a failed write to the init: if the init gave up first,
+// its own error message is waiting on the socket, and it is the one that
+// matters.
+func (p *initProc) failed(what string, err error) error {
+	if typ, payload, rerr := readMsg(p.sock); rerr == nil && typ == msgError {
+		return errors.New(string(payload))
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
