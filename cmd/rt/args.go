@@ -115,3 +115,18 @@ func isRootless(c *cli.Context) (bool, error) {
 		return false, fmt.Errorf("invalid --rootless value %q: want true, false or auto", v)
 	}
 }
+
+// onContainer is the Action of commands that take exactly one container id
+// and call one method of it (start, pause, resume).
+func onContainer(do func(*libcontainer.Container) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
+			return err
+		}
+		ctr, err := getContainer(c)
+		if err != nil {
+			return err
+		}
+		return do(ctr)
+	}
+}

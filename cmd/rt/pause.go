@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer"
 )
 
 var pauseCommand = cli.Command{
@@ -14,16 +16,7 @@ paused. `,
 	Description: `The pause command suspends all processes in the instance of the container.
 
 Use rt list to identify instances of containers and their current status.`,
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, exactArgs); err != nil {
-			return err
-		}
-		ctr, err := getContainer(c)
-		if err != nil {
-			return err
-		}
-		return ctr.Pause()
-	},
+	Action: onContainer((*libcontainer.Container).Pause),
 }
 
 var resumeCommand = cli.Command{
@@ -36,14 +29,5 @@ resumed.`,
 	Description: `The resume command resumes all processes in the instance of the container.
 
 Use rt list to identify instances of containers and their current status.`,
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, exactArgs); err != nil {
-			return err
-		}
-		ctr, err := getContainer(c)
-		if err != nil {
-			return err
-		}
-		return ctr.Resume()
-	},
+	Action: onContainer((*libcontainer.Container).Resume),
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer"
 )
 
 var startCommand = cli.Command{
@@ -13,14 +15,5 @@ Where "<container-id>" is your name for the instance of the container that you
 are starting. The name you provide for the container instance must be unique on
 your host.`,
 	Description: `The start command executes the user defined process in a created container.`,
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, exactArgs); err != nil {
-			return err
-		}
-		ctr, err := getContainer(c)
-		if err != nil {
-			return err
-		}
-		return ctr.Start()
-	},
+	Action: onContainer((*libcontainer.Container).Start),
 }
