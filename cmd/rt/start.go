@@ -15,5 +15,5 @@ Where "<container-id>" is your name for the instance of the container that you
 are starting. The name you provide for the container instance must be unique on
 your host.`,
 	Description: `The start command executes the user defined process in a created container.`,
-	Action: onContainer((*libcontainer.Container).Start),
+	Action:      onContainer((*libcontainer.Container).Start),
 }
