@@ -1,0 +1,127 @@
+package libcontainer
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/rt-runtime/rt/libcontainer/configs"
+)
+
+func TestValidateID(t *testing.T) {
+	for _, id := range []string{"a", "abc-DEF_1.2+3", "ociv-94ac1e3b"} {
+		if err := ValidateID(id); err != nil {
+			t.Errorf("ValidateID(%q) = %v", id, err)
+		}
+	}
+	for _, id := range []string{"", ".", "..", "a/b", "../x", "a b", "é", "a\x00"} {
+		if err := ValidateID(id); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("ValidateID(%q) = %v, want ErrInvalidID", id, err)
+		}
+	}
+}
+
+func TestNewStateDirOneWinner(t *testing.T) {
+	root := t.TempDir()
+	const n = 16
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		winners int
+		exists  int
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := newStateDir(root, "same")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				winners++
+				d.unlock()
+			case errors.Is(err, ErrExist):
+				exists++
+			default:
+				t.Errorf("newStateDir: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if winners != 1 || exists != n-1 {
+		t.Fatalf("%d winners, %d ErrExist; want 1 and %d", winners, exists, n-1)
+	}
+	// No temporary directories are left behind.
+	ents, _ := os.ReadDir(root)
+	if len(ents) != 1 || ents[0].Name() != "same" {
+		t.Errorf("state root holds %v", ents)
+	}
+}
+
+func TestStateRoundTripAndLock(t *testing.T) {
+	root := t.TempDir()
+	d, err := newStateDir(root, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State{ID: "c1", InitPid: 42, InitStart: 7, Config: &configs.Config{ID: "c1", Bundle: "/b"}}
+	if err := writeState(d.path, st); err != nil {
+		t.Fatal(err)
+	}
+	d.unlock()
+	got, err := readState(filepath.Join(root, "c1"))
+	if err != nil || got.InitPid != 42 || got.InitStart != 7 || got.Config.Bundle != "/b" {
+		t.Fatalf("readState = %+v, %v", got, err)
+	}
+	// No temporary files next to state.json.
+	ents, _ := os.ReadDir(d.path)
+	if len(ents) != 1 || ents[0].Name() != stateFile {
+		t.Errorf("state dir holds %v", ents)
+	}
+	// A directory removed while a command waited for its lock is gone.
+	l, err := lockDir(d.path, 2 /* LOCK_EX */)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(d.path)
+	l.unlock()
+	if _, err := lockDir(d.path, 2); !errors.Is(err, ErrNotExist) {
+		t.Errorf("lockDir of a removed dir: %v, want ErrNotExist", err)
+	}
+	if _, err := readState(d.path); !errors.Is(err, ErrNotExist) {
+		t.Errorf("readState of a removed dir: %v, want ErrNotExist", err)
+	}
+}
+
+func TestBootstrapData(t *testing.T) {
+	nss := []configs.Namespace{{Type: "pid"}, {Type: "network", Path: "/var/run/netns/x"}, {Type: "mount"}}
+	data := bootstrapData(nss, nil)
+	if n := int(data[0]) | int(data[1])<<8 | int(data[2])<<16 | int(data[3])<<24; n != len(data)-4 {
+		t.Fatalf("length prefix %d, payload %d", n, len(data)-4)
+	}
+	recs := splitNUL(data[4:])
+	want := []string{"j1073741824:/var/run/netns/x", "c537001984", "d"} // CLONE_NEWNET; CLONE_NEWPID|CLONE_NEWNS
+	if len(recs) != len(want) {
+		t.Fatalf("records %q, want %q", recs, want)
+	}
+	for i := range want {
+		if recs[i] != want[i] {
+			t.Errorf("record %d = %q, want %q", i, recs[i], want[i])
+		}
+	}
+}
+
+func splitNUL(b []byte) []string {
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			out = append(out, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	return out
+}
