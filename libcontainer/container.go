@@ -156,7 +156,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if status == Stopped {
 		return ErrNotRunning
 	}
-	if err := unix.Kill(c.state.InitPid, sig); err != nil {
+	if err := c.signalInit(sig); err != nil {
 		if err == unix.ESRCH {
 			return ErrNotRunning
 		}
@@ -205,9 +205,24 @@ func (c *Container) killInit() {
 		m.Thaw()
 	}
 	if processAlive(c.state.InitPid, c.state.InitStart) {
-		unix.Kill(c.state.InitPid, unix.SIGKILL)
+		c.signalInit(unix.SIGKILL)
 		waitGone(c.state.InitPid, c.state.InitStart, 10*time.Second)
 	}
+}
+
+// signalInit signals the container's init through a pidfd checked to be
+// that very process (pid and start time), so that a pid recycled since
+// the container stopped is never signalled.
+func (c *Container) signalInit(sig unix.Signal) error {
+	fd, err := unix.PidfdOpen(c.state.InitPid, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if !processAlive(c.state.InitPid, c.state.InitStart) {
+		return unix.ESRCH
+	}
+	return unix.PidfdSendSignal(fd, sig, nil, 0)
 }
 
 // destroy removes everything the container has on the host and runs the
