@@ -128,7 +128,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
 	proc, err = spawnInit(&spawnOpts{
-		bootstrap:     bootstrapData(cfg.Namespaces, cfg.TimeOffsets),
+		bootstrap:     bootstrapData(cfg.Namespaces, cfg.TimeOffsets, false),
 		extraFiles:    extra,
 		fifo:          fifo,
 		consoleSocket: o.ConsoleSocket,

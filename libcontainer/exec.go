@@ -44,6 +44,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return -1, err
 	}
 	defer d.unlock()
+	paused := false
 	switch c.Status() {
 	case Stopped:
 		return -1, errors.New("cannot exec in a stopped container")
@@ -51,6 +52,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		if !o.IgnorePaused {
 			return -1, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
 		}
+		paused = true
 	case Creating:
 		return -1, fmt.Errorf("cannot exec in a container that is being created")
 	}
@@ -75,23 +77,29 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	proc, err := spawnInit(&spawnOpts{
-		bootstrap:     bootstrapData(joins, nil),
-		extraFiles:    extra,
-		consoleSocket: o.ConsoleSocket,
-		io:            o.IO,
-		cgroupFD:      -1,
-		beforeBootstrap: func(pid int, _ bool) error {
-			if mgrErr != nil {
-				return nil // a container without a cgroup (none was made)
-			}
-			return joinCgroup(mgr, pid, o.SubCgroup)
-		},
-	})
+	join := func(pid int, _ bool) error {
+		if mgrErr != nil {
+			return nil // a container without a cgroup (none was made)
+		}
+		return joinCgroup(mgr, pid, o.SubCgroup)
+	}
+	so := &spawnOpts{
+		bootstrap:       bootstrapData(joins, nil, paused),
+		extraFiles:      extra,
+		consoleSocket:   o.ConsoleSocket,
+		io:              o.IO,
+		cgroupFD:        -1,
+		beforeBootstrap: join,
+	}
+	if paused {
+		// A frozen cgroup freezes what enters it: the process joins last.
+		so.beforeBootstrap = nil
+	}
+	proc, err := spawnInit(so)
 	if err != nil {
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
-	ic := &initConfig{Config: cfg, Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: c.OCIState()}
+	ic := &initConfig{Config: cfg, Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: c.OCIState(), LateCgroup: paused}
 	if err := proc.sendConfig(ic); err != nil {
 		proc.kill()
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
@@ -110,6 +118,19 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		}
 	}
 	closeFd(fd)
+	if err == nil && typ == msgJoin {
+		// Placed now, the process freezes; it execs once resumed, so
+		// there is no exec to wait for.
+		if err := join(proc.pid, false); err != nil {
+			proc.kill()
+			return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
+		}
+		if err := writeMsg(proc.sock, msgJoined, nil); err != nil {
+			proc.kill()
+			return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
+		}
+		err = errInitGone
+	}
 	switch {
 	case err == errInitGone:
 		// exec'd (or died: the caller's wait will tell).

@@ -428,6 +428,20 @@ func (in *initRun) execSetup() error {
 	if err := in.prepareProcess(proc, true); err != nil {
 		return err
 	}
+	if in.cfg.LateCgroup {
+		// Into the (frozen) cgroup last: this process freezes there and
+		// execs when the container is resumed.
+		if err := writeMsg(in.sock, msgJoin, nil); err != nil {
+			return err
+		}
+		typ, payload, err := readMsg(in.sock)
+		if err != nil {
+			return err
+		}
+		if typ != msgJoined {
+			return fmt.Errorf("%s", payload)
+		}
+	}
 	// Success closes the (close-on-exec) init socket: the parent reads EOF.
 	return in.finalExec(proc)
 }

@@ -28,6 +28,10 @@ type initConfig struct {
 	// PreserveFds is the number of fds after stdio passed through. (The
 	// init's own fds are named in its environment: _RT_* variables.)
 	PreserveFds int `json:"preserve_fds"`
+	// LateCgroup (exec into a paused container): the init asks the parent
+	// to place it in the container's cgroup just before it execs, since a
+	// frozen cgroup freezes what enters it.
+	LateCgroup bool `json:"late_cgroup,omitempty"`
 	// HasParentHooks: the init must stop after its mounts for the parent's
 	// prestart/createRuntime hooks.
 	HasParentHooks bool `json:"has_parent_hooks,omitempty"`
@@ -49,7 +53,8 @@ type spawnOpts struct {
 	io            IO
 	// beforeBootstrap runs once the C stage's pid is known (cgroup
 	// placement), in parallel with the C stage, which waits for it before
-	// it unshares its cgroup namespace and forks.
+	// it unshares its cgroup namespace and forks. Nil with late placement
+	// (the bootstrap's "l" record).
 	beforeBootstrap func(pid int, bornInCgroup bool) error
 	// cgroupFD, if >= 0, is the container's cgroup (v2): the init is born
 	// in it (clone3 CLONE_INTO_CGROUP) where the kernel allows.
@@ -86,7 +91,7 @@ func (p *initProc) kill() {
 }
 
 // bootstrapData encodes the C stage's instructions (see nsenter.c).
-func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset) []byte {
+func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) []byte {
 	var recs []string
 	var flags uintptr
 	for _, ns := range nss {
@@ -96,6 +101,9 @@ func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTi
 			continue
 		}
 		recs = append(recs, fmt.Sprintf("j%d:%s", f, ns.Path))
+	}
+	if lateCgroup {
+		recs = append(recs, "l")
 	}
 	recs = append(recs, "c"+strconv.FormatUint(uint64(flags), 10), "d")
 	for clock, off := range timeOffsets {
@@ -210,9 +218,9 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		if err := o.beforeBootstrap(cmd.Process.Pid, bornInCgroup); err != nil {
 			return fail(err)
 		}
-	}
-	if _, err := parent.Write([]byte{msgCgroupOK}); err != nil {
-		return fail(fmt.Errorf("sync with init: %w", err))
+		if _, err := parent.Write([]byte{msgCgroupOK}); err != nil {
+			return fail(fmt.Errorf("sync with init: %w", err))
+		}
 	}
 	for p.pid == 0 {
 		var typ [1]byte

@@ -98,7 +98,7 @@ func TestStateRoundTripAndLock(t *testing.T) {
 
 func TestBootstrapData(t *testing.T) {
 	nss := []configs.Namespace{{Type: "pid"}, {Type: "network", Path: "/var/run/netns/x"}, {Type: "mount"}}
-	data := bootstrapData(nss, nil)
+	data := bootstrapData(nss, nil, false)
 	if n := int(data[0]) | int(data[1])<<8 | int(data[2])<<16 | int(data[3])<<24; n != len(data)-4 {
 		t.Fatalf("length prefix %d, payload %d", n, len(data)-4)
 	}

@@ -25,6 +25,8 @@ const (
 	msgCgroupOK  = 'g' // parent -> C stage: placed in the cgroups (no length)
 	msgSeccomp   = 'S' // init -> parent: the seccomp notify fd (SCM_RIGHTS)
 	msgSeccompOK = 's' // parent -> init: the fd reached the listener
+	msgJoin      = 'J' // init -> parent (LateCgroup): place me in the cgroup now
+	msgJoined    = 'j' // parent -> init: placed
 )
 
 // errInitGone means the init process closed its socket without a word.

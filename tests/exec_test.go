@@ -216,3 +216,22 @@ func TestExecPausedContainer(t *testing.T) {
 	mustRT(t, "resume", id)
 	mustRT(t, "exec", id, "true")
 }
+
+// TestExecIgnorePaused: exec --ignore-paused into a paused container
+// returns at once; the process runs only when the container resumes.
+func TestExecIgnorePaused(t *testing.T) {
+	_, id, _ := sleeper(t)
+	mustRT(t, "pause", id)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	mustRT(t, "exec", "--ignore-paused", "--detach", "--pid-file", pidFile, id, "sh", "-c", "echo ran > /dev/shm/ran")
+	epid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile)))
+	trackPid(t, epid)
+	if processGone(epid) {
+		t.Fatalf("exec'd process %d is gone while the container is paused", epid)
+	}
+	mustRT(t, "resume", id)
+	waitGone(epid, 5*time.Second)
+	if out := mustRT(t, "exec", id, "cat", "/dev/shm/ran"); strings.TrimSpace(out) != "ran" {
+		t.Errorf("after resume the exec'd process did not run: %q", out)
+	}
+}

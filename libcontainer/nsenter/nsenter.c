@@ -12,6 +12,8 @@
 //                     parent does that while the child execs, loads and
 //                     enters namespaces; the child waits for 'g' only
 //                     before it unshares its cgroup namespace and forks.
+//                     With the record "l" (exec into a paused container)
+//                     there is no 'g': the Go init asks to be placed last.
 //   child  -> parent: 'U' when it needs its uid/gid maps written
 //                     (parent answers 'u'); then 'P' + u32 pid of the
 //                     process that returns into Go (the container's init).
@@ -216,6 +218,7 @@ void rt_nsenter(void)
 
 	unsigned long cloneflags = 0;
 	int nondumpable = 0;
+	int late_cgroup = 0;
 	struct join joins[MAX_JOIN];
 	int njoin = 0;
 	char timeoffs[MAX_TIME][96];
@@ -227,6 +230,11 @@ void rt_nsenter(void)
 			break;
 		case 'd':
 			nondumpable = 1;
+			break;
+		case 'l':
+			// Late cgroup placement (exec into a paused container): the
+			// parent moves the process just before it execs.
+			late_cgroup = 1;
 			break;
 		case 'j': {
 			char *colon = strchr(p + 1, ':');
@@ -298,8 +306,10 @@ void rt_nsenter(void)
 	if (rest && unshare((int)rest) < 0)
 		bail("unshare namespaces 0x%lx", rest);
 
-	// From here on, what we create must be inside the container's cgroups.
-	wait_for('g');
+	// From here on, what we create must be inside the container's cgroups
+	// (unless the parent places the process itself, later).
+	if (!late_cgroup)
+		wait_for('g');
 	if ((cloneflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		bail("unshare cgroup namespace");
 
