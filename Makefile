@@ -1,5 +1,5 @@
 # rt — an OCI container runtime with runc's command line.
-GO        ?= go
+GO        ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN       := bin/rt
 COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
