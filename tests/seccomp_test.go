@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +29,11 @@ func sysnrBinary(t *testing.T) string {
 			return
 		}
 		sysnrBin = filepath.Join(dir, "sysnr")
-		cmd := exec.Command("go", "build", "-o", sysnrBin, "./testdata/sysnr")
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(goBin, "build", "-o", sysnrBin, "./testdata/sysnr")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			sysnrErr = err
