@@ -112,9 +112,17 @@ following will output a list of processes running in the container:
 				return err
 			}
 			sigs = make(chan os.Signal, 32)
-			signal.Notify(sigs)
 		}
+		// Registering every signal takes a while: overlap it with the exec.
+		notified := make(chan struct{})
+		go func() {
+			if sigs != nil {
+				signal.Notify(sigs)
+			}
+			close(notified)
+		}()
 		pid, err := ctr.Exec(opts)
+		<-notified
 		if consoleForRun != nil {
 			consoleForRun.remote.Close()
 		}

@@ -39,12 +39,21 @@ filesystem.`,
 				return err
 			}
 		}
-		// Catch signals before the container exists, to forward them.
+		// Catch every signal, to forward it to the container. Registering
+		// all 64 takes the Go runtime a couple of milliseconds: do it while
+		// the container is being created, and be done before it starts.
 		sigs := make(chan os.Signal, 32)
-		if !detach {
-			signal.Notify(sigs)
+		notified := make(chan struct{})
+		if detach {
+			close(notified)
+		} else {
+			go func() {
+				signal.Notify(sigs)
+				close(notified)
+			}()
 		}
 		ctr, err := createContainer(c, !detach)
+		<-notified
 		if err != nil {
 			return err
 		}
