@@ -178,7 +178,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	ociState := c.OCIState()
 	ociState.Status = specs.StateCreated
 	ic := &initConfig{
-		Config:         cfg,
+		Config:         initView(cfg),
 		Process:        cfg.Process,
 		PreserveFds:    o.PreserveFds,
 		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
@@ -273,4 +273,16 @@ func hasLimits(r *specs.LinuxResources) bool {
 	c := *r
 	c.Devices = nil
 	return !reflect.DeepEqual(c, specs.LinuxResources{})
+}
+
+// initView is the part of cfg the init uses: what only the runtime side
+// needs (cgroup limits, the hooks it runs itself, annotations) is left out,
+// which also spares the init the cost of decoding it.
+func initView(cfg *configs.Config) *configs.Config {
+	v := *cfg
+	v.Cgroup.Resources = nil
+	v.Annotations = nil
+	v.Hooks = configs.Hooks{CreateContainer: cfg.Hooks.CreateContainer, StartContainer: cfg.Hooks.StartContainer}
+	v.Process = nil // sent once, as initConfig.Process
+	return &v
 }

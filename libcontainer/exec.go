@@ -99,7 +99,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
-	ic := &initConfig{Config: cfg, Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: c.OCIState(), LateCgroup: paused}
+	ic := &initConfig{Config: initView(cfg), Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: c.OCIState(), LateCgroup: paused}
 	if err := proc.sendConfig(ic); err != nil {
 		proc.kill()
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
