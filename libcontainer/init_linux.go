@@ -47,7 +47,7 @@ func Init() {
 	sock := os.NewFile(uintptr(sockFd), "init-sock")
 	fifoFd := envFd("_RT_FIFOFD")
 	consoleFd := envFd("_RT_CONSOLEFD")
-	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD"} {
+	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD", "GOMAXPROCS", "GOGC"} {
 		os.Unsetenv(k)
 	}
 	unix.CloseOnExec(sockFd)

@@ -179,7 +179,9 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return next - 1
 	}
 	sockFd := addFd(child)
-	env := []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd)}
+	// GOMAXPROCS=1 and GOGC=off: the init is one short-lived thread of
+	// work; the Go runtime need not start Ps or a collector for it.
+	env := []string{"_RT_INITPIPE=" + strconv.Itoa(sockFd), "GOMAXPROCS=1", "GOGC=off"}
 	fifoFd := addFd(o.fifo)
 	consoleFd := addFd(o.consoleSocket)
 	env = append(env,

@@ -27,7 +27,7 @@ func init() {
 	// `rt init` is the container's init, re-executed by rt itself; the C
 	// stage in package nsenter has already run. Keep it on one thread.
 	if libcontainer.IsInit() {
-		runtime.GOMAXPROCS(1)
+		// (rt starts it with GOMAXPROCS=1 in its environment.)
 		runtime.LockOSThread()
 	}
 }
