@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sirupsen/logrus"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
@@ -32,7 +34,8 @@ var (
 	// ErrInvalidResource: ValidateResources rejected a value; the error
 	// is an *InvalidResourceError naming the field.
 	ErrInvalidResource = errors.New("invalid resource value")
-	// ErrSystemdUnsupported: --systemd-cgroup was asked for.
+	// ErrSystemdUnsupported is kept for callers; --systemd-cgroup is now
+	// served without systemd (see systemdPath).
 	ErrSystemdUnsupported = errors.New("systemd cgroup driver is not supported")
 	// ErrV2Unsupported is no longer returned (cgroup v2 hosts get the
 	// fs2 manager); kept so callers that test for it still build.
@@ -88,7 +91,18 @@ func New(cfg *configs.Cgroup, id string) (Manager, error) {
 		cfg = &configs.Cgroup{}
 	}
 	if cfg.Systemd {
-		return nil, ErrSystemdUnsupported
+		// rt has no D-Bus client: it makes the cgroup itself, at the path
+		// systemd would give the container's scope.
+		path, err := systemdPath(cfg.Path, id)
+		if err != nil {
+			return nil, err
+		}
+		if systemdRunning() {
+			logrus.Warnf("--systemd-cgroup: rt manages %s directly, without a systemd transient unit", path)
+		}
+		c := *cfg
+		c.Path, c.Systemd = path, false
+		cfg = &c
 	}
 	if cgutil.IsUnifiedMode() {
 		m, err := fs2.New(cfg, id)
