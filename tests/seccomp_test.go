@@ -14,36 +14,50 @@ import (
 )
 
 var (
-	sysnrOnce sync.Once
-	sysnrBin  string
-	sysnrErr  error
+	testBinMu    sync.Mutex
+	testBinDir   string
+	testBinaries = map[string]string{}
 )
 
-// sysnrBinary builds tests/testdata/sysnr static, once.
-func sysnrBinary(t *testing.T) string {
+// goTestBinary builds tests/testdata/<name> as a static binary, once.
+func goTestBinary(t *testing.T, name string) string {
 	t.Helper()
-	sysnrOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "rt-sysnr-")
-		if err != nil {
-			sysnrErr = err
-			return
-		}
-		sysnrBin = filepath.Join(dir, "sysnr")
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		cmd := exec.Command(goBin, "build", "-o", sysnrBin, "./testdata/sysnr")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			sysnrErr = err
-			sysnrBin = string(out)
-		}
-	})
-	if sysnrErr != nil {
-		t.Fatalf("build sysnr: %v: %s", sysnrErr, sysnrBin)
+	testBinMu.Lock()
+	defer testBinMu.Unlock()
+	if p, ok := testBinaries[name]; ok {
+		return p
 	}
-	return sysnrBin
+	if testBinDir == "" {
+		dir, err := os.MkdirTemp("", "rt-testbin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		testBinDir = dir
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out := filepath.Join(testBinDir, name)
+	cmd := exec.Command(goBin, "build", "-o", out, "./testdata/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build testdata/%s: %v: %s", name, err, msg)
+	}
+	testBinaries[name] = out
+	return out
+}
+
+// copyBinary copies an executable into a rootfs.
+func copyBinary(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestSeccompENOSYSForNewerSyscalls: with a profile whose default is
@@ -51,7 +65,7 @@ func sysnrBinary(t *testing.T) string {
 // ENOSYS (so that libc falls back), while an older one the profile does not
 // allow still gets the profile's EPERM.
 func TestSeccompENOSYSForNewerSyscalls(t *testing.T) {
-	bin := sysnrBinary(t)
+	bin := goTestBinary(t, "sysnr")
 	// Allow every x86_64 syscall numbered up to 400 except swapoff (168).
 	var names []string
 	for nr := 0; nr <= 400; nr++ {
@@ -70,13 +84,7 @@ func TestSeccompENOSYSForNewerSyscalls(t *testing.T) {
 			Syscalls:        []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
 		}
 	})
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(b.Rootfs, "sysnr"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	copyBinary(t, bin, filepath.Join(b.Rootfs, "sysnr"))
 	out := strings.TrimSpace(mustRunIn(t, b))
 	want := "168 EPERM\n460 ENOSYS\n39 OK" // 39: getpid
 	if out != want {

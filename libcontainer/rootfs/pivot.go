@@ -1,7 +1,13 @@
 package rootfs
 
 import (
+	"path/filepath"
+	"sort"
+	"strings"
+
 	"fmt"
+
+	"github.com/moby/sys/mountinfo"
 
 	"golang.org/x/sys/unix"
 
@@ -78,6 +84,9 @@ func pivotRoot(rootfs string) error {
 // mounts stay reachable under the old root's mount tree, as in runc before
 // it started unmounting them.
 func moveRoot(rootfs string) error {
+	if err := detachHostMounts(rootfs); err != nil {
+		return err
+	}
 	if err := unix.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir rootfs %q: %w", rootfs, err)
 	}
@@ -89,6 +98,36 @@ func moveRoot(rootfs string) error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// detachHostMounts unmounts, in the container's mount namespace, every
+// mount that is neither the rootfs, below it, nor one of its parents:
+// without pivot_root they would stay reachable to a process that escapes
+// the chroot (as runc's --no-pivot does).
+func detachHostMounts(rootfs string) error {
+	real, err := filepath.EvalSymlinks(rootfs)
+	if err != nil {
+		return fmt.Errorf("resolve rootfs %q: %w", rootfs, err)
+	}
+	mounts, err := mountinfo.GetMounts(nil)
+	if err != nil {
+		return fmt.Errorf("read mountinfo: %w", err)
+	}
+	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i].Mountpoint) > len(mounts[j].Mountpoint) })
+	for _, m := range mounts {
+		mp := m.Mountpoint
+		inside := mp == real || strings.HasPrefix(mp, real+"/")
+		parent := mp == "/" || strings.HasPrefix(real, mp+"/")
+		if inside || parent {
+			continue
+		}
+		// Slave first, so the unmount does not propagate to the host.
+		_ = unix.Mount("", mp, "", unix.MS_SLAVE|unix.MS_REC, "")
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+			return fmt.Errorf("unmount %s before moving the rootfs: %w", mp, err)
+		}
 	}
 	return nil
 }
