@@ -235,3 +235,29 @@ func TestExecIgnorePaused(t *testing.T) {
 		t.Errorf("after resume the exec'd process did not run: %q", out)
 	}
 }
+
+// TestExecSubCgroup: exec --cgroup [controller:]path puts the process in
+// an existing sub-cgroup of the container's cgroup.
+func TestExecSubCgroup(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/pids/cgroup.procs"); err != nil {
+		t.Skip("needs the cgroup v1 pids controller at /sys/fs/cgroup/pids")
+	}
+	cg := fmt.Sprintf("/rt-subcg-%d", os.Getpid())
+	_, id, _ := sleeper(t, func(s *specs.Spec) { s.Linux.CgroupsPath = cg })
+	sub := "/sys/fs/cgroup/pids" + cg + "/sub"
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	mustRT(t, "exec", "--detach", "--pid-file", pidFile, "--cgroup", "pids:sub", id, "sleep", "100")
+	epid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile)))
+	trackPid(t, epid)
+	if procs := readFile(t, sub+"/cgroup.procs"); !strings.Contains(procs, strconv.Itoa(epid)) {
+		t.Errorf("%s/cgroup.procs = %q, want the exec'd %d", sub, procs, epid)
+	}
+	if _, se, code := rt(t, "exec", "--cgroup", "../escape", id, "true"); code == 0 || !strings.Contains(se, "relative path inside") {
+		t.Errorf("exec --cgroup ../escape: exit %d, %q", code, se)
+	}
+	mustRT(t, "kill", "--all", id, "KILL")
+	waitGone(epid, 5*time.Second)
+}
