@@ -183,6 +183,12 @@ func (c *Container) Delete(force bool) error {
 	defer d.unlock()
 	switch status := c.Status(); status {
 	case Stopped:
+		// Without a pid namespace of its own, the container's other
+		// processes outlive its init: kill them, or its cgroup cannot go
+		// (runc does the same).
+		if !c.state.Config.HasNewNamespace(specs.PIDNamespace) {
+			c.killRemaining()
+		}
 	case Created, Creating:
 		// As runc: a container that never started is killed and removed.
 		c.killInit()
@@ -193,6 +199,26 @@ func (c *Container) Delete(force bool) error {
 		c.killInit()
 	}
 	return c.destroy()
+}
+
+// killRemaining SIGKILLs every process left in the container's cgroup and
+// waits (briefly) for the cgroup to empty.
+func (c *Container) killRemaining() {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return
+	}
+	m.Thaw()
+	for i := 0; i < 100; i++ {
+		pids, err := m.GetPids()
+		if err != nil || len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func (c *Container) killInit() {

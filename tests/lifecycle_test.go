@@ -390,3 +390,33 @@ func TestStateMissing(t *testing.T) {
 	}
 	mustContain(t, "state missing", se, "container does not exist")
 }
+
+// TestDeleteKillsLeftoversWithoutPidNamespace: without a pid namespace a
+// container's background processes outlive its init; delete kills them
+// and removes the cgroup.
+func TestDeleteKillsLeftoversWithoutPidNamespace(t *testing.T) {
+	cg := fmt.Sprintf("/rt-leftover-%d", os.Getpid())
+	b := newBundle(t, withArgs("sh", "-c", "sleep 100 & echo $!"), func(s *specs.Spec) {
+		setNamespaces(s, specs.MountNamespace, specs.UTSNamespace, specs.IPCNamespace)
+		s.Linux.CgroupsPath = cg
+	})
+	id := newID(t)
+	out := filepath.Join(t.TempDir(), "out")
+	mustRTOut(t, out, "run", "--detach", "--bundle", b.Dir, id)
+	child, err := strconv.Atoi(strings.TrimSpace(waitFile(t, out)))
+	if err != nil {
+		t.Fatalf("background pid: %v", err)
+	}
+	trackPid(t, child)
+	waitStatus(t, id, "stopped")
+	if processGone(child) {
+		t.Fatal("the background sleep died with the init: the test needs it alive")
+	}
+	mustRT(t, "delete", id)
+	if !waitGone(child, 5*time.Second) {
+		t.Errorf("background process %d survived delete", child)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/pids" + cg); !os.IsNotExist(err) {
+		t.Errorf("cgroup %s left after delete: %v", cg, err)
+	}
+}
