@@ -272,3 +272,67 @@ func TestDevSymlinkStaysInside(t *testing.T) {
 		})
 	}
 }
+
+// TestMaskedPathDevNullSwap (CVE-2025-31133 class): maskedPaths bind the
+// container's /dev/null over files. With /dev not a fresh tmpfs, an image
+// can make /dev/null a symlink to a procfs file; binding "it" would expose
+// that file read-write. rt must refuse rather than bind anything but the
+// real null device.
+func TestMaskedPathDevNullSwap(t *testing.T) {
+	b := newBundle(t, withArgs("cat", "/proc/kcore"), func(s *specs.Spec) {
+		var ms []specs.Mount
+		for _, m := range s.Mounts {
+			if m.Destination != "/dev" {
+				ms = append(ms, m)
+			}
+		}
+		s.Mounts = ms
+		s.Linux.MaskedPaths = []string{"/proc/timer_list"}
+	})
+	dev := filepath.Join(b.Rootfs, "dev")
+	os.MkdirAll(dev, 0o755)
+	os.Remove(filepath.Join(dev, "null"))
+	if err := os.Symlink("/proc/sys/kernel/core_pattern", filepath.Join(dev, "null")); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Process.Args = []string{"sh", "-c", "cat /proc/timer_list | head -1; grep -c timer_list /proc/self/mountinfo"}
+	b.write(t)
+	id := newID(t)
+	so, se, code := rt(t, "run", "--bundle", b.Dir, id)
+	if code == 0 {
+		t.Fatalf("ran with /dev/null a symlink into procfs: stdout %q", so)
+	}
+	mustContain(t, "refusal", se, "null")
+	assertNoState(t, id)
+}
+
+// TestSysctlNotOnProcRefused (CVE-2025-52881 class): sysctl values are
+// written only to files that really are on procfs; a mount over /proc/sys
+// must not receive them.
+func TestSysctlNotOnProcRefused(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/proc/sys", Type: "tmpfs", Source: "tmpfs"})
+		s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		s.Linux.ReadonlyPaths = nil
+	})
+	id := newID(t)
+	_, se, code := rt(t, "run", "--bundle", b.Dir, id)
+	if code == 0 {
+		t.Fatal("sysctl written through a tmpfs mounted over /proc/sys")
+	}
+	// Refused when mounting over /proc already (as runc), or at the write.
+	if !strings.Contains(se, "procfs") && !strings.Contains(se, "inside /proc") {
+		t.Errorf("refusal does not say why: %q", se)
+	}
+	assertNoState(t, id)
+}
+
+// TestCgroupMountReadOnly (CVE-2023-25809 class): the container's view of
+// its cgroups is read-only unless the mount says rw.
+func TestCgroupMountReadOnly(t *testing.T) {
+	b := newBundle(t, withArgs("sh", "-c", "for d in /sys/fs/cgroup /sys/fs/cgroup/pids /sys/fs/cgroup/memory; do touch $d/rt-x 2>/dev/null && echo WRITABLE:$d; mkdir $d/rt-d 2>/dev/null && echo WRITABLE:$d; done; echo done"))
+	out := mustRunIn(t, b)
+	if strings.Contains(out, "WRITABLE") || !strings.Contains(out, "done") {
+		t.Errorf("cgroup mount writable in the container: %q", out)
+	}
+}
