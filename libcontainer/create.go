@@ -97,7 +97,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 
 	mgr, err = cgroups.New(&cfg.Cgroup, cfg.ID)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
+		return nil, err // already "cgroup: ..."
 	}
 	// cgroupFailed turns a permission error into running without cgroups
 	// when that is allowed (rootless, no limits asked).
