@@ -33,6 +33,18 @@ integration: build
 vet:
 	$(GO) vet ./...
 
+# Fuzz targets, each run briefly (FUZZTIME each): the init protocol's
+# frame decoder and bootstrap encoder. Seeds are in the tests (f.Add) and
+# in testdata/fuzz.
+FUZZTIME ?= 10s
+FUZZ_TARGETS ?= ./libcontainer/initproto:FuzzRecv ./libcontainer/initproto:FuzzBootstrapEncode
+.PHONY: fuzz
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
 

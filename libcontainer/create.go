@@ -17,6 +17,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
@@ -127,8 +128,12 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
+	bootstrap, err := bootstrapData(cfg.Namespaces, cfg.TimeOffsets, false)
+	if err != nil {
+		return nil, err
+	}
 	proc, err = spawnInit(&spawnOpts{
-		bootstrap:     bootstrapData(cfg.Namespaces, cfg.TimeOffsets, false),
+		bootstrap:     bootstrap,
 		extraFiles:    extra,
 		fifo:          fifo,
 		consoleSocket: o.ConsoleSocket,
@@ -136,7 +141,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		uidMaps:       cfg.UIDMappings,
 		gidMaps:       cfg.GIDMappings,
 		cgroupFD:      cgroupFD,
-		beforeBootstrap: func(pid int, bornInCgroup bool) error {
+		placeInCgroup: func(pid int, bornInCgroup bool) error {
 			if bornInCgroup || mgr == nil {
 				return nil
 			}
@@ -199,14 +204,17 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 			return nil, err
 		}
 	}
-	err = proc.await(func() error {
-		if err := hooks.Run("prestart", cfg.Hooks.Prestart, ociState); err != nil {
-			return err
-		}
-		return hooks.Run("createRuntime", cfg.Hooks.CreateRuntime, ociState)
-	}, func(fd int) error {
-		return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
-	})
+	_, err = proc.serve(&initHandlers{
+		hooks: func() error {
+			if err := hooks.Run("prestart", cfg.Hooks.Prestart, ociState); err != nil {
+				return err
+			}
+			return hooks.Run("createRuntime", cfg.Hooks.CreateRuntime, ociState)
+		},
+		seccomp: func(fd int) error {
+			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
+		},
+	}, initproto.Ready)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +230,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err := writeState(d.path, st); err != nil {
 		return nil, err
 	}
-	proc.sock.Close()
+	proc.conn.Close()
 	if o.PidfdSocket != nil {
 		if err := sendPidfd(o.PidfdSocket, proc.pid); err != nil {
 			return nil, err

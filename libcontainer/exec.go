@@ -12,6 +12,7 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
@@ -83,68 +84,50 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		}
 		return joinCgroup(mgr, pid, o.SubCgroup)
 	}
+	bootstrap, err := bootstrapData(joins, nil, paused)
+	if err != nil {
+		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
+	}
 	so := &spawnOpts{
-		bootstrap:       bootstrapData(joins, nil, paused),
-		extraFiles:      extra,
-		consoleSocket:   o.ConsoleSocket,
-		io:              o.IO,
-		cgroupFD:        -1,
-		beforeBootstrap: join,
+		bootstrap:     bootstrap,
+		extraFiles:    extra,
+		consoleSocket: o.ConsoleSocket,
+		io:            o.IO,
+		cgroupFD:      -1,
+		placeInCgroup: join,
 	}
 	if paused {
 		// A frozen cgroup freezes what enters it: the process joins last.
-		so.beforeBootstrap = nil
+		so.placeInCgroup = nil
 	}
 	proc, err := spawnInit(so)
 	if err != nil {
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
-	ic := &initConfig{Config: initView(cfg), Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: c.OCIState(), LateCgroup: paused}
+	ociState := c.OCIState()
+	ic := &initConfig{Config: initView(cfg), Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: ociState, LateCgroup: paused}
 	if err := proc.sendConfig(ic); err != nil {
 		proc.kill()
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
 	// The init reports an error, or closes its (close-on-exec) end of the
 	// socket by exec'ing the process; before that it may send its seccomp
-	// notify fd for the listener.
-	typ, payload, fd, err := readMsgFd(proc.sock)
-	if err == nil && typ == msgSeccomp {
-		st := c.OCIState()
-		err = proc.relaySeccomp(fd, func(fd int) error {
-			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *st)
-		})
-		if err == nil {
-			typ, payload, fd, err = readMsgFd(proc.sock)
-		}
+	// notify fd for the listener, or (paused) ask to join the cgroup: then
+	// it freezes there and execs once resumed, so there is no exec to wait
+	// for.
+	h := &initHandlers{
+		seccomp: func(fd int) error {
+			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
+		},
 	}
-	closeFd(fd)
-	if err == nil && typ == msgJoin {
-		// Placed now, the process freezes; it execs once resumed, so
-		// there is no exec to wait for.
-		if err := join(proc.pid, false); err != nil {
-			proc.kill()
-			return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
-		}
-		if err := writeMsg(proc.sock, msgJoined, nil); err != nil {
-			proc.kill()
-			return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
-		}
-		err = errInitGone
+	if paused {
+		h.join = func() error { return join(proc.pid, false) }
 	}
-	switch {
-	case err == errInitGone:
-		// exec'd (or died: the caller's wait will tell).
-	case err != nil:
+	if _, err := proc.serve(h, initproto.Join); err != nil && !isInitGone(err) {
 		proc.kill()
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
-	case typ == msgError:
-		proc.kill()
-		return -1, fmt.Errorf("exec in container %q: %s", c.ID(), payload)
-	default:
-		proc.kill()
-		return -1, fmt.Errorf("exec in container %q: unexpected message %q", c.ID(), typ)
 	}
-	proc.sock.Close()
+	proc.conn.Close()
 	if o.PidfdSocket != nil {
 		if err := sendPidfd(o.PidfdSocket, proc.pid); err != nil {
 			return proc.pid, err

@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,11 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
-
-// msgIDMapFds (parent -> init): the detached idmapped mount trees, as
-// SCM_RIGHTS, with the JSON list of the mount indexes they belong to.
-const msgIDMapFds = 'M'
 
 // idmapTrees prepares, on the host side, every idmapped mount of cfg: a
 // detached clone of its source (open_tree), idmapped with the container's
@@ -130,15 +126,14 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (int, error) {
 	return fd, nil
 }
 
-// sendIDMapTrees sends the trees to the init.
+// sendIDMapTrees sends the trees to the init (initproto.IDMapTrees): the
+// fds, with the JSON list of the mount indexes they belong to.
 func (p *initProc) sendIDMapTrees(idx, fds []int) error {
-	payload, _ := json.Marshal(idx)
-	msg := make([]byte, 5+len(payload))
-	msg[0] = msgIDMapFds
-	binary.LittleEndian.PutUint32(msg[1:5], uint32(len(payload)))
-	copy(msg[5:], payload)
-	rights := unix.UnixRights(fds...)
-	if err := unix.Sendmsg(int(p.sock.Fd()), msg, rights, nil, 0); err != nil {
+	payload, err := json.Marshal(idx)
+	if err != nil {
+		return fmt.Errorf("encode idmapped mounts: %w", err)
+	}
+	if err := p.conn.Send(initproto.IDMapTrees, payload, fds...); err != nil {
 		return p.failed("send idmapped mounts to init", err)
 	}
 	return nil
@@ -146,33 +141,28 @@ func (p *initProc) sendIDMapTrees(idx, fds []int) error {
 
 // recvIDMapTrees receives the trees in the init and records each fd on
 // its mount.
-func recvIDMapTrees(sock *os.File, cfg *configs.Config) error {
-	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(4*len(cfg.Mounts)))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+func recvIDMapTrees(conn *initproto.Conn, cfg *configs.Config) error {
+	m, err := conn.Expect(initproto.IDMapTrees)
 	if err != nil {
 		return fmt.Errorf("receive idmapped mounts: %w", err)
 	}
-	if n < 5 || buf[0] != msgIDMapFds || 5+int(binary.LittleEndian.Uint32(buf[1:5])) != n {
-		return fmt.Errorf("receive idmapped mounts: bad message")
-	}
 	var idx []int
-	if err := json.Unmarshal(buf[5:n], &idx); err != nil {
+	if err := json.Unmarshal(m.Payload, &idx); err != nil {
+		m.CloseFds()
 		return fmt.Errorf("receive idmapped mounts: %w", err)
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return fmt.Errorf("receive idmapped mounts: no fds")
+	if len(m.Fds) != len(idx) {
+		m.CloseFds()
+		return fmt.Errorf("receive idmapped mounts: %d fds for %d mounts", len(m.Fds), len(idx))
 	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != len(idx) {
-		return fmt.Errorf("receive idmapped mounts: %d fds for %d mounts", len(fds), len(idx))
-	}
-	for k, i := range idx {
+	for _, i := range idx {
 		if i < 0 || i >= len(cfg.Mounts) || !cfg.Mounts[i].IDMap {
+			m.CloseFds()
 			return fmt.Errorf("receive idmapped mounts: bad mount index %d", i)
 		}
-		cfg.Mounts[i].IDMapFd = fds[k]
+	}
+	for k, i := range idx {
+		cfg.Mounts[i].IDMapFd = m.Fds[k]
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/apparmor"
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/rootfs"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/system"
@@ -44,7 +45,7 @@ func Init() {
 		return n
 	}
 	sockFd := envFd("_RT_INITPIPE")
-	sock := os.NewFile(uintptr(sockFd), "init-sock")
+	conn := initproto.NewConn(os.NewFile(uintptr(sockFd), "init-sock"))
 	fifoFd := envFd("_RT_FIFOFD")
 	consoleFd := envFd("_RT_CONSOLEFD")
 	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD", "GOMAXPROCS", "GOGC"} {
@@ -55,7 +56,7 @@ func Init() {
 	// The init's stderr is the container's: rt's own warnings (e.g. an
 	// ambient capability the kernel refuses) must not end up there.
 	logrus.SetOutput(io.Discard)
-	in := &initRun{sock: sock, fifoFd: fifoFd, consoleFd: consoleFd}
+	in := &initRun{conn: conn, fifoFd: fifoFd, consoleFd: consoleFd}
 	err := in.run()
 	// Reaching here is a failure: success execs.
 	if err == nil {
@@ -66,7 +67,7 @@ func Init() {
 }
 
 type initRun struct {
-	sock      *os.File
+	conn      *initproto.Conn
 	fifoFd    int
 	consoleFd int
 	cfg       *initConfig
@@ -87,19 +88,16 @@ func (in *initRun) report(err error) {
 		fmt.Fprintln(os.Stderr, "rt init:", err)
 		return
 	}
-	writeMsg(in.sock, msgError, []byte(err.Error()))
+	in.conn.SendError(err)
 }
 
 func (in *initRun) run() error {
-	typ, payload, err := readMsg(in.sock)
+	m, err := in.conn.Expect(initproto.Config)
 	if err != nil {
 		return err
 	}
-	if typ != msgConfig {
-		return fmt.Errorf("expected config message, got %q", typ)
-	}
 	var ic initConfig
-	if err := json.Unmarshal(payload, &ic); err != nil {
+	if err := json.Unmarshal(m.Payload, &ic); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
 	in.cfg = &ic
@@ -116,7 +114,7 @@ func (in *initRun) containerSetup() error {
 	proc := in.cfg.Process
 	hasMountNS := cfg.NamespaceOf(specs.MountNamespace) != nil
 	if hasIDMapMounts(cfg) {
-		if err := recvIDMapTrees(in.sock, cfg); err != nil {
+		if err := recvIDMapTrees(in.conn, cfg); err != nil {
 			return err
 		}
 	}
@@ -124,15 +122,8 @@ func (in *initRun) containerSetup() error {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
 	if in.cfg.HasParentHooks {
-		if err := writeMsg(in.sock, msgHooks, nil); err != nil {
+		if err := in.askHooks(); err != nil {
 			return err
-		}
-		typ, payload, err := readMsg(in.sock)
-		if err != nil {
-			return err
-		}
-		if typ != msgHooksOK {
-			return fmt.Errorf("%s", payload)
 		}
 	}
 	if len(cfg.Hooks.CreateContainer) > 0 {
@@ -192,10 +183,10 @@ func (in *initRun) containerSetup() error {
 		return err
 	}
 	// Ready: the parent records the container as created and exits.
-	if err := writeMsg(in.sock, msgReady, nil); err != nil {
+	if err := in.conn.Send(initproto.Ready, nil); err != nil {
 		return err
 	}
-	in.sock.Close()
+	in.conn.Close()
 	in.released = true
 	// Block until `rt start` opens the fifo for reading.
 	fifo, err := unix.Open("/proc/self/fd/"+strconv.Itoa(in.fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
@@ -232,17 +223,10 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 		if err != nil {
 			return fmt.Errorf("load seccomp filter: %w", err)
 		}
-		err = writeMsgFd(in.sock, msgSeccomp, nil, fd)
+		err = in.sendSeccompFd(fd)
 		unix.Close(fd)
 		if err != nil {
-			return fmt.Errorf("send seccomp notify fd: %w", err)
-		}
-		typ, payload, err := readMsg(in.sock)
-		if err != nil {
 			return err
-		}
-		if typ != msgSeccompOK {
-			return fmt.Errorf("%s", payload)
 		}
 		prog = nil
 	}
@@ -431,15 +415,8 @@ func (in *initRun) execSetup() error {
 	if in.cfg.LateCgroup {
 		// Into the (frozen) cgroup last: this process freezes there and
 		// execs when the container is resumed.
-		if err := writeMsg(in.sock, msgJoin, nil); err != nil {
+		if err := in.askCgroupJoin(); err != nil {
 			return err
-		}
-		typ, payload, err := readMsg(in.sock)
-		if err != nil {
-			return err
-		}
-		if typ != msgJoined {
-			return fmt.Errorf("%s", payload)
 		}
 	}
 	// Success closes the (close-on-exec) init socket: the parent reads EOF.
@@ -453,4 +430,28 @@ func (in *initRun) containerState(status specs.ContainerState) *specs.State {
 	st.Status = status
 	st.Pid = os.Getpid()
 	return &st
+}
+
+// The init's requests to the parent (see initproto): each is one
+// exchange, answered by the parent's serve loop.
+
+// askHooks asks the parent to run its prestart/createRuntime hooks.
+func (in *initRun) askHooks() error {
+	_, err := in.conn.Request(initproto.Hooks, initproto.HooksOK, nil)
+	return err
+}
+
+// sendSeccompFd hands the parent the seccomp notify fd for the listener.
+func (in *initRun) sendSeccompFd(fd int) error {
+	if _, err := in.conn.Request(initproto.Seccomp, initproto.SeccompOK, nil, fd); err != nil {
+		return fmt.Errorf("send seccomp notify fd: %w", err)
+	}
+	return nil
+}
+
+// askCgroupJoin asks the parent to place this process in the container's
+// cgroup now.
+func (in *initRun) askCgroupJoin() error {
+	_, err := in.conn.Request(initproto.Join, initproto.Joined, nil)
+	return err
 }

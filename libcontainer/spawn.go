@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
 
 // initConfig is what the Go part of `rt init` receives from the parent.
@@ -51,11 +51,11 @@ type spawnOpts struct {
 	fifo          *os.File   // nil for exec
 	consoleSocket *os.File
 	io            IO
-	// beforeBootstrap runs once the C stage's pid is known (cgroup
-	// placement), in parallel with the C stage, which waits for it before
-	// it unshares its cgroup namespace and forks. Nil with late placement
-	// (the bootstrap's "l" record).
-	beforeBootstrap func(pid int, bornInCgroup bool) error
+	// placeInCgroup places the C stage in the container's cgroups once
+	// its pid is known, in parallel with the C stage, which waits for
+	// that (CgroupOK) before it unshares its cgroup namespace and forks.
+	// Nil with late placement (BootstrapData.LateCgroup).
+	placeInCgroup func(pid int, bornInCgroup bool) error
 	// cgroupFD, if >= 0, is the container's cgroup (v2): the init is born
 	// in it (clone3 CLONE_INTO_CGROUP) where the kernel allows.
 	cgroupFD int
@@ -66,7 +66,7 @@ type spawnOpts struct {
 // initProc is a started `rt init`.
 type initProc struct {
 	cmd  *exec.Cmd
-	sock *os.File
+	conn *initproto.Conn
 	// pid is the container process's host pid (after the C stage's fork).
 	pid int
 	// forked: the C stage forked, and cmd's process has exited.
@@ -87,40 +87,28 @@ func (p *initProc) kill() {
 		var ws unix.WaitStatus
 		unix.Wait4(p.pid, &ws, unix.WNOHANG, nil)
 	}
-	p.sock.Close()
+	p.conn.Close()
 }
 
-// bootstrapData encodes the C stage's instructions (see nsenter.c).
-func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) []byte {
-	var recs []string
-	var flags uintptr
+// bootstrapData returns the C stage's instructions (see initproto).
+func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) ([]byte, error) {
+	b := initproto.BootstrapData{LateCgroup: lateCgroup, NonDumpable: true}
 	for _, ns := range nss {
 		f := nsCloneFlag(ns.Type)
 		if ns.Path == "" {
-			flags |= f
+			b.CloneFlags |= f
 			continue
 		}
-		recs = append(recs, fmt.Sprintf("j%d:%s", f, ns.Path))
+		b.Joins = append(b.Joins, initproto.NsJoin{Type: f, Path: ns.Path})
 	}
-	if lateCgroup {
-		recs = append(recs, "l")
-	}
-	recs = append(recs, "c"+strconv.FormatUint(uint64(flags), 10), "d")
 	for clock, off := range timeOffsets {
 		id := unix.CLOCK_MONOTONIC
 		if clock == "boottime" {
 			id = unix.CLOCK_BOOTTIME
 		}
-		recs = append(recs, fmt.Sprintf("t%d:%d:%d", id, off.Secs, off.Nanosecs))
+		b.TimeOffsets = append(b.TimeOffsets, initproto.TimeOffset{Clock: id, Secs: off.Secs, Nanosecs: off.Nanosecs})
 	}
-	var b bytes.Buffer
-	for _, r := range recs {
-		b.WriteString(r)
-		b.WriteByte(0)
-	}
-	out := make([]byte, 4, 4+b.Len())
-	binary.LittleEndian.PutUint32(out, uint32(b.Len()))
-	return append(out, b.Bytes()...)
+	return b.Encode()
 }
 
 func nsCloneFlag(t specs.LinuxNamespaceType) uintptr {
@@ -205,58 +193,36 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		parent.Close()
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
-	p := &initProc{cmd: cmd, sock: parent}
+	p := &initProc{cmd: cmd, conn: initproto.NewConn(parent)}
 	fail := func(err error) (*initProc, error) {
 		p.kill()
 		return nil, err
 	}
 	// Send the bootstrap first: the child loads and enters namespaces while
 	// we place it in its cgroups (a cgroup v1 move waits for an RCU grace
-	// period: milliseconds better spent in parallel); 'g' says it is done.
+	// period: milliseconds better spent in parallel); CgroupOK says it is
+	// done.
 	if _, err := parent.Write(o.bootstrap); err != nil {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
 	}
-	if o.beforeBootstrap != nil {
-		if err := o.beforeBootstrap(cmd.Process.Pid, bornInCgroup); err != nil {
+	if o.placeInCgroup != nil {
+		if err := o.placeInCgroup(cmd.Process.Pid, bornInCgroup); err != nil {
 			return fail(err)
 		}
-		if _, err := parent.Write([]byte{msgCgroupOK}); err != nil {
-			return fail(fmt.Errorf("sync with init: %w", err))
+		if err := p.conn.Send(initproto.CgroupOK, nil); err != nil {
+			return fail(p.failed("sync with init", err))
 		}
 	}
-	for p.pid == 0 {
-		var typ [1]byte
-		if _, err := io.ReadFull(parent, typ[:]); err != nil {
-			cmd.Wait()
-			return fail(fmt.Errorf("init process: %w", errInitGone))
-		}
-		switch typ[0] {
-		case msgUserMaps:
-			if err := writeIDMaps(cmd.Process.Pid, o.uidMaps, o.gidMaps); err != nil {
-				return fail(err)
-			}
-			if _, err := parent.Write([]byte{msgMapsOK}); err != nil {
-				return fail(fmt.Errorf("sync with init: %w", err))
-			}
-		case msgPid:
-			var b [4]byte
-			if _, err := io.ReadFull(parent, b[:]); err != nil {
-				return fail(fmt.Errorf("read init pid: %w", err))
-			}
-			p.pid = int(binary.LittleEndian.Uint32(b[:]))
-		case msgError:
-			var b [4]byte
-			if _, err := io.ReadFull(parent, b[:]); err != nil {
-				return fail(errInitGone)
-			}
-			msg := make([]byte, binary.LittleEndian.Uint32(b[:]))
-			io.ReadFull(parent, msg)
-			cmd.Wait()
-			return fail(fmt.Errorf("init process: %s", msg))
-		default:
-			return fail(fmt.Errorf("init process: unexpected message %q", typ[0]))
-		}
+	m, err := p.serve(&initHandlers{
+		userMaps: func() error { return writeIDMaps(cmd.Process.Pid, o.uidMaps, o.gidMaps) },
+	}, initproto.Pid)
+	if err != nil {
+		return fail(fmt.Errorf("init process: %w", err))
 	}
+	if len(m.Payload) != 4 {
+		return fail(fmt.Errorf("init process: pid message of %d bytes", len(m.Payload)))
+	}
+	p.pid = int(binary.LittleEndian.Uint32(m.Payload))
 	if p.pid != cmd.Process.Pid {
 		// The C stage forked into the new pid namespace and has exited.
 		p.forked = true
@@ -299,76 +265,8 @@ func (p *initProc) sendConfig(c *initConfig) error {
 	if err != nil {
 		return fmt.Errorf("encode init config: %w", err)
 	}
-	if err := writeMsg(p.sock, msgConfig, data); err != nil {
+	if err := p.conn.Send(initproto.Config, data); err != nil {
 		return p.failed("send config to init", err)
 	}
 	return nil
-}
-
-// await reads the init's messages until it is ready, running onHooks when
-// it asks for the parent's hooks and onSeccomp when it sends its seccomp
-// notify fd.
-func (p *initProc) await(onHooks func() error, onSeccomp func(fd int) error) error {
-	for {
-		typ, payload, fd, err := readMsgFd(p.sock)
-		if err != nil {
-			return err
-		}
-		if typ == msgSeccomp {
-			if err := p.relaySeccomp(fd, onSeccomp); err != nil {
-				return err
-			}
-			continue
-		}
-		closeFd(fd)
-		switch typ {
-		case msgReady:
-			return nil
-		case msgError:
-			return errors.New(string(payload))
-		case msgHooks:
-			if onHooks != nil {
-				if err := onHooks(); err != nil {
-					writeMsg(p.sock, msgError, []byte(err.Error()))
-					return err
-				}
-			}
-			if err := writeMsg(p.sock, msgHooksOK, nil); err != nil {
-				return fmt.Errorf("sync with init: %w", err)
-			}
-		default:
-			return fmt.Errorf("init process: unexpected message %q", typ)
-		}
-	}
-}
-
-// relaySeccomp hands the init's seccomp notify fd to onSeccomp (which
-// sends it to the listener) and tells the init how that went.
-func (p *initProc) relaySeccomp(fd int, onSeccomp func(fd int) error) error {
-	if fd < 0 {
-		return errors.New("init sent no seccomp notify fd")
-	}
-	err := errors.New("seccomp notify fd not expected")
-	if onSeccomp != nil {
-		err = onSeccomp(fd)
-	}
-	unix.Close(fd)
-	if err != nil {
-		writeMsg(p.sock, msgError, []byte(err.Error()))
-		return err
-	}
-	if err := writeMsg(p.sock, msgSeccompOK, nil); err != nil {
-		return fmt.Errorf("sync with init: %w", err)
-	}
-	return nil
-}
-
-// failed explains a failed write to the init: if the init gave up first,
-// its own error message is waiting on the socket, and it is the one that
-// matters.
-func (p *initProc) failed(what string, err error) error {
-	if typ, payload, rerr := readMsg(p.sock); rerr == nil && typ == msgError {
-		return errors.New(string(payload))
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }

@@ -95,33 +95,3 @@ func TestStateRoundTripAndLock(t *testing.T) {
 		t.Errorf("readState of a removed dir: %v, want ErrNotExist", err)
 	}
 }
-
-func TestBootstrapData(t *testing.T) {
-	nss := []configs.Namespace{{Type: "pid"}, {Type: "network", Path: "/var/run/netns/x"}, {Type: "mount"}}
-	data := bootstrapData(nss, nil, false)
-	if n := int(data[0]) | int(data[1])<<8 | int(data[2])<<16 | int(data[3])<<24; n != len(data)-4 {
-		t.Fatalf("length prefix %d, payload %d", n, len(data)-4)
-	}
-	recs := splitNUL(data[4:])
-	want := []string{"j1073741824:/var/run/netns/x", "c537001984", "d"} // CLONE_NEWNET; CLONE_NEWPID|CLONE_NEWNS
-	if len(recs) != len(want) {
-		t.Fatalf("records %q, want %q", recs, want)
-	}
-	for i := range want {
-		if recs[i] != want[i] {
-			t.Errorf("record %d = %q, want %q", i, recs[i], want[i])
-		}
-	}
-}
-
-func splitNUL(b []byte) []string {
-	var out []string
-	start := 0
-	for i, c := range b {
-		if c == 0 {
-			out = append(out, string(b[start:i]))
-			start = i + 1
-		}
-	}
-	return out
-}

@@ -1,121 +1,101 @@
 package libcontainer
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
-	"golang.org/x/sys/unix"
-)
-
-// Messages between rt (the parent) and the Go part of `rt init`, on the
-// init socket after the C stage: one type byte, a little-endian u32
-// length, then the payload.
-const (
-	msgConfig    = 'C' // parent -> init: the initConfig JSON
-	msgHooks     = 'H' // init -> parent: mounts are done, run prestart/createRuntime hooks
-	msgHooksOK   = 'h' // parent -> init: hooks done
-	msgReady     = 'R' // init -> parent: ready, waiting for start (or about to exec)
-	msgError     = 'E' // either way: an error message, then the sender gives up
-	msgUserMaps  = 'U' // C stage -> parent: write my uid/gid maps (no length)
-	msgMapsOK    = 'u' // parent -> C stage
-	msgPid       = 'P' // C stage -> parent: u32 pid of the init (no length)
-	msgCgroupOK  = 'g' // parent -> C stage: placed in the cgroups (no length)
-	msgSeccomp   = 'S' // init -> parent: the seccomp notify fd (SCM_RIGHTS)
-	msgSeccompOK = 's' // parent -> init: the fd reached the listener
-	msgJoin      = 'J' // init -> parent (LateCgroup): place me in the cgroup now
-	msgJoined    = 'j' // parent -> init: placed
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
 
 // errInitGone means the init process closed its socket without a word.
-var errInitGone = errors.New("init process exited before finishing its setup")
+var errInitGone = initproto.ErrClosed
 
-func writeMsg(w io.Writer, typ byte, payload []byte) error {
-	buf := make([]byte, 5+len(payload))
-	buf[0] = typ
-	binary.LittleEndian.PutUint32(buf[1:], uint32(len(payload)))
-	copy(buf[5:], payload)
-	_, err := w.Write(buf)
-	return err
+// initHandlers answer the requests of an `rt init` (its C stage, then its
+// Go part). A nil handler means the request is not expected from this
+// init, and refuses it.
+type initHandlers struct {
+	// userMaps writes the C stage's uid/gid maps (it waits in a new user
+	// namespace).
+	userMaps func() error
+	// hooks runs the parent's prestart/createRuntime hooks.
+	hooks func() error
+	// seccomp passes the seccomp notify fd on to the listener.
+	seccomp func(fd int) error
+	// join places the process in the container's cgroup now (exec into a
+	// paused container).
+	join func() error
 }
 
-func readMsg(r io.Reader) (byte, []byte, error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, nil, errInitGone
+// serve is the parent's one reader of an init's messages, for create and
+// exec alike: it answers each request with its handler until a message of
+// a type in until has been handled, and returns that message. An Error
+// frame from the init is returned as a *initproto.PeerError; a handler's
+// error is sent to the init (so that it gives up) and returned.
+func (p *initProc) serve(h *initHandlers, until ...initproto.Type) (*initproto.Msg, error) {
+	for {
+		m, err := p.conn.Recv()
+		if err != nil {
+			return nil, err
 		}
-		return 0, nil, err
-	}
-	n := binary.LittleEndian.Uint32(hdr[1:])
-	if n > 64<<20 {
-		return 0, nil, fmt.Errorf("init message too large (%d bytes)", n)
-	}
-	payload := make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, errInitGone
-	}
-	return hdr[0], payload, nil
-}
-
-// writeMsgFd is writeMsg with fd attached (SCM_RIGHTS).
-func writeMsgFd(sock *os.File, typ byte, payload []byte, fd int) error {
-	buf := make([]byte, 5+len(payload))
-	buf[0] = typ
-	binary.LittleEndian.PutUint32(buf[1:], uint32(len(payload)))
-	copy(buf[5:], payload)
-	return unix.Sendmsg(int(sock.Fd()), buf, unix.UnixRights(fd), nil, 0)
-}
-
-// readMsgFd is readMsg that also returns an fd sent with the message
-// (-1 when none). The fd arrives with the message's first bytes.
-func readMsgFd(sock *os.File) (byte, []byte, int, error) {
-	var hdr [5]byte
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), hdr[:], oob, unix.MSG_CMSG_CLOEXEC)
-	for err == unix.EINTR {
-		n, oobn, _, _, err = unix.Recvmsg(int(sock.Fd()), hdr[:], oob, unix.MSG_CMSG_CLOEXEC)
-	}
-	if err != nil {
-		return 0, nil, -1, err
-	}
-	if n == 0 {
-		return 0, nil, -1, errInitGone
-	}
-	fd := -1
-	if oobn > 0 {
-		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil && len(msgs) > 0 {
-			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) > 0 {
-				fd = fds[0]
-				for _, extra := range fds[1:] {
-					unix.Close(extra)
+		var (
+			handler func() error
+			reply   initproto.Type
+		)
+		switch m.Type {
+		case initproto.UserMaps:
+			handler, reply = h.userMaps, initproto.MapsOK
+		case initproto.Hooks:
+			handler, reply = h.hooks, initproto.HooksOK
+		case initproto.Join:
+			handler, reply = h.join, initproto.Joined
+		case initproto.Seccomp:
+			reply = initproto.SeccompOK
+			if h.seccomp != nil {
+				handler = func() error {
+					if len(m.Fds) != 1 {
+						return fmt.Errorf("init sent %d seccomp notify fds, want 1", len(m.Fds))
+					}
+					return h.seccomp(m.Fds[0])
 				}
 			}
 		}
-	}
-	if n < 5 {
-		if _, err := io.ReadFull(sock, hdr[n:]); err != nil {
-			closeFd(fd)
-			return 0, nil, -1, errInitGone
+		if reply != 0 {
+			err := fmt.Errorf("init protocol: request %s not expected here", m.Type)
+			if handler != nil {
+				err = handler()
+			}
+			m.CloseFds()
+			if err != nil {
+				p.conn.SendError(err)
+				return nil, err
+			}
+			if err := p.conn.Send(reply, nil); err != nil {
+				return nil, fmt.Errorf("answer init: %w", err)
+			}
+		} else if err := m.Expect(until...); err != nil {
+			m.CloseFds()
+			return nil, err
+		}
+		for _, u := range until {
+			if m.Type == u {
+				return m, nil
+			}
 		}
 	}
-	size := binary.LittleEndian.Uint32(hdr[1:])
-	if size > 64<<20 {
-		closeFd(fd)
-		return 0, nil, -1, fmt.Errorf("init message too large (%d bytes)", size)
-	}
-	payload := make([]byte, size)
-	if _, err := io.ReadFull(sock, payload); err != nil {
-		closeFd(fd)
-		return 0, nil, -1, errInitGone
-	}
-	return hdr[0], payload, fd, nil
 }
 
-func closeFd(fd int) {
-	if fd >= 0 {
-		unix.Close(fd)
+// failed explains a failed write to the init: if the init gave up first,
+// its own error message is waiting on the socket, and it is the one that
+// matters.
+func (p *initProc) failed(what string, err error) error {
+	if m, rerr := p.conn.Recv(); rerr == nil {
+		m.CloseFds()
+		if m.Type == initproto.Error {
+			return &initproto.PeerError{Msg: string(m.Payload)}
+		}
 	}
+	return fmt.Errorf("%s: %w", what, err)
 }
+
+// isInitGone reports whether err says the init went away without a word.
+func isInitGone(err error) bool { return errors.Is(err, errInitGone) }

@@ -4,20 +4,24 @@
 // and unshare + fork into a new PID namespace. It does nothing unless the
 // environment carries _RT_INITPIPE (one getenv on every other rt command).
 //
-// Protocol over the init socket (a SOCK_STREAM socketpair with the parent):
-//   parent -> child : u32 length, then `length` bytes of NUL-terminated
-//                     records: "c<cloneflags>", "j<nstype>:<path>",
-//                     "t<clockid>:<secs>:<nsecs>", "d" (set non-dumpable).
-//   parent -> child : 'g' once it has placed the child in its cgroups. The
-//                     parent does that while the child execs, loads and
-//                     enters namespaces; the child waits for 'g' only
-//                     before it unshares its cgroup namespace and forks.
-//                     With the record "l" (exec into a paused container)
-//                     there is no 'g': the Go init asks to be placed last.
-//   child  -> parent: 'U' when it needs its uid/gid maps written
-//                     (parent answers 'u'); then 'P' + u32 pid of the
-//                     process that returns into Go (the container's init).
-//   Errors: 'E' + u32 length + message, after which the child exits 1.
+// Protocol over the init socket (a SOCK_STREAM socketpair with the parent),
+// defined in libcontainer/initproto; the type bytes are in proto.h. Every
+// message is a frame: type byte, u32 little-endian length, payload.
+//   parent -> child : RT_MSG_BOOTSTRAP, payload: NUL-terminated records
+//                     "c<cloneflags>", "j<nstype>:<path>",
+//                     "t<clockid>:<secs>:<nsecs>", "d" (set non-dumpable),
+//                     "l" (late cgroup placement).
+//   parent -> child : RT_MSG_CGROUPOK once it has placed the child in its
+//                     cgroups. The parent does that while the child execs,
+//                     loads and enters namespaces; the child waits for it
+//                     only before it unshares its cgroup namespace and
+//                     forks. With "l" (exec into a paused container) it
+//                     never comes: the Go init asks to be placed last.
+//   child  -> parent: RT_MSG_USERMAPS when it needs its uid/gid maps
+//                     written (the parent answers RT_MSG_MAPSOK); then
+//                     RT_MSG_PID + u32 pid of the process that returns
+//                     into Go (the container's init).
+//   Errors: RT_MSG_ERROR + message, after which the child exits 1.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +39,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proto.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -47,8 +53,8 @@ static int got_cgroup_ack = 0;
 
 static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/* wait_for reads control bytes from the parent until `want` arrives,
- * remembering a 'g' (cgroup placement done) that comes first. */
+/* wait_for reads (empty) frames from the parent until `want` arrives,
+ * remembering a RT_MSG_CGROUPOK (cgroup placement done) that comes first. */
 static void wait_for(char want);
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -85,6 +91,28 @@ static int read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* send_frame writes one frame of the init protocol. */
+static int send_frame(char type, const void *payload, uint32_t len)
+{
+	char hdr[RT_FRAME_HEADER];
+	hdr[0] = type;
+	memcpy(hdr + 1, &len, 4);
+	if (write_all(initfd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	return len ? write_all(initfd, payload, len) : 0;
+}
+
+/* read_header reads a frame's header: its type and payload length. */
+static int read_header(char *type, uint32_t *len)
+{
+	char hdr[RT_FRAME_HEADER];
+	if (read_all(initfd, hdr, sizeof(hdr)) < 0)
+		return -1;
+	*type = hdr[0];
+	memcpy(len, hdr + 1, 4);
+	return 0;
+}
+
 static void bail(const char *fmt, ...)
 {
 	char msg[1024];
@@ -99,33 +127,29 @@ static void bail(const char *fmt, ...)
 		n = sizeof(msg) - 64;
 	if (saved)
 		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
-	if (initfd >= 0) {
-		char hdr[5];
-		uint32_t len = (uint32_t)n;
-		hdr[0] = 'E';
-		memcpy(hdr + 1, &len, 4);
-		write_all(initfd, hdr, 5);
-		write_all(initfd, msg, (size_t)n);
-	}
+	if (initfd >= 0)
+		send_frame(RT_MSG_ERROR, msg, (uint32_t)n);
 	_exit(1);
 }
 
 static void wait_for(char want)
 {
-	if (want == 'g' && got_cgroup_ack)
+	if (want == RT_MSG_CGROUPOK && got_cgroup_ack)
 		return;
 	for (;;) {
 		char c;
-		if (read_all(initfd, &c, 1) < 0)
+		uint32_t len;
+		if (read_header(&c, &len) < 0)
 			bail("read from parent while waiting for '%c'", want);
-		if (c == 'g')
+		errno = 0;
+		if (len != 0)
+			bail("message '%c' from parent with a payload of %u bytes", c, len);
+		if (c == RT_MSG_CGROUPOK)
 			got_cgroup_ack = 1;
 		if (c == want)
 			return;
-		if (c != 'g') {
-			errno = 0;
-			bail("unexpected byte 0x%02x from parent while waiting for '%c'", (unsigned char)c, want);
-		}
+		if (c != RT_MSG_CGROUPOK)
+			bail("unexpected message 0x%02x from parent while waiting for '%c'", (unsigned char)c, want);
 	}
 }
 
@@ -149,8 +173,8 @@ struct join {
 	const char *path;
 };
 
-#define MAX_JOIN 16
-#define MAX_TIME 4
+#define MAX_JOIN RT_MAX_JOIN
+#define MAX_TIME RT_MAX_TIME
 
 static void join_namespaces(struct join *joins, int njoin, int usertype)
 {
@@ -205,9 +229,13 @@ void rt_nsenter(void)
 		return;
 
 	uint32_t len;
-	if (read_all(initfd, &len, 4) < 0)
-		bail("read bootstrap length");
-	if (len == 0 || len > 1 << 20)
+	char type;
+	if (read_header(&type, &len) < 0)
+		bail("read bootstrap");
+	errno = 0;
+	if (type != RT_MSG_BOOTSTRAP)
+		bail("expected bootstrap, got message 0x%02x", (unsigned char)type);
+	if (len == 0 || len > RT_MAX_BOOTSTRAP)
 		bail("bad bootstrap length %u", len);
 	char *buf = malloc(len + 1);
 	if (buf == NULL)
@@ -281,10 +309,9 @@ void rt_nsenter(void)
 		// other namespace entered), so allow it for that moment.
 		if (nondumpable && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 			bail("prctl PR_SET_DUMPABLE");
-		char c = 'U';
-		if (write_all(initfd, &c, 1) < 0)
+		if (send_frame(RT_MSG_USERMAPS, NULL, 0) < 0)
 			bail("ask parent for user namespace maps");
-		wait_for('u');
+		wait_for(RT_MSG_MAPSOK);
 		if (nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 			bail("prctl PR_SET_DUMPABLE");
 	}
@@ -309,7 +336,7 @@ void rt_nsenter(void)
 	// From here on, what we create must be inside the container's cgroups
 	// (unless the parent places the process itself, later).
 	if (!late_cgroup)
-		wait_for('g');
+		wait_for(RT_MSG_CGROUPOK);
 	if ((cloneflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		bail("unshare cgroup namespace");
 
@@ -321,11 +348,8 @@ void rt_nsenter(void)
 		if (child < 0)
 			bail("fork into pid namespace");
 		if (child > 0) {
-			char msg[5];
 			uint32_t pid = (uint32_t)child;
-			msg[0] = 'P';
-			memcpy(msg + 1, &pid, 4);
-			if (write_all(initfd, msg, 5) < 0)
+			if (send_frame(RT_MSG_PID, &pid, 4) < 0)
 				_exit(1);
 			_exit(0);
 		}
@@ -333,11 +357,8 @@ void rt_nsenter(void)
 		if (nondumpable)
 			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	} else {
-		char msg[5];
 		uint32_t pid = (uint32_t)getpid();
-		msg[0] = 'P';
-		memcpy(msg + 1, &pid, 4);
-		if (write_all(initfd, msg, 5) < 0)
+		if (send_frame(RT_MSG_PID, &pid, 4) < 0)
 			bail("send pid");
 	}
 	free(buf);
