@@ -330,8 +330,25 @@ func TestDeleteMissing(t *testing.T) {
 	}
 }
 
+// TestDeleteCreatedWithoutForce: as runc (delete.go: a created container
+// is killed and removed), delete without --force removes a container that
+// was created but never started: its init is killed, its state and cgroup
+// are gone. The OCI spec's lifecycle would refuse it; engines rely on
+// runc's behaviour.
 func TestDeleteCreatedWithoutForce(t *testing.T) {
-	t.Skip("the OCI spec says deleting a created container without --force must fail; runc deletes it, so neither behaviour is asserted")
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id, pid := createContainer(t, b)
+	if st := state(t, id); st.Status != "created" {
+		t.Fatalf("status after create: %q", st.Status)
+	}
+	if _, se, code := rt(t, "delete", id); code != 0 {
+		t.Fatalf("delete of a created container without --force: exit %d: %s", code, se)
+	}
+	if !waitGone(pid, 5*time.Second) {
+		t.Errorf("init %d of the deleted container still runs", pid)
+	}
+	assertNoState(t, id)
+	assertNoCgroupNamed(t, id)
 }
 
 func TestPidFile(t *testing.T) {
