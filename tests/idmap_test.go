@@ -60,6 +60,7 @@ func hostUID(t *testing.T, path string) uint32 {
 }
 
 func TestIDMappedMountContainerMappings(t *testing.T) {
+	requireSuite(t)
 	// Control: without idmap, the host's root files are nobody's inside.
 	b, _ := userNSBundle(t, []string{"rbind"}, nil, nil)
 	b.Spec.Process.Args = []string{"stat", "-c", "%u:%g", "/data/rootfile"}
@@ -80,6 +81,7 @@ func TestIDMappedMountContainerMappings(t *testing.T) {
 }
 
 func TestIDMappedMountOwnMappings(t *testing.T) {
+	requireSuite(t)
 	// The mount's own mappings: on-disk 1000 appears as host 100000,
 	// which is the container's root; on-disk 0 is unmapped.
 	maps := []specs.LinuxIDMapping{{ContainerID: 1000, HostID: 100000, Size: 1}}

@@ -93,6 +93,7 @@ func nsOfChild(t *testing.T, pid int, file string) string {
 }
 
 func TestNamespaceJoinByPath(t *testing.T) {
+	requireSuite(t)
 	helper := startHelper(t, "unshare", "--net", "--uts", "--ipc", "sleep", "1000")
 	pid := helper.Process.Pid
 	netPath := nsOfChild(t, pid, "net")

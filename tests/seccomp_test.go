@@ -65,6 +65,7 @@ func copyBinary(t *testing.T, src, dst string) {
 // ENOSYS (so that libc falls back), while an older one the profile does not
 // allow still gets the profile's EPERM.
 func TestSeccompENOSYSForNewerSyscalls(t *testing.T) {
+	requireSuite(t)
 	bin := goTestBinary(t, "sysnr")
 	// Allow every x86_64 syscall numbered up to 400 except swapoff (168).
 	var names []string

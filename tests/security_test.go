@@ -108,6 +108,7 @@ func TestCwdProcSelfFdNoEscape(t *testing.T) {
 // has exited, A writes through the fd it kept (the actual CVE step) and
 // tries /proc/<pid>/exe again. The copy of the binary must be unchanged.
 func TestExeOverwriteAttack(t *testing.T) {
+	requireSuite(t)
 	victim := filepath.Join(t.TempDir(), filepath.Base(rtBinary))
 	if err := copyFile(rtBinary, victim, 0o755); err != nil {
 		t.Fatal(err)

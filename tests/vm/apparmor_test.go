@@ -27,6 +27,7 @@ profile rt-vm-test flags=(attach_disconnected,mediate_deleted) {
 // A container with process.apparmorProfile runs confined: its
 // attr/current names the profile and the profile's deny rule bites.
 func TestAppArmorProfile(t *testing.T) {
+	requireHost(t)
 	if b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err != nil || strings.TrimSpace(string(b)) != "Y" {
 		t.Skipf("AppArmor is not enabled in this kernel (%v)", err)
 	}

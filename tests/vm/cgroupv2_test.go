@@ -34,6 +34,7 @@ func needLimits(t *testing.T) {
 }
 
 func TestLimitsWritten(t *testing.T) {
+	requireHost(t)
 	s := baseSpec(t, limitsCg, "sh", "-c", `trap "exit 0" TERM; while :; do sleep 1000 & wait; done`)
 	s.Linux.Resources.Memory = &specs.LinuxMemory{Limit: i64(memLimit)}
 	s.Linux.Resources.Pids = &specs.LinuxPids{Limit: i64(20)}
@@ -61,6 +62,7 @@ func TestLimitsWritten(t *testing.T) {
 }
 
 func TestMemoryLimitOOMKill(t *testing.T) {
+	requireHost(t)
 	needLimits(t)
 	out, code := rt("exec", limitsID, "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1")
 	if code != 137 {
@@ -72,6 +74,7 @@ func TestMemoryLimitOOMKill(t *testing.T) {
 }
 
 func TestPidsLimitEnforced(t *testing.T) {
+	requireHost(t)
 	needLimits(t)
 	// 40 background sleeps in a cgroup of 20 tasks: the fork fails.
 	out, _ := rt("exec", limitsID, "sh", "-c", `i=0; while [ $i -lt 40 ]; do sleep 2 >/dev/null 2>&1 & i=$((i+1)); done`)
@@ -89,6 +92,7 @@ func TestPidsLimitEnforced(t *testing.T) {
 }
 
 func TestUpdateMemory(t *testing.T) {
+	requireHost(t)
 	needLimits(t)
 	mustRT(t, "update", "--memory", strconv.Itoa(memUpdate), "--pids-limit", "30", limitsID)
 	if got := readCg(t, limitsDir, "memory.max"); got != strconv.Itoa(memUpdate) {
@@ -100,6 +104,7 @@ func TestUpdateMemory(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
+	requireHost(t)
 	needLimits(t)
 	mustRT(t, "pause", limitsID)
 	if got := readCg(t, limitsDir, "cgroup.freeze"); got != "1" {
@@ -125,6 +130,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestEventsStats(t *testing.T) {
+	requireHost(t)
 	needLimits(t)
 	out := mustRT(t, "events", "--stats", limitsID)
 	var ev struct {
@@ -169,6 +175,7 @@ func TestEventsStats(t *testing.T) {
 }
 
 func TestDeleteRemovesCgroup(t *testing.T) {
+	requireHost(t)
 	needLimits(t)
 	mustRT(t, "kill", limitsID, "KILL")
 	waitFor(10*time.Second, func() bool { return status(t, limitsID) == "stopped" })
@@ -182,6 +189,7 @@ func TestDeleteRemovesCgroup(t *testing.T) {
 // cannot be opened (EPERM), one they allow reaches its driver (240:0
 // and 241:0 have none: ENXIO), and the default allow-list still works.
 func TestDeviceFilter(t *testing.T) {
+	requireHost(t)
 	s := baseSpec(t, "/rtvm/devices", "sh", "-c",
 		`for d in denied allowed zero; do if head -c1 /dev/$d >/dev/null 2>/tmp/err; then echo "$d: ok"; else echo "$d: $(cat /tmp/err)"; fi; done`)
 	s.Linux.Devices = append(s.Linux.Devices,
@@ -211,6 +219,7 @@ func TestDeviceFilter(t *testing.T) {
 // An unavailable controller in linux.resources.unified is refused,
 // naming the key.
 func TestUnifiedUnavailableController(t *testing.T) {
+	requireHost(t)
 	s := baseSpec(t, "/rtvm/unified", "true")
 	s.Linux.Resources.Unified = map[string]string{"memory.high": "50M", "misc.max": "nosuch 1"}
 	ctrls, _ := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
@@ -226,6 +235,7 @@ func TestUnifiedUnavailableController(t *testing.T) {
 }
 
 func TestFeaturesReportsV2(t *testing.T) {
+	requireHost(t)
 	var f struct {
 		Linux struct {
 			Cgroup struct {

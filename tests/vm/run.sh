@@ -45,7 +45,7 @@ set +e
 # the runtime end to end.
 RUN_IN_VM_TIMEOUT=${RUN_IN_VM_TIMEOUT:-420} "$RUNVM" "$P" sh -c \
   'echo "== libcontainer/cgroups/fs2"; ./fs2.test -test.v -test.timeout 2m; a=$?
-   echo "== tests/vm"; RT_BINARY=/payload/bin/rt RT_VM_ROOTFS=/payload/rootfs ./vm.test -test.v -test.timeout 5m; b=$?
+   echo "== tests/vm"; RT_REQUIRE_ALL=1 RT_BINARY=/payload/bin/rt RT_VM_ROOTFS=/payload/rootfs ./vm.test -test.v -test.timeout 5m; b=$?
    exit $((a | b))' 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
