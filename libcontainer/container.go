@@ -100,9 +100,15 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	return cgroups.Load(c.state.CgroupPaths)
 }
 
-// OCIState returns the state as the OCI runtime spec defines it.
+// OCIState returns the state as the OCI runtime spec defines it, with the
+// status read from the kernel.
 func (c *Container) OCIState() *specs.State {
-	status := c.Status()
+	return c.ociState(c.Status())
+}
+
+// ociState is the OCI state of the container in status (which the caller
+// knows: read once per command, or the one it is about to report).
+func (c *Container) ociState(status Status) *specs.State {
 	pid := c.state.InitPid
 	if status == Stopped {
 		pid = 0
@@ -129,7 +135,11 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	}
 	defer d.unlock()
 	status := c.Status()
-	if all {
+	if !all {
+		if err := checkStatus(OpSignal, c.ID(), status); err != nil {
+			return err
+		}
+	} else {
 		m, err := c.cgroupManager()
 		if err != nil {
 			return fmt.Errorf("kill all processes: %w", err)
@@ -147,17 +157,14 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 			defer m.Thaw()
 		}
 		for _, pid := range pids {
-			if err := unix.Kill(pid, sig); err != nil && err != unix.ESRCH {
+			if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
 				return fmt.Errorf("signal %d: %w", pid, err)
 			}
 		}
 		return nil
 	}
-	if status == Stopped {
-		return ErrNotRunning
-	}
 	if err := c.signalInit(sig); err != nil {
-		if err == unix.ESRCH {
+		if errors.Is(err, unix.ESRCH) {
 			return ErrNotRunning
 		}
 		return fmt.Errorf("signal container init: %w", err)
@@ -181,7 +188,15 @@ func (c *Container) Delete(force bool) error {
 		return err
 	}
 	defer d.unlock()
-	switch status := c.Status(); status {
+	status := c.Status()
+	op := OpDelete
+	if force {
+		op = OpDeleteForce
+	}
+	if err := checkStatus(op, c.ID(), status); err != nil {
+		return err
+	}
+	switch status {
 	case Stopped:
 		// Without a pid namespace of its own, the container's other
 		// processes outlive its init: kill them, or its cgroup cannot go
@@ -189,13 +204,9 @@ func (c *Container) Delete(force bool) error {
 		if !c.state.Config.HasNewNamespace(specs.PIDNamespace) {
 			c.killRemaining()
 		}
-	case Created, Creating:
-		// As runc: a container that never started is killed and removed.
-		c.killInit()
 	default:
-		if !force {
-			return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.ID(), status)
-		}
+		// As runc: a container that never started is killed and removed
+		// (and, with force, a running or paused one).
 		c.killInit()
 	}
 	return c.destroy()
@@ -261,9 +272,7 @@ func (c *Container) destroy() error {
 		}
 	}
 	if len(c.state.Config.Hooks.Poststop) > 0 {
-		st := c.OCIState()
-		st.Status = specs.StateStopped
-		st.Pid = 0
+		st := c.ociState(Stopped)
 		if err := hooks.RunAll("poststop", c.state.Config.Hooks.Poststop, st); err != nil {
 			warnf("%v", err)
 		}

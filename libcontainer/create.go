@@ -180,8 +180,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	}
 	// The hooks of create see the container as "created" (as crun and the
 	// conformance suite have it): its namespaces and init exist.
-	ociState := c.OCIState()
-	ociState.Status = specs.StateCreated
+	ociState := c.ociState(Created)
 	ic := &initConfig{
 		Config:         initView(cfg),
 		Process:        cfg.Process,

@@ -45,18 +45,15 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return -1, err
 	}
 	defer d.unlock()
-	paused := false
-	switch c.Status() {
-	case Stopped:
-		return -1, errors.New("cannot exec in a stopped container")
-	case Paused:
-		if !o.IgnorePaused {
-			return -1, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
-		}
-		paused = true
-	case Creating:
-		return -1, fmt.Errorf("cannot exec in a container that is being created")
+	op := OpExec
+	if o.IgnorePaused {
+		op = OpExecPaused
 	}
+	status := c.Status()
+	if err := checkStatus(op, c.ID(), status); err != nil {
+		return -1, err
+	}
+	paused := status == Paused
 	if o.Process.Terminal && o.ConsoleSocket == nil {
 		return -1, errors.New("process.terminal is true but no console socket was given (--console-socket)")
 	}
@@ -104,7 +101,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
-	ociState := c.OCIState()
+	ociState := c.ociState(status)
 	ic := &initConfig{Config: initView(cfg), Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: ociState, LateCgroup: paused}
 	if err := proc.sendConfig(ic); err != nil {
 		proc.kill()

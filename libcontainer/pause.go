@@ -14,10 +14,8 @@ func (c *Container) Pause() error {
 		return err
 	}
 	defer d.unlock()
-	switch c.Status() {
-	case Running, Created:
-	default:
-		return ErrNotRunning
+	if err := checkStatus(OpPause, c.ID(), c.Status()); err != nil {
+		return err
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
@@ -37,19 +35,12 @@ func (c *Container) Resume() error {
 		return err
 	}
 	defer d.unlock()
-	if c.Status() == Stopped {
-		return ErrNotPaused
+	if err := checkStatus(OpResume, c.ID(), c.Status()); err != nil {
+		return err
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
-	}
-	frozen, err := m.IsFrozen()
-	if err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
-	if !frozen {
-		return ErrNotPaused
 	}
 	if err := m.Thaw(); err != nil {
 		return fmt.Errorf("resume: %w", err)

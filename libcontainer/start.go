@@ -21,14 +21,8 @@ func (c *Container) Start() error {
 		return err
 	}
 	defer d.unlock()
-	switch status := c.Status(); status {
-	case Created:
-	case Stopped:
-		return errors.New("cannot start a container that has stopped")
-	case Running:
-		return errors.New("cannot start an already running container")
-	default:
-		return fmt.Errorf("cannot start a container in the %s state", status)
+	if err := checkStatus(OpStart, c.ID(), c.Status()); err != nil {
+		return err
 	}
 	fifoPath := filepath.Join(c.dir, execFifoFile)
 	msg, err := c.releaseInit(fifoPath)
@@ -41,7 +35,7 @@ func (c *Container) Start() error {
 		return fmt.Errorf("start container %q: %s", c.ID(), msg)
 	}
 	if len(c.state.Config.Hooks.Poststart) > 0 {
-		if err := hooks.Run("poststart", c.state.Config.Hooks.Poststart, c.OCIState()); err != nil {
+		if err := hooks.Run("poststart", c.state.Config.Hooks.Poststart, c.ociState(Running)); err != nil {
 			// Spec 1.3: a failing poststart hook stops the container.
 			c.killInit()
 			return err

@@ -29,8 +29,8 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 		return err
 	}
 	c.state = st
-	if c.Status() == Stopped {
-		return ErrNotRunning
+	if err := checkStatus(OpUpdate, c.ID(), c.Status()); err != nil {
+		return err
 	}
 	old := st.Config.Cgroup.Resources
 	merged, err := MergeResources(old, upd)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"time"
 
@@ -41,8 +40,8 @@ information is displayed once every 5 seconds.`,
 		if interval <= 0 {
 			return errors.New("duration interval must be greater than 0")
 		}
-		if ctr.Status() == libcontainer.Stopped {
-			return fmt.Errorf("container with id %s is not running", ctr.ID())
+		if err := ctr.Check(libcontainer.OpEvents); err != nil {
+			return err
 		}
 		enc := json.NewEncoder(os.Stdout)
 		if c.Bool("stats") {
