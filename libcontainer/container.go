@@ -271,6 +271,9 @@ func (c *Container) destroy() error {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 		}
 	}
+	if err := unbindRootfs(c.dir); err != nil {
+		errs = append(errs, err)
+	}
 	if len(c.state.Config.Hooks.Poststop) > 0 {
 		st := c.ociState(Stopped)
 		if err := hooks.RunAll("poststop", c.state.Config.Hooks.Poststop, st); err != nil {
@@ -300,6 +303,9 @@ func RemoveStale(root, id string) error {
 	defer d.unlock()
 	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
 		return nil
+	}
+	if err := unbindRootfs(dir); err != nil {
+		return err
 	}
 	return os.RemoveAll(dir)
 }

@@ -77,10 +77,18 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		if mgr != nil {
 			mgr.Destroy()
 		}
+		if err := unbindRootfs(d.path); err != nil {
+			warnf("%v", err)
+		}
 		os.RemoveAll(d.path)
 		retErr = fmt.Errorf("create container %q: %w", cfg.ID, retErr)
 	}()
 
+	if needsRootfsBind(cfg) {
+		if err := bindRootfs(d.path, cfg.Rootfs); err != nil {
+			return nil, err
+		}
+	}
 	fifoPath := filepath.Join(d.path, execFifoFile)
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
 		return nil, fmt.Errorf("create exec fifo: %w", err)
@@ -96,10 +104,16 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	}
 	defer fifo.Close()
 
-	mgr, err = cgroups.New(&cfg.Cgroup, cfg.ID)
+	m, err := cgroups.New(&cfg.Cgroup, cfg.ID)
 	if err != nil {
 		return nil, err // already "cgroup: ..."
 	}
+	// Refused before anything is placed in it, and not removed on the
+	// way out: a cgroup in use is not the container's to destroy.
+	if err := checkCgroupUnused(m); err != nil {
+		return nil, err
+	}
+	mgr = m
 	// cgroupFailed turns a permission error into running without cgroups
 	// when that is allowed (rootless, no limits asked).
 	cgroupFailed := func(err error) error {
@@ -141,6 +155,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		uidMaps:       cfg.UIDMappings,
 		gidMaps:       cfg.GIDMappings,
 		cgroupFD:      cgroupFD,
+		watchCgroup:   mgr,
 		placeInCgroup: func(pid int, bornInCgroup bool) error {
 			if bornInCgroup || mgr == nil {
 				return nil
@@ -214,7 +229,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
 		},
 	}, initproto.Ready)
-	if err != nil {
+	if err = proc.watch.end(err); err != nil {
 		return nil, err
 	}
 	// Limits apply once the init is set up and parked on the exec fifo (as

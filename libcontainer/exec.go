@@ -96,6 +96,8 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if paused {
 		// A frozen cgroup freezes what enters it: the process joins last.
 		so.placeInCgroup = nil
+	} else if mgrErr == nil {
+		so.watchCgroup = mgr
 	}
 	proc, err := spawnInit(so)
 	if err != nil {
@@ -120,7 +122,8 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if paused {
 		h.join = func() error { return join(proc.pid, false) }
 	}
-	if _, err := proc.serve(h, initproto.Join); err != nil && !isInitGone(err) {
+	_, err = proc.serve(h, initproto.Join)
+	if err = proc.watch.end(err); err != nil && !isInitGone(err) {
 		proc.kill()
 		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}

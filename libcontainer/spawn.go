@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
@@ -61,6 +62,9 @@ type spawnOpts struct {
 	cgroupFD int
 	uidMaps  []specs.LinuxIDMapping
 	gidMaps  []specs.LinuxIDMapping
+	// watchCgroup, if set, is the cgroup the process is placed in: while
+	// the parent waits on the process, a freeze of it ends the wait.
+	watchCgroup cgroups.Manager
 }
 
 // initProc is a started `rt init`.
@@ -71,10 +75,13 @@ type initProc struct {
 	pid int
 	// forked: the C stage forked, and cmd's process has exited.
 	forked bool
+	// watch bounds the waits on the process (see watchFrozen).
+	watch *frozenWatch
 }
 
 // kill stops the init for good and reaps what is ours.
 func (p *initProc) kill() {
+	p.watch.end(nil)
 	if p.pid > 0 {
 		unix.Kill(p.pid, unix.SIGKILL)
 	}
@@ -194,7 +201,11 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
 	p := &initProc{cmd: cmd, conn: initproto.NewConn(parent)}
+	if o.watchCgroup != nil {
+		p.watch = watchFrozen(o.watchCgroup, int(parent.Fd()))
+	}
 	fail := func(err error) (*initProc, error) {
+		err = p.watch.end(err)
 		p.kill()
 		return nil, err
 	}

@@ -20,7 +20,8 @@ import (
 func PrepareMounts(cfg *configs.Config) error {
 	// Without a mount namespace of its own the container's mounts are made
 	// in the caller's namespace (as runc does) and the host's "/" is left
-	// alone: no propagation change, no bind of the rootfs onto itself.
+	// alone: no propagation change; the parent has bound the rootfs onto
+	// itself (so that delete can detach every mount made below it).
 	if cfg.NamespaceOf(specs.MountNamespace) != nil {
 		if err := prepareRoot(cfg); err != nil {
 			return fmt.Errorf("prepare rootfs %q: %w", cfg.Rootfs, err)

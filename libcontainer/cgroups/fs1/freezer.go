@@ -1,7 +1,10 @@
 package fs1
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -97,4 +100,33 @@ func (m *Manager) IsFrozen() (bool, error) {
 			return false, fmt.Errorf("%s/%s: unknown state %q", dir, freezerState, s)
 		}
 	}
+}
+
+// EffectivelyFrozen reports whether the cgroup's processes are (or, for a
+// cgroup not made yet, would be) frozen, by the cgroup itself or by an
+// ancestor: the freezer.state of the cgroup or of its nearest existing
+// ancestor (the root cgroup, which cannot freeze, has no freezer.state).
+func (m *Manager) EffectivelyFrozen() (bool, error) {
+	dir, err := m.freezerPath()
+	if err != nil {
+		return false, err
+	}
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false, nil
+		}
+		dir = parent
+	}
+	state, err := cgutil.ReadFile(dir, freezerState)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, cgutil.ErrNotExist) {
+			return false, nil
+		}
+		return false, err
+	}
+	return strings.TrimSpace(state) == "FROZEN", nil
 }

@@ -3,6 +3,8 @@ package fs2
 import (
 	"bufio"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -73,4 +75,26 @@ func eventFrozen(dir string) (bool, error) {
 		}
 	}
 	return false, fmt.Errorf("%s/cgroup.events has no \"frozen\" key (kernel older than 5.2?): %w", dir, cgutil.ErrNotSupported)
+}
+
+// EffectivelyFrozen reports whether the cgroup's processes are (or, for a
+// cgroup not made yet, would be) frozen, by the cgroup itself or by an
+// ancestor: "frozen 1" in the cgroup.events of the cgroup or of its
+// nearest existing ancestor (the root cgroup has no cgroup.events).
+func (m *Manager) EffectivelyFrozen() (bool, error) {
+	dir := m.dir
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return false, nil
+		}
+		dir = parent
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cgroup.events")); err != nil {
+		return false, nil
+	}
+	return eventFrozen(dir)
 }

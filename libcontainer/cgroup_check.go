@@ -1,0 +1,122 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups"
+)
+
+// Sentinel errors of the checks on a container's cgroup before its init is
+// placed there (runc 1.5's texts).
+var (
+	// ErrCgroupNotEmpty: the cgroup already has processes.
+	ErrCgroupNotEmpty = errors.New("container's cgroup is not empty")
+	// ErrCgroupFrozen: the cgroup is frozen; an init placed there would
+	// freeze and create would wait for it.
+	ErrCgroupFrozen = errors.New("container's cgroup unexpectedly frozen")
+)
+
+// checkCgroupUnused refuses a cgroup that already exists and has processes
+// or is frozen, before anything is placed in it (as runc's Create).
+func checkCgroupUnused(m cgroups.Manager) error {
+	if m.Exists() {
+		pids, err := m.GetPids()
+		if err != nil && !errors.Is(err, cgroups.ErrNotExist) && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) {
+			return fmt.Errorf("unable to get cgroup PIDs: %w", err)
+		}
+		if len(pids) != 0 {
+			return fmt.Errorf("%w: %d process(es) found", ErrCgroupNotEmpty, len(pids))
+		}
+	}
+	frozen, err := m.IsFrozen()
+	if err != nil {
+		if !errors.Is(err, cgroups.ErrNotExist) && !errors.Is(err, os.ErrNotExist) &&
+			!errors.Is(err, cgroups.ErrNotMounted) && !errors.Is(err, unix.ENODEV) {
+			return fmt.Errorf("unable to get cgroup freezer state: %w", err)
+		}
+		frozen = false // no freezer, or no cgroup yet
+	}
+	if frozen || cgroupEffectivelyFrozen(m) {
+		// The second: frozen through an ancestor, which would freeze the
+		// init just as well (runc checks only the cgroup itself).
+		return ErrCgroupFrozen
+	}
+	return nil
+}
+
+// frozenWatch bounds the parent's wait on an init (or exec'd process)
+// placed in a cgroup: if the cgroup is frozen meanwhile (by an ancestor, or
+// by someone writing its freezer), the process cannot make progress and
+// rt would wait for it for ever. The watch then thaws the cgroup (so that
+// the caller's clean-up can kill the process) and shuts the init socket
+// down, so that the blocked read returns and the caller fails with
+// ErrCgroupFrozen.
+type frozenWatch struct {
+	stop  chan struct{}
+	done  chan struct{}
+	fired bool
+}
+
+// frozenPollInterval is how often the watch looks at the freezer.
+const frozenPollInterval = 250 * time.Millisecond
+
+func watchFrozen(m cgroups.Manager, sockFd int) *frozenWatch {
+	w := &frozenWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(frozenPollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+			}
+			if !cgroupEffectivelyFrozen(m) {
+				continue
+			}
+			w.fired = true
+			_ = m.Thaw()
+			_ = unix.Shutdown(sockFd, unix.SHUT_RDWR)
+			return
+		}
+	}()
+	return w
+}
+
+// end stops the watch (nil: no watch) and returns err, or, when the watch
+// fired, an ErrCgroupFrozen error that tells why the wait ended.
+func (w *frozenWatch) end(err error) error {
+	if w == nil {
+		return err
+	}
+	select {
+	case <-w.done:
+	default:
+		close(w.stop)
+		<-w.done
+	}
+	if w.fired {
+		if err == nil {
+			err = errInitGone
+		}
+		return fmt.Errorf("%w while waiting for the container's process (%v)", ErrCgroupFrozen, err)
+	}
+	return err
+}
+
+// cgroupEffectivelyFrozen reports whether the cgroup is frozen, by itself
+// or through an ancestor.
+func cgroupEffectivelyFrozen(m cgroups.Manager) bool {
+	if e, ok := m.(interface{ EffectivelyFrozen() (bool, error) }); ok {
+		f, err := e.EffectivelyFrozen()
+		return err == nil && f
+	}
+	f, err := m.IsFrozen()
+	return err == nil && f
+}

@@ -1,0 +1,193 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// freezerDir makes /sys/fs/cgroup/freezer<rel> (cgroup v1) for the test
+// and removes it (thawed) at cleanup.
+func freezerDir(t *testing.T, rel string) string {
+	t.Helper()
+	base := "/sys/fs/cgroup/freezer"
+	if _, err := os.Stat(filepath.Join(base, "freezer.state")); err == nil || !isDir(base) {
+		t.Skip("no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer (kernel CONFIG_CGROUP_FREEZER)")
+	}
+	dir := filepath.Join(base, rel)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for d := dir; d != base; d = filepath.Dir(d) {
+			os.WriteFile(filepath.Join(d, "freezer.state"), []byte("THAWED"), 0)
+		}
+		for d := dir; d != base; d = filepath.Dir(d) {
+			os.Remove(d)
+		}
+	})
+	return dir
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// TestCreateRefusesFrozenCgroup: a container whose cgroup exists and is
+// frozen is refused with runc's error instead of hanging (the init would
+// freeze there); the cgroup, not the container's, is left as it was.
+func TestCreateRefusesFrozenCgroup(t *testing.T) {
+	rel := fmt.Sprintf("/rt-frozen-%d-%d", os.Getpid(), idCounter.Add(1))
+	dir := freezerDir(t, rel)
+	if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) { s.Linux.CgroupsPath = rel })
+	for _, verb := range [][]string{{"run", "-d"}, {"create"}} {
+		id := newID(t)
+		args := append(append([]string{}, verb...), "--bundle", b.Dir, id)
+		_, se, code := rt(t, args...)
+		if code == 0 {
+			t.Fatalf("%v in a frozen cgroup: exit 0", verb)
+		}
+		mustContain(t, strings.Join(verb, " ")+" stderr", se, "container's cgroup unexpectedly frozen")
+		assertNoState(t, id)
+		if !isDir(dir) {
+			t.Fatalf("%v removed the pre-existing cgroup %s", verb, dir)
+		}
+	}
+}
+
+// TestCreateFrozenParentBounded: a cgroup frozen through its parent (so
+// the container's own cgroup does not exist yet) does not make create wait
+// for ever: it fails naming the freeze, and leaves nothing behind.
+func TestCreateFrozenParentBounded(t *testing.T) {
+	parent := fmt.Sprintf("/rt-frozenp-%d-%d", os.Getpid(), idCounter.Add(1))
+	pdir := freezerDir(t, parent)
+	if err := os.WriteFile(filepath.Join(pdir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	rel := parent + "/ct"
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) { s.Linux.CgroupsPath = rel })
+	id := newID(t)
+	_, se, code := rt(t, "run", "-d", "--bundle", b.Dir, id)
+	if code == 0 {
+		t.Fatal("run -d below a frozen cgroup: exit 0")
+	}
+	mustContain(t, "stderr", se, "container's cgroup unexpectedly frozen")
+	assertNoState(t, id)
+}
+
+// TestCreateFrozenDuringCreate: the container's cgroup frozen while create
+// waits on its init (a createContainer hook freezes it) ends the wait with
+// an error naming the freeze; delete --force finds nothing left.
+func TestCreateFrozenDuringCreate(t *testing.T) {
+	rel := fmt.Sprintf("/rt-freezehook-%d-%d", os.Getpid(), idCounter.Add(1))
+	dir := freezerDir(t, rel)
+	os.Remove(dir) // the container makes it
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = rel
+		s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{
+			Path: "/bin/sh",
+			Args: []string{"sh", "-c", "echo FROZEN > " + dir + "/freezer.state"},
+		}}}
+	})
+	id := newID(t)
+	start := time.Now()
+	_, se, code := rt(t, "run", "-d", "--bundle", b.Dir, id)
+	if code == 0 {
+		t.Fatal("run -d with its cgroup frozen during create: exit 0")
+	}
+	mustContain(t, "stderr", se, "container's cgroup unexpectedly frozen")
+	t.Logf("failed after %v", time.Since(start))
+	assertNoState(t, id)
+	if isDir(dir) {
+		t.Errorf("cgroup %s left after the failed create", dir)
+	}
+}
+
+// TestCreateRefusesNonEmptyCgroup: as runc 1.2+, a container is not put in
+// a cgroup that already has processes ("container's cgroup is not empty").
+func TestCreateRefusesNonEmptyCgroup(t *testing.T) {
+	rel := fmt.Sprintf("/rt-busy-%d-%d", os.Getpid(), idCounter.Add(1))
+	b1 := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = rel })
+	id1, pid := startContainer(t, b1)
+	_ = id1
+	b2 := newBundle(t, withArgs("true"), func(s *specs.Spec) { s.Linux.CgroupsPath = rel })
+	id2 := newID(t)
+	_, se, code := rt(t, "run", "-d", "--bundle", b2.Dir, id2)
+	if code == 0 {
+		t.Fatal("run -d in a cgroup with processes: exit 0")
+	}
+	mustContain(t, "stderr", se, "container's cgroup is not empty: 1 process(es) found")
+	assertNoState(t, id2)
+	if processGone(pid) {
+		t.Fatal("the refused create killed the first container")
+	}
+}
+
+// hostMountCount is the number of entries in the test's (the host's)
+// mount table.
+func hostMountCount(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(data), "\n")
+}
+
+// TestNoNamespacesLeavesNoHostMounts: a config with no namespaces at all
+// makes its mounts in the host's mount namespace; the rootfs is a mount
+// point of its own (bound onto itself, as runc does), so that delete (and a
+// caller's `umount -R rootfs`) removes every one of them.
+func TestNoNamespacesLeavesNoHostMounts(t *testing.T) {
+	noNS := func(s *specs.Spec) {
+		s.Linux.Namespaces = nil
+		s.Hostname = ""
+		s.Linux.MaskedPaths = nil
+		s.Linux.ReadonlyPaths = nil
+	}
+	before := hostMountCount(t)
+
+	// Foreground run: rt removes the container when it exits.
+	b := newBundle(t, withArgs("true"), noNS)
+	if _, se, code := rt(t, "run", "--bundle", b.Dir, newID(t)); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, se)
+	}
+	if n := hostMountCount(t); n != before {
+		t.Errorf("after run: %d host mounts, %d before", n, before)
+	}
+
+	// Detached, then delete --force while it runs.
+	b2 := newBundle(t, withArgs("sleep", "1000"), noNS)
+	id2, _ := startContainer(t, b2)
+	if n := hostMountCount(t); n < before+5 {
+		t.Fatalf("while it runs: %d host mounts, %d before: the container's mounts are not in the host's namespace?", n, before)
+	}
+	mustRT(t, "delete", "--force", id2)
+	if n := hostMountCount(t); n != before {
+		t.Errorf("after run -d + delete --force: %d host mounts, %d before", n, before)
+	}
+
+	// A caller's `umount -R rootfs` removes them all too (as with runc).
+	b3 := newBundle(t, withArgs("sleep", "1000"), noNS)
+	id3, _ := startContainer(t, b3)
+	if out, err := exec.Command("umount", "-R", "-l", b3.Rootfs).CombinedOutput(); err != nil {
+		t.Fatalf("umount -R %s: %v: %s", b3.Rootfs, err, out)
+	}
+	if n := hostMountCount(t); n != before {
+		t.Errorf("after umount -R rootfs: %d host mounts, %d before", n, before)
+	}
+	mustRT(t, "delete", "--force", id3)
+	if n := hostMountCount(t); n != before {
+		t.Errorf("after umount -R rootfs + delete --force: %d host mounts, %d before", n, before)
+	}
+}
