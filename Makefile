@@ -79,10 +79,12 @@ clean:
 
 # containerd driving bin/rt through its CRI API (a Go CRI client, as the kubelet
 # does) and through ctr (tests/engines; setup.sh installs containerd if missing).
+# tests/engines is a module of its own: its gRPC and CRI API dependencies
+# stay out of rt's go.mod.
 .PHONY: test-engines
 test-engines: build
 	tests/engines/setup.sh
-	RT_BINARY=$(abspath $(BIN)) RT_ENGINES_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v ./tests/engines/
+	cd tests/engines && RT_BINARY=$(abspath $(BIN)) RT_ENGINES_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v .
 
 # The cgroup v2 + AppArmor tests (tests/vm) inside the qemu VM of
 # ../shared/harness/vm: limits, OOM and pids enforcement, update, pause,
