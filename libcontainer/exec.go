@@ -92,6 +92,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		io:            o.IO,
 		cgroupFD:      -1,
 		placeInCgroup: join,
+		affinity:      o.Process.ExecCPUAffinity,
 	}
 	if paused {
 		// A frozen cgroup freezes what enters it: the process joins last.

@@ -249,6 +249,12 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 			return err
 		}
 	}
+	if mp := in.cfg.Config.MemoryPolicy; mp != nil {
+		// Per thread, kept across execve: this thread execs the process.
+		if err := system.SetMemoryPolicy(mp); err != nil {
+			return err
+		}
+	}
 	if chdir {
 		if err := unix.Chdir(proc.Cwd); err != nil {
 			return fmt.Errorf("process.cwd: chdir to %s: %w", proc.Cwd, err)
@@ -273,6 +279,15 @@ func (in *initRun) finalExec(proc *specs.Process) error {
 	// first: a seccomp filter loaded below may forbid close_range.
 	if err := system.CloseExecFrom(3 + in.cfg.PreserveFds); err != nil {
 		return fmt.Errorf("close fds: %w", err)
+	}
+	// In its cgroup by now (a paused exec joined it last): the final CPU
+	// affinity, or all of the cgroup's CPUs.
+	var affinity *specs.CPUAffinity
+	if in.cfg.Exec {
+		affinity = proc.ExecCPUAffinity
+	}
+	if err := system.SetFinalAffinity(affinity); err != nil {
+		return err
 	}
 	path := in.exePath
 	var (

@@ -18,6 +18,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
+	"github.com/rt-runtime/rt/libcontainer/system"
 )
 
 // initConfig is what the Go part of `rt init` receives from the parent.
@@ -65,6 +66,9 @@ type spawnOpts struct {
 	// watchCgroup, if set, is the cgroup the process is placed in: while
 	// the parent waits on the process, a freeze of it ends the wait.
 	watchCgroup cgroups.Manager
+	// affinity (exec): its initial CPU affinity is set while the C stage
+	// is one thread, before it joins the cgroup; the final one by the init.
+	affinity *specs.CPUAffinity
 }
 
 // initProc is a started `rt init`.
@@ -208,6 +212,9 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		err = p.watch.end(err)
 		p.kill()
 		return nil, err
+	}
+	if err := system.SetInitialAffinity(cmd.Process.Pid, o.affinity); err != nil {
+		return fail(err)
 	}
 	// Send the bootstrap first: the child loads and enters namespaces while
 	// we place it in its cgroups (a cgroup v1 move waits for an RCU grace

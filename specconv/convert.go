@@ -104,6 +104,9 @@ func Convert(spec *specs.Spec, bundle string, opts Options) (*configs.Config, er
 	if spec.Linux == nil {
 		return nil, invalid("linux", "must be set on Linux")
 	}
+	if err := refuseOtherPlatforms(spec); err != nil {
+		return nil, err
+	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		rootfs = filepath.Join(bundle, rootfs)
@@ -233,6 +236,12 @@ func convertLinux(c *configs.Config, l *specs.Linux) error {
 	if err := validateLinuxExtras(l); err != nil {
 		return err
 	}
+	if err := convertMemoryPolicy(c, l); err != nil {
+		return err
+	}
+	if err := convertIntelRdt(c, l); err != nil {
+		return err
+	}
 	switch l.RootfsPropagation {
 	case "":
 	default:
@@ -283,6 +292,11 @@ func checkSysctl(c *configs.Config, key string) error {
 	case key == "kernel.hostname" || key == "kernel.domainname":
 		if c.NamespaceOf(specs.UTSNamespace) == nil {
 			return invalid(field, "needs a uts namespace")
+		}
+	case strings.HasPrefix(key, "user."):
+		// The user.max_* limits belong to the user namespace (runc 1.5).
+		if c.NamespaceOf(specs.UserNamespace) == nil {
+			return invalid(field, "needs a user namespace")
 		}
 	default:
 		return invalid(field, "is not namespaced: it would change the host")

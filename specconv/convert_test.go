@@ -75,9 +75,46 @@ func TestConvertRefusesBadInput(t *testing.T) {
 		{"relative ns path", func(_ string, s *specs.Spec) {
 			s.Linux.Namespaces[0].Path = "proc/1/ns/pid"
 		}, ".path"},
-		{"relative mount destination", func(_ string, s *specs.Spec) {
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: "data", Type: "tmpfs", Source: "tmpfs"})
+		{"empty mount destination", func(_ string, s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "", Type: "tmpfs", Source: "tmpfs"})
 		}, "mounts[7]"},
+		{"user sysctl without userns", func(_ string, s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"user.max_user_namespaces": "10"}
+		}, "user.max_user_namespaces"},
+		{"memory policy unknown mode", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "MPOL_NOPE", Nodes: "0"}
+		}, "linux.memoryPolicy.mode"},
+		{"memory policy bind without nodes", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind}
+		}, "linux.memoryPolicy.nodes"},
+		{"memory policy default with nodes", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Nodes: "0"}
+		}, "linux.memoryPolicy.nodes"},
+		{"memory policy bad nodes", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "1-0"}
+		}, "linux.memoryPolicy.nodes"},
+		{"memory policy node out of range", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "5000"}
+		}, "linux.memoryPolicy.nodes"},
+		{"memory policy static and relative", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0",
+				Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes, specs.MpolFRelativeNodes}}
+		}, "linux.memoryPolicy.flags"},
+		{"memory policy unknown flag", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{"MPOL_F_X"}}
+		}, "linux.memoryPolicy.flags"},
+		{"memory policy numa balancing with interleave", func(_ string, s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0",
+				Flags: []specs.MemoryPolicyFlagType{specs.MpolFNumaBalancing}}
+		}, "linux.memoryPolicy.flags"},
+		{"intelRdt bad closID", func(_ string, s *specs.Spec) {
+			s.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "../x"}
+		}, "linux.intelRdt.closID"},
+		{"execCPUAffinity bad list", func(_ string, s *specs.Spec) {
+			s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0-x"}
+		}, "process.execCPUAffinity.initial"},
+		{"solaris section", func(_ string, s *specs.Spec) { s.Solaris = &specs.Solaris{} }, "solaris"},
+		{"windows commandLine", func(_ string, s *specs.Spec) { s.Process.CommandLine = "cmd" }, "process.commandLine"},
 		{"hostname without uts", func(_ string, s *specs.Spec) {
 			var ns []specs.LinuxNamespace
 			for _, n := range s.Linux.Namespaces {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
@@ -15,9 +16,9 @@ import (
 
 // Sentinel errors of ConvertMount, for callers that branch on the cause.
 var (
-	// ErrMountDestinationNotAbsolute: the OCI spec (1.3) says a mount
-	// destination MUST be absolute. runc 1.1 accepted relative ones with a
-	// warning; rt refuses them.
+	// ErrMountDestinationNotAbsolute: an empty mount destination. (A
+	// relative one is taken relative to "/" with a warning, as runc 1.5
+	// does: runtime-spec 1.2 deprecated them but still allows them.)
 	ErrMountDestinationNotAbsolute = errors.New("mount destination is not absolute")
 	// ErrMountIDMapping: the idmap options and the uid/gid mappings of a
 	// mount do not agree.
@@ -146,12 +147,17 @@ func MountOptions() []string {
 // bind mount; with no mappings of its own it uses the container's user
 // namespace (Convert checks that there is one).
 func ConvertMount(m specs.Mount, bundle string) (*configs.Mount, error) {
-	if !filepath.IsAbs(m.Destination) {
+	if m.Destination == "" {
 		return nil, fmt.Errorf("mount destination %q: %w", m.Destination, ErrMountDestinationNotAbsolute)
+	}
+	dest := m.Destination
+	if !filepath.IsAbs(dest) {
+		logrus.Warnf("mount destination %s is not absolute: taken relative to / (non-absolute mount destinations are deprecated)", dest)
+		dest = "/" + dest
 	}
 	cm := &configs.Mount{
 		Source:      m.Source,
-		Destination: filepath.Clean(m.Destination),
+		Destination: filepath.Clean(dest),
 		Device:      m.Type,
 		UIDMappings: m.UIDMappings,
 		GIDMappings: m.GIDMappings,

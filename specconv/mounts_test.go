@@ -179,7 +179,15 @@ func TestConvertMountDestination(t *testing.T) {
 	if m.Destination != "/proc" {
 		t.Errorf("destination = %q", m.Destination)
 	}
-	for _, dst := range []string{"proc", "", "./tmp", "../etc"} {
+	// Relative destinations are relative to "/" (runc 1.5), and cannot
+	// climb out of it.
+	for dst, want := range map[string]string{"proc": "/proc", "./tmp": "/tmp", "../etc": "/etc", "a/../../b": "/b"} {
+		m, err := ConvertMount(specs.Mount{Type: "proc", Source: "proc", Destination: dst}, "/b")
+		if err != nil || m.Destination != want {
+			t.Errorf("%q: got %+v, %v; want destination %q", dst, m, err, want)
+		}
+	}
+	for _, dst := range []string{""} {
 		_, err := ConvertMount(specs.Mount{Type: "proc", Source: "proc", Destination: dst}, "/b")
 		if !errors.Is(err, ErrMountDestinationNotAbsolute) {
 			t.Errorf("%q: err = %v, want ErrMountDestinationNotAbsolute", dst, err)

@@ -15,7 +15,13 @@ import (
 // ValidateProcess checks the fields of a process (of config.json or of
 // `rt exec -p`), naming the field at fault.
 func ValidateProcess(p *specs.Process) error {
-	if len(p.Args) == 0 && p.CommandLine == "" {
+	if p.CommandLine != "" {
+		return invalid("process.commandLine", "is Windows-only: use process.args")
+	}
+	if p.User.Username != "" {
+		return invalid("process.user.username", "is Windows-only: use process.user.uid and gid")
+	}
+	if len(p.Args) == 0 {
 		return invalid("process.args", "must not be empty")
 	}
 	if p.Cwd == "" {
@@ -41,6 +47,9 @@ func ValidateProcess(p *specs.Process) error {
 		if err := system.ValidateIOPriority(p.IOPriority); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
+	}
+	if err := validateExecCPUAffinity(p.ExecCPUAffinity); err != nil {
+		return err
 	}
 	if p.ConsoleSize != nil && !p.Terminal {
 		return invalid("process.consoleSize", "set but process.terminal is false")

@@ -111,8 +111,12 @@ type Config struct {
 	Sysctl        map[string]string       `json:"sysctl,omitempty"`
 	Seccomp       *specs.LinuxSeccomp     `json:"seccomp,omitempty"`
 	Personality   *specs.LinuxPersonality `json:"personality,omitempty"`
-	Cgroup        Cgroup                  `json:"cgroup"`
-	Hooks         Hooks                   `json:"hooks"`
+	// MemoryPolicy is linux.memoryPolicy, parsed (nil: none).
+	MemoryPolicy *MemoryPolicy `json:"memory_policy,omitempty"`
+	// IntelRdt is linux.intelRdt as the spec has it (nil: none).
+	IntelRdt *specs.LinuxIntelRdt `json:"intel_rdt,omitempty"`
+	Cgroup   Cgroup               `json:"cgroup"`
+	Hooks    Hooks                `json:"hooks"`
 	// Process is the container's main process (nil only for an invalid
 	// config: create requires it, as runc does).
 	Process *specs.Process `json:"process,omitempty"`
@@ -120,6 +124,14 @@ type Config struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// OCIVersion of the spec, reported by `state`.
 	OCIVersion string `json:"ociVersion"`
+}
+
+// MemoryPolicy is the NUMA policy the init sets with set_mempolicy(2).
+type MemoryPolicy struct {
+	// Mode is the MPOL_* mode with its MPOL_F_* flags or'ed in.
+	Mode int `json:"mode"`
+	// Nodes is the node mask, one bit per node, 64 nodes per word.
+	Nodes []uint64 `json:"nodes,omitempty"`
 }
 
 // NamespaceOf returns the namespace of type t, or nil if the config has none.

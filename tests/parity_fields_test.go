@@ -1,0 +1,198 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Spec fields runc 1.5 applies and rt once ignored (issue: "Spec fields
+// accepted and ignored").
+
+// numaNodesOnline is the host's online NUMA nodes ("0", "0-1"), or "".
+func numaNodesOnline() string {
+	b, err := os.ReadFile("/sys/devices/system/node/online")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// linux.memoryPolicy is set with set_mempolicy(2) before the process is
+// exec'd: numa_maps shows the task's policy on every mapping that has none
+// of its own.
+func TestMemoryPolicyBind(t *testing.T) {
+	if _, err := os.Stat("/proc/self/numa_maps"); err != nil {
+		t.Skip("kernel without NUMA support (CONFIG_NUMA): no /proc/self/numa_maps")
+	}
+	b := newBundle(t, withArgs("sh", "-c", "cat /proc/self/numa_maps"), func(s *specs.Spec) {
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0"}
+	})
+	out := mustRunIn(t, b)
+	mustContain(t, "numa_maps of the container's process", out, " bind:0 ")
+	// Without a policy: the default.
+	b = newBundle(t, withArgs("sh", "-c", "cat /proc/self/numa_maps"))
+	out = mustRunIn(t, b)
+	if strings.Contains(out, "bind:") {
+		t.Errorf("numa_maps without a memoryPolicy shows a bind policy:\n%s", out)
+	}
+	// Interleave over node 0, with a flag.
+	b = newBundle(t, withArgs("sh", "-c", "cat /proc/self/numa_maps"), func(s *specs.Spec) {
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0",
+			Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
+	})
+	out = mustRunIn(t, b)
+	mustContain(t, "numa_maps of the container's process", out, " interleave=static:0 ")
+}
+
+// A node the host lacks fails create with an error naming the field, and
+// leaves nothing behind (runc: set_mempolicy's EINVAL).
+func TestMemoryPolicyAbsentNode(t *testing.T) {
+	online := numaNodesOnline()
+	if online == "" {
+		t.Skip("kernel without NUMA support: no /sys/devices/system/node/online")
+	}
+	if strings.Contains(online, "7") || strings.Contains(online, "-") && online != "0" {
+		t.Skipf("host has more than one NUMA node (%s): node 7 may exist", online)
+	}
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "7"}
+	})
+	expectCreateFails(t, b, "linux.memoryPolicy")
+	// An invalid policy is refused before anything is made.
+	b = newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal, Nodes: "0"}
+	})
+	expectCreateFails(t, b, "linux.memoryPolicy.nodes")
+}
+
+func cpusAllowed(t *testing.T, status string) string {
+	t.Helper()
+	for _, l := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(l, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no Cpus_allowed_list in %q", status)
+	return ""
+}
+
+// allCPUs is the CPU list of the test's own cgroup (what a container with
+// no cpuset of its own may use).
+func allCPUs(t *testing.T) string {
+	return cpusAllowed(t, readFile(t, "/proc/self/status"))
+}
+
+// runc 1.5 resets the CPU affinity rt inherits from its caller: the
+// container gets every CPU of its cgroup.
+func TestCPUAffinityReset(t *testing.T) {
+	all := allCPUs(t)
+	if all == "0" {
+		t.Skip("one CPU only: an affinity reset cannot be told from none")
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("no taskset (util-linux) on this host")
+	}
+	b := newBundle(t, withArgs("cat", "/proc/self/status"))
+	r := runBinary("taskset", []string{"-c", "0", rtBinary, "--root", ctxFor(t).root, "run", "--bundle", b.Dir, newID(t)}, nil, "", nil)
+	if r.code != 0 {
+		t.Fatalf("taskset -c 0 rt run: exit %d: %s", r.code, r.stderr)
+	}
+	if got := cpusAllowed(t, r.stdout); got != all {
+		t.Errorf("container started under taskset -c 0: Cpus_allowed_list %q, want %q (the cgroup's)", got, all)
+	}
+	// exec as well.
+	b = newBundle(t, withArgs("sleep", "1000"))
+	id, _ := startContainer(t, b)
+	r = runBinary("taskset", []string{"-c", "0", rtBinary, "--root", ctxFor(t).root, "exec", id, "cat", "/proc/self/status"}, nil, "", nil)
+	if r.code != 0 {
+		t.Fatalf("taskset -c 0 rt exec: exit %d: %s", r.code, r.stderr)
+	}
+	if got := cpusAllowed(t, r.stdout); got != all {
+		t.Errorf("exec under taskset -c 0: Cpus_allowed_list %q, want %q", got, all)
+	}
+}
+
+// process.execCPUAffinity applies to `rt exec` processes (config.json's is
+// the default of every exec; not to the init): final wins over initial.
+func TestExecCPUAffinity(t *testing.T) {
+	if allCPUs(t) != "0-1" && !strings.HasPrefix(allCPUs(t), "0-") {
+		t.Skipf("needs CPUs 0 and 1 (have %s)", allCPUs(t))
+	}
+	b := newBundle(t, withArgs("sh", "-c", "cat /proc/self/status; sleep 1000"), func(s *specs.Spec) {
+		s.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "0", Final: "1"}
+	})
+	id, pid := startContainer(t, b)
+	if got := cpusAllowed(t, readFile(t, "/proc/"+strconv.Itoa(pid)+"/status")); got != allCPUs(t) {
+		t.Errorf("init: Cpus_allowed_list %q, want %q (execCPUAffinity is not for the init)", got, allCPUs(t))
+	}
+	out := mustRT(t, "exec", id, "cat", "/proc/self/status")
+	if got := cpusAllowed(t, out); got != "1" {
+		t.Errorf("exec with initial 0, final 1: Cpus_allowed_list %q, want 1", got)
+	}
+	// -p process.json with only initial: it stays.
+	p := *b.Spec.Process
+	p.Args = []string{"cat", "/proc/self/status"}
+	p.ExecCPUAffinity = &specs.CPUAffinity{Initial: "1"}
+	pf := writeJSON(t, &p)
+	out = mustRT(t, "exec", "-p", pf, id)
+	if got := cpusAllowed(t, out); got != "1" {
+		t.Errorf("exec with initial 1: Cpus_allowed_list %q, want 1", got)
+	}
+	// A bad list is refused, naming the field.
+	p.ExecCPUAffinity = &specs.CPUAffinity{Final: "1-0"}
+	pf = writeJSON(t, &p)
+	_, se, code := rt(t, "exec", "-p", pf, id)
+	if code == 0 || !strings.Contains(se, "process.execCPUAffinity.final") {
+		t.Errorf("exec with final \"1-0\": exit %d, stderr %q; want an error naming process.execCPUAffinity.final", code, se)
+	}
+}
+
+// user.* sysctls belong to the user namespace: allowed with one (runc 1.5).
+func TestUserSysctlWithUserNamespace(t *testing.T) {
+	if !hasNS("user") {
+		t.Skip("kernel lacks user namespaces (/proc/self/ns/user)")
+	}
+	b := newBundle(t, withArgs("cat", "/proc/sys/user/max_user_namespaces"), func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.Sysctl = map[string]string{"user.max_user_namespaces": "7"}
+	})
+	for _, d := range []string{b.Dir, b.Dir + "/.."} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := mustRunIn(t, b)
+	if strings.TrimSpace(out) != "7" {
+		t.Errorf("user.max_user_namespaces inside: %q, want 7", out)
+	}
+	host := strings.TrimSpace(readFile(t, "/proc/sys/user/max_user_namespaces"))
+	if host == "7" {
+		t.Errorf("the host's user.max_user_namespaces was changed to 7")
+	}
+	b = newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.Sysctl = map[string]string{"user.max_user_namespaces": "7"}
+	})
+	expectCreateFails(t, b, "user.max_user_namespaces")
+}
+
+func writeJSON(t *testing.T, v any) string {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "process.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
