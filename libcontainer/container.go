@@ -271,6 +271,11 @@ func (c *Container) destroy() error {
 			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
 		}
 	}
+	if g := c.state.IntelRdt; g != nil {
+		if err := g.Destroy(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := unbindRootfs(c.dir); err != nil {
 		errs = append(errs, err)
 	}

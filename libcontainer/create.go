@@ -18,6 +18,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
+	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
@@ -58,6 +59,15 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err := utils.CloseExecFrom(3 + o.PreserveFds); err != nil {
 		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
+	rdtRoot := ""
+	if cfg.IntelRdt != nil {
+		// As runc: an error where the host has no resctrl.
+		root, err := intelrdt.Root()
+		if err != nil {
+			return nil, err
+		}
+		rdtRoot = root
+	}
 	d, err := newStateDir(o.Root, cfg.ID)
 	if err != nil {
 		return nil, err
@@ -66,6 +76,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	var (
 		proc *initProc
 		mgr  cgroups.Manager
+		rdt  *intelrdt.Group
 	)
 	defer func() {
 		if retErr == nil {
@@ -76,6 +87,9 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		}
 		if mgr != nil {
 			mgr.Destroy()
+		}
+		if rdt != nil {
+			rdt.Destroy()
 		}
 		if err := unbindRootfs(d.path); err != nil {
 			warnf("%v", err)
@@ -157,11 +171,20 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		cgroupFD:      cgroupFD,
 		watchCgroup:   mgr,
 		placeInCgroup: func(pid int, bornInCgroup bool) error {
-			if bornInCgroup || mgr == nil {
-				return nil
+			if !bornInCgroup && mgr != nil {
+				if err := mgr.Apply(pid); err != nil {
+					if err := cgroupFailed(err); err != nil {
+						return err
+					}
+				}
 			}
-			if err := mgr.Apply(pid); err != nil {
-				return cgroupFailed(err)
+			if rdtRoot != "" {
+				// The C stage is one thread: what it forks follows it.
+				g, err := intelrdt.Apply(rdtRoot, cfg.IntelRdt, cfg.ID, pid)
+				if err != nil {
+					return err
+				}
+				rdt = g
 			}
 			return nil
 		},
@@ -187,6 +210,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		Created:     time.Now().UTC(),
 		Owner:       ownerName(),
 		CgroupPaths: cgroupPaths(mgr),
+		IntelRdt:    rdt,
 		Config:      cfg,
 	}
 	c = &Container{root: o.Root, dir: d.path, state: st}

@@ -13,6 +13,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
+	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
@@ -76,6 +77,11 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
 	join := func(pid int, _ bool) error {
+		if g := c.state.IntelRdt; g != nil {
+			if err := intelrdt.AddPid(g, pid); err != nil {
+				return err
+			}
+		}
 		if mgrErr != nil {
 			return nil // a container without a cgroup (none was made)
 		}

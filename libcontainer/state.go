@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 )
 
 const (
@@ -43,6 +44,8 @@ type State struct {
 	Owner    string    `json:"owner"`
 	// CgroupPaths maps a controller to its directory ("" for cgroup v2).
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	// IntelRdt is the container's resctrl group (linux.intelRdt).
+	IntelRdt *intelrdt.Group `json:"intel_rdt,omitempty"`
 	// NamespacePaths maps a namespace type to the path exec must join.
 	Config *configs.Config `json:"config"`
 }

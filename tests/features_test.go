@@ -47,6 +47,14 @@ func TestFeatures(t *testing.T) {
 	if l.Seccomp == nil || l.Seccomp.Enabled == nil || !*l.Seccomp.Enabled || !has(l.Seccomp.Actions, "SCMP_ACT_NOTIFY") {
 		t.Errorf("seccomp: %+v", l.Seccomp)
 	}
+	// runc 1.5 reports memoryPolicy and intelRdt's schemata/monitoring.
+	if l.MemoryPolicy == nil || !has(l.MemoryPolicy.Modes, "MPOL_BIND") || !has(l.MemoryPolicy.Modes, "MPOL_WEIGHTED_INTERLEAVE") ||
+		!has(l.MemoryPolicy.Flags, "MPOL_F_STATIC_NODES") || !has(l.MemoryPolicy.Flags, "MPOL_F_NUMA_BALANCING") {
+		t.Errorf("memoryPolicy: %+v", l.MemoryPolicy)
+	}
+	if r := l.IntelRdt; r == nil || r.Enabled == nil || !*r.Enabled || r.Schemata == nil || !*r.Schemata || r.Monitoring == nil || !*r.Monitoring {
+		t.Errorf("intelRdt: %+v, want enabled, schemata and monitoring true", l.IntelRdt)
+	}
 	if !has(l.Capabilities, "CAP_SYS_ADMIN") || !has(l.Capabilities, "CAP_CHECKPOINT_RESTORE") {
 		t.Errorf("capabilities: %v", l.Capabilities)
 	}

@@ -184,6 +184,42 @@ func TestUserSysctlWithUserNamespace(t *testing.T) {
 	expectCreateFails(t, b, "user.max_user_namespaces")
 }
 
+// linux.intelRdt on a host without resctrl: create fails naming the field
+// and leaves nothing (runc: "Intel RDT is not supported or enabled"). Where
+// resctrl is mounted, the group is made, holds the container's init, and
+// goes with the container.
+func TestIntelRdt(t *testing.T) {
+	mi := readFile(t, "/proc/self/mountinfo")
+	if !strings.Contains(mi, " - resctrl ") {
+		b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+			s.Linux.IntelRdt = &specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f", EnableMonitoring: true}
+		})
+		expectCreateFails(t, b, "linux.intelRdt")
+		return
+	}
+	root := ""
+	for _, l := range strings.Split(mi, "\n") {
+		if strings.Contains(l, " - resctrl ") {
+			root = strings.Fields(l)[4]
+		}
+	}
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Linux.IntelRdt = &specs.LinuxIntelRdt{EnableMonitoring: true}
+	})
+	id, pid := startContainer(t, b)
+	tasks := readFile(t, filepath.Join(root, id, "tasks"))
+	if !contains(strings.Fields(tasks), strconv.Itoa(pid)) {
+		t.Errorf("resctrl group %s/%s tasks %q lack the init %d", root, id, tasks, pid)
+	}
+	if _, err := os.Stat(filepath.Join(root, id, "mon_groups", id)); err != nil {
+		t.Errorf("monitoring group: %v", err)
+	}
+	mustRT(t, "delete", "--force", id)
+	if _, err := os.Stat(filepath.Join(root, id)); err == nil {
+		t.Errorf("resctrl group left after delete")
+	}
+}
+
 func writeJSON(t *testing.T, v any) string {
 	t.Helper()
 	data, err := json.Marshal(v)

@@ -11,6 +11,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/apparmor"
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
+	"github.com/rt-runtime/rt/libcontainer/system"
 	"github.com/rt-runtime/rt/specconv"
 )
 
@@ -43,7 +44,8 @@ var featuresCommand = cli.Command{
 				},
 				Apparmor:        &features.Apparmor{Enabled: boolPtr(apparmor.IsEnabled())},
 				Selinux:         &features.Selinux{Enabled: &f},
-				IntelRdt:        &features.IntelRdt{Enabled: &f},
+				IntelRdt:        &features.IntelRdt{Enabled: &t, Schemata: &t, Monitoring: &t},
+				MemoryPolicy:    &features.MemoryPolicy{Modes: system.MemoryPolicyModes(), Flags: system.MemoryPolicyFlags()},
 				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
 			},
 			Annotations: map[string]string{
