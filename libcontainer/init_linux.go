@@ -148,6 +148,8 @@ func (in *initRun) containerSetup() error {
 		if err := setupConsole(in.consoleFd, proc, hasMountNS); err != nil {
 			return err
 		}
+	} else if err := newSession(); err != nil {
+		return err
 	}
 	if cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -423,6 +425,8 @@ func (in *initRun) execSetup() error {
 		if err := setupConsole(in.consoleFd, proc, false); err != nil {
 			return err
 		}
+	} else if err := newSession(); err != nil {
+		return err
 	}
 	if err := in.prepareProcess(proc, true); err != nil {
 		return err
@@ -469,4 +473,15 @@ func (in *initRun) sendSeccompFd(fd int) error {
 func (in *initRun) askCgroupJoin() error {
 	_, err := in.conn.Request(initproto.Join, initproto.Joined, nil)
 	return err
+}
+
+// newSession makes the process the leader of a session of its own, as
+// runc's init does for every container process (a terminal's setup does
+// it too): it leaves rt's session and process group, and CRIU can dump a
+// container whose init leads its session.
+func newSession() error {
+	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	return nil
 }

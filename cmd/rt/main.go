@@ -84,6 +84,7 @@ func main() {
 		cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
 	}
 	app.Commands = []cli.Command{
+		checkpointCommand,
 		createCommand,
 		deleteCommand,
 		eventsCommand,
@@ -93,6 +94,7 @@ func main() {
 		listCommand,
 		pauseCommand,
 		psCommand,
+		restoreCommand,
 		resumeCommand,
 		runCommand,
 		specCommand,

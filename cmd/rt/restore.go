@@ -1,0 +1,144 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer"
+	"github.com/rt-runtime/rt/libcontainer/utils"
+)
+
+var restoreCommand = cli.Command{
+	Name:  "restore",
+	Usage: "restore a container from a previous checkpoint",
+	ArgsUsage: `<container-id>
+
+Where "<container-id>" is the name for the instance of the container to be
+restored.`,
+	Description: `Restores the saved state of the container instance that was previously saved
+using the rt checkpoint command.`,
+	Flags: []cli.Flag{
+		cli.StringFlag{Name: "console-socket", Value: "", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
+		cli.StringFlag{Name: "image-path", Value: "", Usage: "path to criu image files for restoring"},
+		cli.StringFlag{Name: "work-path", Value: "", Usage: "path for saving work files and logs"},
+		cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"},
+		cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"},
+		cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs"},
+		cli.BoolFlag{Name: "file-locks", Usage: "handle file locks, for safety"},
+		cli.StringFlag{Name: "manage-cgroups-mode", Value: "", Usage: "cgroups mode: soft|full|strict|ignore (default: soft)"},
+		cli.StringFlag{Name: "bundle, b", Value: "", Usage: "path to the root of the bundle directory"},
+		cli.BoolFlag{Name: "detach,d", Usage: "detach from the container's process"},
+		cli.StringFlag{Name: "pid-file", Value: "", Usage: "specify the file to write the process id to"},
+		cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
+		cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk"},
+		cli.StringSliceFlag{Name: "empty-ns", Usage: "create a namespace, but don't restore its properties"},
+		cli.BoolFlag{Name: "auto-dedup", Usage: "enable auto deduplication of memory images"},
+		cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to lazily restore memory pages"},
+		cli.StringFlag{Name: "lsm-profile", Value: "", Usage: "Specify an LSM profile to be used during restore in the form of TYPE:NAME."},
+		cli.StringFlag{Name: "lsm-mount-context", Value: "", Usage: "Specify an LSM mount context to be used during restore."},
+	},
+	Action: func(c *cli.Context) error {
+		if err := checkArgs(c, 1, exactArgs); err != nil {
+			return err
+		}
+		if os.Geteuid() != 0 {
+			logrus.Warn("rt restore is untested with rootless containers")
+		}
+		id, err := containerID(c)
+		if err != nil {
+			return err
+		}
+		if err := libcontainer.ValidateID(id); err != nil {
+			return err
+		}
+		opts, err := criuOptions(c)
+		if err != nil {
+			return err
+		}
+		cfg, err := loadConfig(c, id)
+		if err != nil {
+			return err
+		}
+		detach := c.Bool("detach")
+		if !detach && !c.Bool("no-subreaper") {
+			if err := libcontainer.SetSubreaper(); err != nil {
+				return err
+			}
+		}
+		sigs := make(chan os.Signal, 32)
+		if !detach {
+			signal.Notify(sigs)
+		}
+		ro := &libcontainer.RestoreOpts{
+			Root:   stateRoot(c),
+			Config: cfg,
+			IO:     libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
+			Criu:   opts,
+		}
+		if path := c.String("console-socket"); path != "" {
+			sock, err := utils.ConnectConsoleSocket(path)
+			if err != nil {
+				return fmt.Errorf("--console-socket: %w", err)
+			}
+			defer sock.Close()
+			ro.ConsoleSocket = sock
+		} else if cfg.Process.Terminal {
+			if detach {
+				return errors.New("cannot allocate tty if rt will detach without setting console socket")
+			}
+			pair, err := newConsolePair()
+			if err != nil {
+				return err
+			}
+			ro.ConsoleSocket = pair.remote
+			consoleForRun = pair
+		}
+		ctr, err := libcontainer.Restore(ro)
+		if consoleForRun != nil {
+			consoleForRun.remote.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if pidFile := c.String("pid-file"); pidFile != "" {
+			abs, _ := filepath.Abs(pidFile)
+			if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(ctr.InitPid())), 0o644); err != nil {
+				ctr.Delete(true)
+				return fmt.Errorf("write pid file %s: %w", pidFile, err)
+			}
+		}
+		if detach {
+			return nil
+		}
+		var tty *runConsole
+		if consoleForRun != nil {
+			if tty, err = consoleForRun.attach(); err != nil {
+				ctr.Delete(true)
+				return err
+			}
+			defer tty.restore()
+		}
+		status, werr := waitForwarding(ctr.Wait,
+			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
+			sigs, tty)
+		if tty != nil {
+			tty.restore()
+		}
+		if err := ctr.Delete(true); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		if werr != nil {
+			return werr
+		}
+		os.Exit(status)
+		return nil
+	},
+}
