@@ -31,9 +31,18 @@ unit:
 # fails the run instead of skipping every test. tests/vm needs a pure
 # cgroup v2 host (make test-v2 runs it in a VM); here each of its tests
 # reports its skip by name (-v).
+# criu for the checkpoint/restore tests: scripts/install-criu.sh puts a
+# working one in CRIU_DIR, first in PATH for the tests (and the rt they run).
+CRIU_DIR ?= /usr/local/libexec/rt-criu
+
 integration: build
-	RT_REQUIRE_ALL=1 RT_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 20m ./tests/
+	PATH="$(CRIU_DIR):$$PATH" RT_REQUIRE_ALL=1 RT_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -timeout 20m ./tests/
 	RT_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -v ./tests/vm/
+
+# Builds/installs CRIU 4.2 into CRIU_DIR (see scripts/install-criu.sh).
+.PHONY: criu
+criu:
+	SHARED=$(SHARED) RT_CRIU_DIR=$(CRIU_DIR) ./scripts/install-criu.sh
 
 vet:
 	$(GO) vet ./...

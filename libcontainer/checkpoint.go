@@ -58,6 +58,15 @@ type CriuOpts struct {
 // so that restore can hand the same pipes new ends.
 const descriptorsFile = "descriptors.json"
 
+// netInfoFile, in the image directory, holds what rt restores of a
+// network namespace criu keeps empty (netInfo).
+const netInfoFile = "rt-network.json"
+
+type netInfo struct {
+	// LoopbackUp: lo was up in the container's own network namespace.
+	LoopbackUp bool `json:"loopback_up"`
+}
+
 // ErrCheckpointState: the container is not running or paused.
 var ErrCheckpointState = errors.New("container is not running or paused")
 
@@ -283,6 +292,18 @@ func (c *Container) Checkpoint(o *CriuOpts) (retErr error) {
 		data, _ := json.Marshal(fds)
 		if err := os.WriteFile(filepath.Join(o.ImagesDirectory, descriptorsFile), data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", descriptorsFile, err)
+		}
+		// criu leaves the content of the network namespace out (empty-ns,
+		// as runc): note what restore must redo, lo's state.
+		var ni netInfo
+		if cfg.HasNewNamespace(specs.NetworkNamespace) && o.EmptyNs&unix.CLONE_NEWNET != 0 {
+			if ni.LoopbackUp, err = loopbackUp(pid); err != nil {
+				return err
+			}
+		}
+		data, _ = json.Marshal(ni)
+		if err := os.WriteFile(filepath.Join(o.ImagesDirectory, netInfoFile), data, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", netInfoFile, err)
 		}
 	}
 	statusFd := o.StatusFd

@@ -79,6 +79,12 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 	if err := json.Unmarshal(data, &descriptors); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", descPath, err)
 	}
+	var ni netInfo
+	if data, err := os.ReadFile(filepath.Join(co.ImagesDirectory, netInfoFile)); err == nil {
+		if err := json.Unmarshal(data, &ni); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", filepath.Join(co.ImagesDirectory, netInfoFile), err)
+		}
+	}
 	if co.LazyPages {
 		if err := criu.CheckFeatures(&rpc.CriuFeatures{LazyPages: criu.Ptr(true)}); err != nil {
 			return nil, err
@@ -259,6 +265,13 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 			}()
 			switch script {
 			case "setup-namespaces":
+				if ni.LoopbackUp && cfg.HasNewNamespace(specs.NetworkNamespace) && co.EmptyNs&unix.CLONE_NEWNET != 0 {
+					// criu made the network namespace empty: lo comes
+					// back up, as it was, before sockets are restored.
+					if err := setLoopbackUp(pid); err != nil {
+						return err
+					}
+				}
 				s := ociState(pid)
 				if err := hooks.Run("prestart", cfg.Hooks.Prestart, s); err != nil {
 					return err

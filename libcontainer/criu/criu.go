@@ -162,7 +162,7 @@ func Run(r *Request) (*rpc.CriuResp, error) {
 		return nil, fmt.Errorf("encode criu request: %w", err)
 	}
 	if _, err := uc.Write(data); err != nil {
-		return nil, fmt.Errorf("send criu request: %w", err)
+		return nil, r.failure(proc, &exited, fmt.Errorf("send criu request: %w", err))
 	}
 	buf := make([]byte, 64*1024)
 	oob := make([]byte, unix.CmsgSpace(4*16))

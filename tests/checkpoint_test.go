@@ -1,0 +1,607 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Checkpoint/restore tests. They need a criu in PATH that works on this
+// kernel (`criu check`); scripts/install-criu.sh builds one and `make
+// integration` puts it first in PATH. Without it they skip, naming what
+// `criu check` said, except in CI (CI=true or RT_REQUIRE_CRIU=1), where
+// they fail instead.
+
+var (
+	criuOnce sync.Once
+	criuErr  error
+)
+
+func requireCriu(t *testing.T) {
+	t.Helper()
+	criuOnce.Do(func() {
+		if _, err := exec.LookPath("criu"); err != nil {
+			criuErr = errors.New("no criu in PATH (scripts/install-criu.sh builds one)")
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "criu", "check").CombinedOutput()
+		if err != nil {
+			line := ""
+			for _, l := range strings.Split(string(out), "\n") {
+				if strings.Contains(l, "Error") && !strings.Contains(l, "RLIMIT_NOFILE") {
+					line = strings.TrimSpace(l)
+					break
+				}
+			}
+			criuErr = fmt.Errorf("`criu check` fails on this kernel: %v %s", err, line)
+		}
+	})
+	if criuErr == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" || os.Getenv("RT_REQUIRE_CRIU") == "1" {
+		t.Fatalf("checkpoint/restore required here: %v", criuErr)
+	}
+	t.Skipf("SKIP: checkpoint/restore needs a working criu: %v", criuErr)
+}
+
+// criuHasFeature asks `criu check --feature name`.
+func criuHasFeature(name string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return exec.CommandContext(ctx, "criu", "check", "--feature", name).Run() == nil
+}
+
+// stdio is a set of anonymous pipes for a container's stdio: criu can dump
+// a process whose stdio are pipes (not host files), and restore re-attaches
+// them to new ones.
+type stdio struct {
+	inR, inW, outR, outW *os.File
+}
+
+func newCrStdio(t *testing.T) *stdio {
+	t.Helper()
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stdio{inR, inW, outR, outW}
+	t.Cleanup(func() {
+		for _, f := range []*os.File{inR, inW, outR, outW} {
+			f.Close()
+		}
+	})
+	return s
+}
+
+// readFor reads what the container wrote during d.
+func (s *stdio) readFor(d time.Duration) string {
+	var out []byte
+	deadline := time.Now().Add(d)
+	buf := make([]byte, 4096)
+	for time.Now().Before(deadline) {
+		s.outR.SetReadDeadline(deadline)
+		n, err := s.outR.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	return string(out)
+}
+
+// rtCr runs the runtime (this test's --root) with the given stdio
+// (nil: /dev/null) and extra environment. rt's own errors on stderr land in
+// the container's output pipe when io is set: they are read back from it.
+func rtCr(t *testing.T, io *stdio, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rtBinary, append([]string{"--root", ctxFor(t).root}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var errBuf strings.Builder
+	if io != nil {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = io.inR, io.outW, io.outW
+	} else {
+		cmd.Stdout, cmd.Stderr = &errBuf, &errBuf
+	}
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		code = -1
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+	}
+	out := errBuf.String()
+	if io != nil && code != 0 {
+		out = io.readFor(300 * time.Millisecond)
+	}
+	return result{stdout: out, stderr: out, code: code}
+}
+
+func mustRTCr(t *testing.T, io *stdio, env []string, args ...string) {
+	t.Helper()
+	if r := rtCr(t, io, env, args...); r.code != 0 {
+		t.Fatalf("rt %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
+	}
+}
+
+const crCounterScript = `i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; [ $((i % 5)) = 0 ] && echo tick $i; sleep 0.2; done`
+
+// crBundle is a container whose shell keeps a counter in memory and
+// writes it to /tmp/cnt (read from the host through the rootfs).
+func crBundle(t *testing.T, opts ...bundleOpt) *bundle {
+	return newBundle(t, append([]bundleOpt{withArgs("sh", "-c", crCounterScript)}, opts...)...)
+}
+
+func crCounter(t *testing.T, b *bundle) int {
+	t.Helper()
+	var n int
+	var last string
+	if !pollUntil(5*time.Second, func() bool {
+		data, err := os.ReadFile(filepath.Join(b.Rootfs, "tmp", "cnt"))
+		last = strings.TrimSpace(string(data))
+		n, err = strconv.Atoi(last)
+		return err == nil
+	}) {
+		t.Fatalf("counter file unreadable: %q", last)
+	}
+	return n
+}
+
+// crCounterAbove waits for the counter to exceed n.
+func crCounterAbove(t *testing.T, b *bundle, n int) int {
+	t.Helper()
+	var c int
+	if !pollUntil(10*time.Second, func() bool { c = crCounter(t, b); return c > n }) {
+		t.Fatalf("counter stuck at %d, want > %d", c, n)
+	}
+	return c
+}
+
+// crRunDetached starts a container with `run -d` on io and returns its pid.
+func crRunDetached(t *testing.T, b *bundle, io *stdio, id string, extra ...string) int {
+	t.Helper()
+	mustRTCr(t, io, nil, append(append([]string{"run", "-d", "--bundle", b.Dir}, extra...), id)...)
+	st := state(t, id)
+	if st.Status != "running" {
+		t.Fatalf("after run -d: status %q", st.Status)
+	}
+	trackPid(t, st.Pid)
+	return st.Pid
+}
+
+func crAssertGone(t *testing.T, id string, pid int, cgroups map[string]string) {
+	t.Helper()
+	if _, se, code := rt(t, "state", id); code == 0 || !strings.Contains(se, "does not exist") {
+		t.Errorf("state %s after checkpoint: exit %d, %q; want \"does not exist\"", id, code, se)
+	}
+	if !waitGone(pid, 5*time.Second) {
+		t.Errorf("init %d still alive after checkpoint", pid)
+	}
+	for ctrl, d := range cgroups {
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("cgroup %s (%s) left after checkpoint", d, ctrl)
+		}
+	}
+}
+
+func TestCheckpointRestoreKeepsMemoryState(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t)
+	io := newCrStdio(t)
+	id := newID(t)
+	pid := crRunDetached(t, b, io, id)
+	cg := cgroupDirsOf(pid)
+	crCounterAbove(t, b, 3)
+	dir := t.TempDir()
+	img, work := filepath.Join(dir, "img"), filepath.Join(dir, "work")
+	mustRT(t, "checkpoint", "--image-path", img, "--work-path", work, id)
+	for _, f := range []string{filepath.Join(img, "inventory.img"), filepath.Join(img, "descriptors.json"), filepath.Join(work, "dump.log")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("--image-path/--work-path not honoured: %v", err)
+		}
+	}
+	crAssertGone(t, id, pid, cg)
+	c1 := crCounter(t, b)
+	time.Sleep(time.Second)
+	if c2 := crCounter(t, b); c2 != c1 {
+		t.Fatalf("counter moved while checkpointed: %d -> %d", c1, c2)
+	}
+
+	io2 := newCrStdio(t)
+	pidFile := filepath.Join(dir, "pid")
+	mustRTCr(t, io2, nil, "restore", "-d", "--image-path", img, "--work-path", filepath.Join(dir, "work2"),
+		"--bundle", b.Dir, "--pid-file", pidFile, id)
+	st := state(t, id)
+	if st.Status != "running" {
+		t.Fatalf("restored container: status %q", st.Status)
+	}
+	trackPid(t, st.Pid)
+	if got := strings.TrimSpace(readFile(t, pidFile)); got != strconv.Itoa(st.Pid) {
+		t.Errorf("--pid-file holds %q, state says %d", got, st.Pid)
+	}
+	// The memory state carried on: the counter continues from where it
+	// stopped, it does not start again from 1.
+	c3 := crCounterAbove(t, b, c1)
+	if c3 > c1+30 || c3 < c1 {
+		t.Fatalf("counter after restore %d, want just above %d", c3, c1)
+	}
+	// The cgroup is the configured one again.
+	for ctrl, d := range cgroupDirsOf(st.Pid) {
+		if cg[ctrl] != "" && cg[ctrl] != d {
+			t.Errorf("restored into cgroup %s (%s), want %s", d, ctrl, cg[ctrl])
+		}
+	}
+	// stdout was a pipe at checkpoint: its new end is the one restore got.
+	if out := io2.readFor(2 * time.Second); !strings.Contains(out, "tick") {
+		t.Errorf("no output of the restored process on restore's stdout: %q", out)
+	}
+	// exec joins the restored namespaces (the time namespace criu made too).
+	out := mustRT(t, "exec", id, "sh", "-c", "cat /tmp/cnt; for n in pid time; do readlink /proc/1/ns/$n; readlink /proc/self/ns/$n; done")
+	lines := strings.Fields(out)
+	if len(lines) != 5 || lines[1] != lines[2] || lines[3] != lines[4] {
+		t.Errorf("exec after restore: %q (want the init's pid and time namespaces)", out)
+	}
+	mustRT(t, "pause", id)
+	waitStatus(t, id, "paused")
+	p1 := crCounter(t, b)
+	time.Sleep(600 * time.Millisecond)
+	if p2 := crCounter(t, b); p2 != p1 {
+		t.Errorf("counter moved while paused: %d -> %d", p1, p2)
+	}
+	mustRT(t, "resume", id)
+	crCounterAbove(t, b, p1)
+	if lst := mustRT(t, "list", "-q"); !strings.Contains(lst, id) {
+		t.Errorf("list after restore: %q lacks %s", lst, id)
+	}
+	mustRT(t, "kill", id, "KILL")
+	waitStatus(t, id, "stopped")
+	mustRT(t, "delete", id)
+}
+
+func TestCheckpointLeaveRunningRestoreNewID(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t)
+	io := newCrStdio(t)
+	id := newID(t)
+	pid := crRunDetached(t, b, io, id)
+	crCounterAbove(t, b, 3)
+	img := filepath.Join(t.TempDir(), "img")
+	before := crCounter(t, b)
+	mustRT(t, "checkpoint", "--leave-running", "--image-path", img, id)
+	if st := state(t, id); st.Status != "running" || st.Pid != pid {
+		t.Fatalf("after --leave-running: %s pid %d, want running pid %d", st.Status, st.Pid, pid)
+	}
+	at := crCounterAbove(t, b, before)
+	mustRT(t, "kill", id, "KILL")
+	waitStatus(t, id, "stopped")
+	mustRT(t, "delete", id)
+
+	newIDs := newID(t)
+	io2 := newCrStdio(t)
+	mustRTCr(t, io2, nil, "restore", "-d", "--image-path", img, "--bundle", b.Dir, newIDs)
+	st := state(t, newIDs)
+	if st.Status != "running" || st.ID != newIDs {
+		t.Fatalf("restored as %s: %+v", newIDs, st)
+	}
+	trackPid(t, st.Pid)
+	// It carries on from the checkpoint (the value then, not 1).
+	first := crCounter(t, b)
+	next := crCounterAbove(t, b, first)
+	if next < before || next > at+30 {
+		t.Errorf("counter after restore under a new id: %d, want from %d on", next, before)
+	}
+	found := false
+	for _, d := range cgroupDirsOf(st.Pid) {
+		if strings.Contains(d, newIDs) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("restored container's cgroups %v: none at the new id's path", cgroupDirsOf(st.Pid))
+	}
+	mustRT(t, "delete", "--force", newIDs)
+}
+
+func TestCheckpointTCPEstablished(t *testing.T) {
+	requireCriu(t)
+	// A client streams a counter to a server over loopback, all inside the
+	// container's own network namespace.
+	script := `ip link set lo up; sleep 100000 | nc -l -p 5000 > /tmp/recv & sleep 0.3; ` +
+		`i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done | nc 127.0.0.1 5000`
+	b := newBundle(t, withArgs("sh", "-c", script), func(s *specs.Spec) {
+		c := s.Process.Capabilities
+		c.Bounding = append(c.Bounding, "CAP_NET_ADMIN")
+		c.Effective = append(c.Effective, "CAP_NET_ADMIN")
+		c.Permitted = append(c.Permitted, "CAP_NET_ADMIN")
+	})
+	io := newCrStdio(t)
+	id := newID(t)
+	crRunDetached(t, b, io, id)
+	recv := filepath.Join(b.Rootfs, "tmp", "recv")
+	lastLine := func() int {
+		data, _ := os.ReadFile(recv)
+		f := strings.Fields(string(data))
+		if len(f) == 0 {
+			return 0
+		}
+		n, _ := strconv.Atoi(f[len(f)-1])
+		return n
+	}
+	if !pollUntil(10*time.Second, func() bool { return lastLine() > 3 }) {
+		t.Fatalf("no TCP traffic inside the container: %q", readFile(t, recv))
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	// Without --tcp-established criu refuses, and the container runs on.
+	_, se, code := rt(t, "checkpoint", "--image-path", img, id)
+	if code == 0 {
+		t.Fatal("checkpoint with an established TCP connection succeeded without --tcp-established")
+	}
+	mustContain(t, "checkpoint error", se, "tcp-established")
+	if st := state(t, id); st.Status != "running" {
+		t.Fatalf("after a failed checkpoint: status %s, want running", st.Status)
+	}
+	mustRT(t, "checkpoint", "--tcp-established", "--image-path", img, id)
+	got := lastLine()
+	io2 := newCrStdio(t)
+	mustRTCr(t, io2, nil, "restore", "-d", "--tcp-established", "--image-path", img, "--bundle", b.Dir, id)
+	trackPid(t, state(t, id).Pid)
+	if !pollUntil(10*time.Second, func() bool { return lastLine() > got+3 }) {
+		t.Fatalf("TCP stream did not continue after restore: last %d, was %d", lastLine(), got)
+	}
+	mustRT(t, "delete", "--force", id)
+}
+
+func TestCheckpointRestoreConsole(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t, func(s *specs.Spec) { s.Process.Terminal = true })
+	recv := newConsoleReceiver(t)
+	id := newID(t)
+	mustRT(t, "run", "-d", "--console-socket", recv.path, "--bundle", b.Dir, id)
+	master := recv.wait(t)
+	trackPid(t, state(t, id).Pid)
+	crCounterAbove(t, b, 3)
+	img := filepath.Join(t.TempDir(), "img")
+	mustRT(t, "checkpoint", "--image-path", img, id)
+	master.Close()
+	c1 := crCounter(t, b)
+	recv2 := newConsoleReceiver(t)
+	mustRT(t, "restore", "-d", "--console-socket", recv2.path, "--image-path", img, "--bundle", b.Dir, id)
+	trackPid(t, state(t, id).Pid)
+	master2 := recv2.wait(t)
+	crCounterAbove(t, b, c1)
+	// The restored shell writes to its terminal: read it on the new master.
+	master2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	var got string
+	for !strings.Contains(got, "tick") {
+		n, err := master2.Read(buf)
+		got += string(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	mustContain(t, "output on the restored pty", got, "tick")
+	out := mustRT(t, "exec", id, "sh", "-c", "readlink /proc/1/fd/1")
+	mustContain(t, "restored init's stdout", out, "/dev/pts/")
+	mustRT(t, "delete", "--force", id)
+}
+
+func TestCheckpointUserNamespace(t *testing.T) {
+	requireCriu(t)
+	if !hasNS("user") {
+		t.Skip("SKIP: kernel without user namespaces")
+	}
+	b := crBundle(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	})
+	if err := exec.Command("chown", "-R", "100000:100000", b.Rootfs).Run(); err != nil {
+		t.Fatal(err)
+	}
+	// The mapped root must reach its rootfs through the bundle's parents.
+	for d := b.Dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	io := newCrStdio(t)
+	id := newID(t)
+	pid := crRunDetached(t, b, io, id)
+	userns := nsInode(t, pid, "user")
+	crCounterAbove(t, b, 3)
+	img := filepath.Join(t.TempDir(), "img")
+	_, se, code := rt(t, "checkpoint", "--image-path", img, id)
+	if code != 0 {
+		t.Skipf("SKIP: criu cannot checkpoint a container in a user namespace here: %s", strings.TrimSpace(se))
+	}
+	c1 := crCounter(t, b)
+	// criu reads some images (timens) after it has entered the user
+	// namespace: they must be readable by the mapped root.
+	if err := exec.Command("chmod", "-R", "a+rX", filepath.Dir(img)).Run(); err != nil {
+		t.Fatal(err)
+	}
+	io2 := newCrStdio(t)
+	mustRTCr(t, io2, nil, "restore", "-d", "--image-path", img, "--bundle", b.Dir, id)
+	st := state(t, id)
+	trackPid(t, st.Pid)
+	crCounterAbove(t, b, c1)
+	if got := nsInode(t, st.Pid, "user"); got == nsInode(t, os.Getpid(), "user") {
+		t.Errorf("restored init in the host's user namespace (checkpointed in %s)", userns)
+	}
+	if m := strings.Fields(readFile(t, fmt.Sprintf("/proc/%d/uid_map", st.Pid))); len(m) < 3 || m[0] != "0" || m[1] != "100000" {
+		t.Errorf("restored uid_map %v, want 0 100000 65536", m)
+	}
+	mustRT(t, "delete", "--force", id)
+}
+
+// leftovers checks that a failed command left no trace of id: state dir,
+// `rt list` entry, cgroup dir named after it, mounts under the bundle.
+func crAssertNothingLeft(t *testing.T, id string, b *bundle) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(ctxFor(t).root, id)); !os.IsNotExist(err) {
+		t.Errorf("state dir of %s left (stat: %v)", id, err)
+	}
+	if lst := mustRT(t, "list", "-q"); strings.Contains(lst, id) {
+		t.Errorf("rt list shows %s after a failed restore: %q", id, lst)
+	}
+	self := cgroupDirsOf(os.Getpid())
+	ents, _ := os.ReadDir("/sys/fs/cgroup")
+	for _, e := range ents {
+		for _, base := range []string{filepath.Join("/sys/fs/cgroup", e.Name()), self[e.Name()]} {
+			if base == "" {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(base, id)); err == nil {
+				t.Errorf("cgroup %s left after a failed restore", filepath.Join(base, id))
+			}
+		}
+	}
+	if m := mountsUnder(b.Dir); len(m) > 0 {
+		t.Errorf("mounts left under the bundle: %v", m)
+	}
+	if m := mountsUnder(ctxFor(t).root); len(m) > 0 {
+		t.Errorf("mounts left under the state root: %v", m)
+	}
+}
+
+func TestCheckpointRestoreFailuresLeaveNothing(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t)
+	io := newCrStdio(t)
+	id := newID(t)
+	crRunDetached(t, b, io, id)
+	crCounterAbove(t, b, 2)
+	dir := t.TempDir()
+	img := filepath.Join(dir, "img")
+
+	// No criu in PATH: one clear line, exit 1, the container runs on.
+	noCriu := []string{"PATH=/nonexistent:/usr/local/go/bin"}
+	r := rtCr(t, nil, noCriu, "checkpoint", "--image-path", img, id)
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "criu not found") {
+		t.Errorf("checkpoint without criu: exit %d, %q; want exit 1 and one line saying criu not found", r.code, r.stderr)
+	}
+	if st := state(t, id); st.Status != "running" {
+		t.Fatalf("after checkpoint without criu: %s", st.Status)
+	}
+
+	// A checkpoint to restore from.
+	mustRT(t, "checkpoint", "--leave-running", "--image-path", img, id)
+
+	// Restoring an id that exists.
+	_, se, code := rt(t, "restore", "-d", "--image-path", img, "--bundle", b.Dir, id)
+	if code == 0 {
+		t.Fatal("restore over an existing container succeeded")
+	}
+	mustContain(t, "restore over an existing id", se, "already exists")
+	mustRT(t, "delete", "--force", id)
+
+	fresh := newID(t)
+	r = rtCr(t, nil, noCriu, "restore", "-d", "--image-path", img, "--bundle", b.Dir, fresh)
+	if r.code != 1 || !strings.Contains(r.stderr, "criu not found") {
+		t.Errorf("restore without criu: exit %d, %q", r.code, r.stderr)
+	}
+	crAssertNothingLeft(t, fresh, b)
+
+	// A criu that does not work on this host: what `criu check` says.
+	fake := filepath.Join(dir, "fakecriu")
+	os.Mkdir(fake, 0o755)
+	if err := os.WriteFile(filepath.Join(fake, "criu"), []byte("#!/bin/sh\n[ \"$1\" = check ] && echo 'Error (criu/kerndat.c:1): fake kernel feature detection failed' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	broken := []string{"PATH=" + fake + ":" + os.Getenv("PATH")}
+	r = rtCr(t, nil, broken, "restore", "-d", "--image-path", img, "--bundle", b.Dir, fresh)
+	if r.code != 1 || !strings.Contains(r.stderr, "fake kernel feature detection failed") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("restore with a broken criu: exit %d, %q; want exit 1 and criu check's error in one line", r.code, r.stderr)
+	}
+	crAssertNothingLeft(t, fresh, b)
+
+	// criu itself fails half-way (an image without its process tree):
+	// the cgroup, state dir and criu's mounts are gone again.
+	os.Remove(filepath.Join(img, "pstree.img"))
+	_, se, code = rt(t, "restore", "-d", "--image-path", img, "--bundle", b.Dir, fresh)
+	if code != 1 || !strings.Contains(se, "restore.log") {
+		t.Errorf("restore of a broken image: exit %d, %q", code, se)
+	}
+	crAssertNothingLeft(t, fresh, b)
+
+	// Not a checkpoint at all.
+	_, se, code = rt(t, "restore", "-d", "--image-path", t.TempDir(), "--bundle", b.Dir, fresh)
+	if code != 1 || !strings.Contains(se, "descriptors.json") {
+		t.Errorf("restore from an empty directory: exit %d, %q", code, se)
+	}
+	crAssertNothingLeft(t, fresh, b)
+}
+
+func TestCheckpointRefusesCreatedContainer(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t)
+	id, _ := createContainer(t, b)
+	_, se, code := rt(t, "checkpoint", "--image-path", filepath.Join(t.TempDir(), "img"), id)
+	if code != 1 {
+		t.Fatalf("checkpoint of a created container: exit %d", code)
+	}
+	mustContain(t, "checkpoint of a created container", se, "cannot be checkpointed in created state")
+	if st := state(t, id); st.Status != "created" {
+		t.Errorf("after refused checkpoint: %s", st.Status)
+	}
+}
+
+func TestCheckpointPreDump(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t)
+	io := newCrStdio(t)
+	id := newID(t)
+	crRunDetached(t, b, io, id)
+	crCounterAbove(t, b, 2)
+	dir := t.TempDir()
+	parent := filepath.Join(dir, "parent")
+	_, se, code := rt(t, "checkpoint", "--pre-dump", "--image-path", parent, id)
+	if !criuHasFeature("mem_dirty_track") {
+		// This kernel has no soft-dirty tracking: a clear error, and the
+		// container runs on untouched.
+		if code != 1 {
+			t.Fatalf("--pre-dump without soft-dirty tracking: exit %d, %q", code, se)
+		}
+		mustContain(t, "--pre-dump error", se, "criu is missing features: memory tracking")
+		if st := state(t, id); st.Status != "running" {
+			t.Fatalf("after a refused --pre-dump: %s", st.Status)
+		}
+		crCounterAbove(t, b, crCounter(t, b))
+		return
+	}
+	if code != 0 {
+		t.Fatalf("--pre-dump: exit %d: %s", code, se)
+	}
+	if st := state(t, id); st.Status != "running" {
+		t.Fatalf("after --pre-dump: %s, want running", st.Status)
+	}
+	img := filepath.Join(dir, "img")
+	mustRT(t, "checkpoint", "--parent-path", "../parent", "--image-path", img, id)
+	c1 := crCounter(t, b)
+	mustRTCr(t, newCrStdio(t), nil, "restore", "-d", "--image-path", img, "--bundle", b.Dir, id)
+	trackPid(t, state(t, id).Pid)
+	if c := crCounterAbove(t, b, c1); c > c1+30 {
+		t.Errorf("counter after pre-dump restore %d, want just above %d", c, c1)
+	}
+	mustRT(t, "delete", "--force", id)
+}
