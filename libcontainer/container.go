@@ -135,33 +135,31 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	}
 	defer d.unlock()
 	status := c.Status()
-	if !all {
-		if err := checkStatus(OpSignal, c.ID(), status); err != nil {
-			return err
-		}
-	} else {
+	// As runc 1.5: without a pid namespace of its own, killing the init
+	// does not take the container's other processes with it, so SIGKILL
+	// goes to every process of the cgroup; a container whose processes
+	// are all gone is then not an error. --all (which runc 1.2+ keeps only
+	// for scripts) signals every process of the cgroup, whatever the
+	// signal, and is content with a stopped container.
+	privatePid := c.state.Config.HasNewNamespace(specs.PIDNamespace)
+	if all || (sig == unix.SIGKILL && !privatePid) {
 		m, err := c.cgroupManager()
-		if err != nil {
+		if err == nil {
+			return signalCgroup(m, sig, status == Paused)
+		}
+		if all && status == Stopped {
+			return nil
+		}
+		if all {
 			return fmt.Errorf("kill all processes: %w", err)
 		}
-		pids, err := m.GetPids()
-		if err != nil {
-			return fmt.Errorf("kill all processes: %w", err)
+		// No cgroup of its own (rootless): the init is all rt can reach.
+	}
+	if err := checkStatus(OpSignal, c.ID(), status); err != nil {
+		if all && errors.Is(err, ErrNotRunning) {
+			return nil
 		}
-		if len(pids) == 0 && status == Stopped {
-			return ErrNotRunning
-		}
-		if status == Paused {
-			// Deliver, then thaw so the signal is acted upon (runc
-			// thaws after signalling every process too).
-			defer m.Thaw()
-		}
-		for _, pid := range pids {
-			if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
-				return fmt.Errorf("signal %d: %w", pid, err)
-			}
-		}
-		return nil
+		return err
 	}
 	if err := c.signalInit(sig); err != nil {
 		if errors.Is(err, unix.ESRCH) {
@@ -210,6 +208,36 @@ func (c *Container) Delete(force bool) error {
 		c.killInit()
 	}
 	return c.destroy()
+}
+
+// signalCgroup sends sig to every process of the cgroup. For SIGKILL the
+// cgroup is frozen first, so that no process forks a child the kill would
+// miss; a paused container (or a SIGKILL) is thawed after, so that the
+// signal is acted upon.
+func signalCgroup(m cgroups.Manager, sig unix.Signal, paused bool) error {
+	frozeIt := false
+	if sig == unix.SIGKILL && !paused {
+		frozeIt = m.Freeze() == nil
+	}
+	pids, err := m.GetPids()
+	if err != nil && !errors.Is(err, cgroups.ErrNotExist) {
+		if frozeIt {
+			_ = m.Thaw()
+		}
+		return fmt.Errorf("kill all processes: %w", err)
+	}
+	var errs []error
+	for _, pid := range pids {
+		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("signal %d: %w", pid, err))
+		}
+	}
+	if frozeIt || paused {
+		if err := m.Thaw(); err != nil && !errors.Is(err, cgroups.ErrNotExist) {
+			warnf("thaw after signalling every process: %v", err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // killRemaining SIGKILLs every process left in the container's cgroup and

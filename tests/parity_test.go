@@ -191,3 +191,49 @@ func TestNoNamespacesLeavesNoHostMounts(t *testing.T) {
 		t.Errorf("after umount -R rootfs + delete --force: %d host mounts, %d before", n, before)
 	}
 }
+
+// TestKillAllStoppedContainer: as runc, `kill --all` of a stopped container
+// whose cgroup is empty exits 0 (containerd's shim calls it after every init
+// exit); a plain kill still says the container is not running.
+func TestKillAllStoppedContainer(t *testing.T) {
+	b := newBundle(t, withArgs("true"))
+	id, pid := startContainer(t, b)
+	waitGone(pid, 5*time.Second)
+	waitStatus(t, id, "stopped")
+	if _, se, code := rt(t, "kill", "--all", id, "KILL"); code != 0 {
+		t.Errorf("kill --all of a stopped container: exit %d: %s", code, se)
+	}
+	if _, se, code := rt(t, "kill", id, "KILL"); code == 0 || !strings.Contains(se, "not running") {
+		t.Errorf("kill of a stopped container (own pid namespace): exit %d, %q; want an error \"container not running\"", code, se)
+	}
+}
+
+// TestKillWithoutPidNamespace: without a pid namespace of its own, SIGKILL
+// (with or without --all) reaches every process of the container's cgroup,
+// as runc does; a stopped container then is not an error either.
+func TestKillWithoutPidNamespace(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		_, id, pid := sleeper(t, func(s *specs.Spec) {
+			setNamespaces(s, specs.MountNamespace, specs.UTSNamespace, specs.IPCNamespace)
+		})
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		mustRT(t, "exec", "--detach", "--pid-file", pidFile, id, "sleep", "999")
+		epid := 0
+		fmt.Sscan(readFile(t, pidFile), &epid)
+		trackPid(t, epid)
+		args := []string{"kill", id, "KILL"}
+		if all {
+			args = []string{"kill", "--all", id, "KILL"}
+		}
+		mustRT(t, args...)
+		for _, p := range []int{pid, epid} {
+			if !waitGone(p, 5*time.Second) {
+				t.Errorf("%v: process %d survived", args, p)
+			}
+		}
+		waitStatus(t, id, "stopped")
+		if _, se, code := rt(t, args...); code != 0 {
+			t.Errorf("%v again, stopped with an empty cgroup: exit %d: %s", args, code, se)
+		}
+	}
+}
