@@ -237,3 +237,23 @@ func TestKillWithoutPidNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestExecFailureExits255: a failed exec (no such executable, no such
+// container) exits 255 with "exec failed: ...", as runc; the process's own
+// exit status is passed through unchanged.
+func TestExecFailureExits255(t *testing.T) {
+	_, id, _ := sleeper(t)
+	for _, args := range [][]string{
+		{"exec", id, "/no/such/binary"},
+		{"exec", "no-such-container-" + id, "true"},
+	} {
+		_, se, code := rt(t, args...)
+		if code != 255 {
+			t.Errorf("%v: exit %d, want 255 (stderr %q)", args, code, se)
+		}
+		mustContain(t, fmt.Sprint(args), se, "exec failed: ")
+	}
+	if _, _, code := rt(t, "exec", id, "sh", "-c", "exit 7"); code != 7 {
+		t.Errorf("exec of a process exiting 7: exit %d", code)
+	}
+}

@@ -57,107 +57,117 @@ following will output a list of processes running in the container:
 		if err := checkArgs(c, 1, minArgs); err != nil {
 			return err
 		}
-		ctr, err := getContainer(c)
-		if err != nil {
-			return err
+		// As runc: a failed exec exits 255 ("exec failed: ..."), so that
+		// callers can tell it from the process's own exit status.
+		if err := execAction(c); err != nil {
+			fatalWithCode(fmt.Errorf("exec failed: %w", err), 255)
 		}
-		proc, err := execProcess(c, ctr)
-		if err != nil {
-			return err
-		}
-		if err := specconv.ValidateProcess(proc); err != nil {
-			return err
-		}
-		detach := c.Bool("detach")
-		opts := &libcontainer.ExecOpts{
-			Process:      proc,
-			IO:           libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
-			PreserveFds:  c.Int("preserve-fds"),
-			IgnorePaused: c.Bool("ignore-paused"),
-		}
-		if cg := c.StringSlice("cgroup"); len(cg) > 1 {
-			return errors.New("--cgroup: only one sub-cgroup is supported")
-		} else if len(cg) == 1 {
-			opts.SubCgroup = cg[0]
-		}
-		if path := c.String("console-socket"); path != "" {
-			sock, err := utils.ConnectConsoleSocket(path)
-			if err != nil {
-				return fmt.Errorf("--console-socket: %w", err)
-			}
-			defer sock.Close()
-			opts.ConsoleSocket = sock
-		} else if proc.Terminal {
-			if detach {
-				return errors.New("cannot allocate tty if rt will detach without setting console socket")
-			}
-			pair, err := newConsolePair()
-			if err != nil {
-				return err
-			}
-			opts.ConsoleSocket = pair.remote
-			consoleForRun = pair
-		}
-		if path := c.String("pidfd-socket"); path != "" {
-			sock, err := utils.ConnectConsoleSocket(path)
-			if err != nil {
-				return fmt.Errorf("--pidfd-socket: %w", err)
-			}
-			defer sock.Close()
-			opts.PidfdSocket = sock
-		}
-		var sigs chan os.Signal
-		if !detach {
-			if err := libcontainer.SetSubreaper(); err != nil {
-				return err
-			}
-			sigs = make(chan os.Signal, 32)
-		}
-		// Registering every signal takes a while: overlap it with the exec.
-		notified := make(chan struct{})
-		go func() {
-			if sigs != nil {
-				signal.Notify(sigs)
-			}
-			close(notified)
-		}()
-		pid, err := ctr.Exec(opts)
-		<-notified
-		if consoleForRun != nil {
-			consoleForRun.remote.Close()
-		}
-		if err != nil {
-			return err
-		}
-		if pidFile := c.String("pid-file"); pidFile != "" {
-			abs, _ := filepath.Abs(pidFile)
-			if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-				return fmt.Errorf("write pid file %s: %w", pidFile, err)
-			}
-		}
-		var tty *runConsole
-		if consoleForRun != nil {
-			if tty, err = consoleForRun.attach(); err != nil {
-				return err
-			}
-			defer tty.restore()
-		}
-		if detach {
-			return nil
-		}
-		status, err := waitForwarding(
-			func() (int, error) { return libcontainer.WaitPid(pid) },
-			func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) },
-			sigs, tty)
-		if err != nil {
-			return err
-		}
-		if tty != nil {
-			tty.restore()
-		}
-		os.Exit(status)
 		return nil
 	},
+}
+
+// execAction runs `exec`; it exits with the process's status itself.
+func execAction(c *cli.Context) error {
+	ctr, err := getContainer(c)
+	if err != nil {
+		return err
+	}
+	proc, err := execProcess(c, ctr)
+	if err != nil {
+		return err
+	}
+	if err := specconv.ValidateProcess(proc); err != nil {
+		return err
+	}
+	detach := c.Bool("detach")
+	opts := &libcontainer.ExecOpts{
+		Process:      proc,
+		IO:           libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
+		PreserveFds:  c.Int("preserve-fds"),
+		IgnorePaused: c.Bool("ignore-paused"),
+	}
+	if cg := c.StringSlice("cgroup"); len(cg) > 1 {
+		return errors.New("--cgroup: only one sub-cgroup is supported")
+	} else if len(cg) == 1 {
+		opts.SubCgroup = cg[0]
+	}
+	if path := c.String("console-socket"); path != "" {
+		sock, err := utils.ConnectConsoleSocket(path)
+		if err != nil {
+			return fmt.Errorf("--console-socket: %w", err)
+		}
+		defer sock.Close()
+		opts.ConsoleSocket = sock
+	} else if proc.Terminal {
+		if detach {
+			return errors.New("cannot allocate tty if rt will detach without setting console socket")
+		}
+		pair, err := newConsolePair()
+		if err != nil {
+			return err
+		}
+		opts.ConsoleSocket = pair.remote
+		consoleForRun = pair
+	}
+	if path := c.String("pidfd-socket"); path != "" {
+		sock, err := utils.ConnectConsoleSocket(path)
+		if err != nil {
+			return fmt.Errorf("--pidfd-socket: %w", err)
+		}
+		defer sock.Close()
+		opts.PidfdSocket = sock
+	}
+	var sigs chan os.Signal
+	if !detach {
+		if err := libcontainer.SetSubreaper(); err != nil {
+			return err
+		}
+		sigs = make(chan os.Signal, 32)
+	}
+	// Registering every signal takes a while: overlap it with the exec.
+	notified := make(chan struct{})
+	go func() {
+		if sigs != nil {
+			signal.Notify(sigs)
+		}
+		close(notified)
+	}()
+	pid, err := ctr.Exec(opts)
+	<-notified
+	if consoleForRun != nil {
+		consoleForRun.remote.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if pidFile := c.String("pid-file"); pidFile != "" {
+		abs, _ := filepath.Abs(pidFile)
+		if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+			return fmt.Errorf("write pid file %s: %w", pidFile, err)
+		}
+	}
+	var tty *runConsole
+	if consoleForRun != nil {
+		if tty, err = consoleForRun.attach(); err != nil {
+			return err
+		}
+		defer tty.restore()
+	}
+	if detach {
+		return nil
+	}
+	status, err := waitForwarding(
+		func() (int, error) { return libcontainer.WaitPid(pid) },
+		func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) },
+		sigs, tty)
+	if err != nil {
+		return err
+	}
+	if tty != nil {
+		tty.restore()
+	}
+	os.Exit(status)
+	return nil
 }
 
 // waitForwarding runs wait while forwarding the signals rt receives with

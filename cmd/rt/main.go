@@ -144,11 +144,16 @@ var logToFile bool
 // fatal reports err and exits 1: one logrus line in the log (runc's JSON
 // format there is what engines read) and the plain message on stderr.
 func fatal(err error) {
+	fatalWithCode(err, 1)
+}
+
+// fatalWithCode is fatal with exit status code.
+func fatalWithCode(err error, code int) {
 	if logToFile {
 		logrus.Error(err)
 	}
 	fmt.Fprintln(os.Stderr, err)
-	os.Exit(1)
+	os.Exit(code)
 }
 
 // fatalWriter sends urfave/cli's own error output (bad usage) to the log
