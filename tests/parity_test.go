@@ -257,3 +257,52 @@ func TestExecFailureExits255(t *testing.T) {
 		t.Errorf("exec of a process exiting 7: exit %d", code)
 	}
 }
+
+// TestPidsLimitZeroWritesOne: pids.limit 0 is written to pids.max as 1, as
+// runc 1.5 does with both cgroup drivers (systemd cannot express 0).
+func TestPidsLimitZeroWritesOne(t *testing.T) {
+	requireCgroupV1(t, "pids")
+	path := fmt.Sprintf("/rt-pids0-%d-%d", os.Getpid(), idCounter.Add(1))
+	zero := int64(0)
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		s.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &zero}}
+	})
+	id, _ := startContainer(t, b)
+	if got := cgFile(t, "pids", path, "pids.max"); got != "1" {
+		t.Errorf("pids.max = %q, want 1", got)
+	}
+	mustRT(t, "update", "--pids-limit", "5", id)
+	mustRT(t, "update", "--pids-limit", "0", id)
+	if got := cgFile(t, "pids", path, "pids.max"); got != "1" {
+		t.Errorf("after update --pids-limit 0: pids.max = %q, want 1", got)
+	}
+}
+
+// TestCPURealtimeBothLowered: lowering cpu.rt_period_us below the current
+// cpu.rt_runtime_us together with the runtime works (the kernel refuses
+// the period first; runc then writes the runtime and the period again).
+func TestCPURealtimeBothLowered(t *testing.T) {
+	requireCgroupV1(t, "cpu")
+	if _, err := os.Stat(filepath.Join(cgroupRoot, "cpu", "cpu.rt_runtime_us")); err != nil {
+		t.Skip("no cpu.rt_runtime_us (kernel without CONFIG_RT_GROUP_SCHED)")
+	}
+	path := fmt.Sprintf("/rt-rt-%d-%d", os.Getpid(), idCounter.Add(1))
+	period, runtime := uint64(100000), int64(50000)
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{RealtimePeriod: &period, RealtimeRuntime: &runtime}}
+	})
+	id, _ := startContainer(t, b)
+	if p, r := cgFile(t, "cpu", path, "cpu.rt_period_us"), cgFile(t, "cpu", path, "cpu.rt_runtime_us"); p != "100000" || r != "50000" {
+		t.Fatalf("after create: period %s runtime %s", p, r)
+	}
+	mustRT(t, "update", "--cpu-rt-period", "10000", "--cpu-rt-runtime", "5000", id)
+	if p, r := cgFile(t, "cpu", path, "cpu.rt_period_us"), cgFile(t, "cpu", path, "cpu.rt_runtime_us"); p != "10000" || r != "5000" {
+		t.Errorf("after lowering both: period %s runtime %s, want 10000 and 5000", p, r)
+	}
+	mustRT(t, "update", "--cpu-rt-period", "200000", "--cpu-rt-runtime", "150000", id)
+	if p, r := cgFile(t, "cpu", path, "cpu.rt_period_us"), cgFile(t, "cpu", path, "cpu.rt_runtime_us"); p != "200000" || r != "150000" {
+		t.Errorf("after raising both: period %s runtime %s, want 200000 and 150000", p, r)
+	}
+}

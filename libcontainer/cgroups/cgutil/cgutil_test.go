@@ -87,3 +87,11 @@ func TestWriteFileErrorNamesPath(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestPidsMaxValue(t *testing.T) {
+	for in, want := range map[int64]string{-1: "max", -5: "max", 0: "1", 1: "1", 42: "42"} {
+		if got := PidsMaxValue(in); got != want {
+			t.Errorf("PidsMaxValue(%d) = %q, want %q", in, got, want)
+		}
+	}
+}

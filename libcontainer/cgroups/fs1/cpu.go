@@ -11,16 +11,32 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
 
-// setCPURealtime writes cpu.rt_period_us then cpu.rt_runtime_us.
+// setCPURealtime writes cpu.rt_period_us and cpu.rt_runtime_us. The kernel
+// checks each write against the other value (runtime <= period, and
+// against the parent's budget), so no one order works for every change:
+// as runc, the period goes first, and if the kernel refuses it (EINVAL)
+// while a runtime is being set too, it is written again after the runtime
+// (a period and runtime both lowered: the runtime must go down first).
 func setCPURealtime(dir string, c *specs.LinuxCPU) error {
+	period := ""
 	if nonZeroU(c.RealtimePeriod) {
-		if err := writeOptional(dir, "cpu.rt_period_us", strconv.FormatUint(*c.RealtimePeriod, 10), "cpu.realtimePeriod"); err != nil {
+		period = strconv.FormatUint(*c.RealtimePeriod, 10)
+		err := writeOptional(dir, "cpu.rt_period_us", period, "cpu.realtimePeriod")
+		switch {
+		case err == nil:
+			period = ""
+		case !errors.Is(err, unix.EINVAL) || !nonZeroI(c.RealtimeRuntime):
 			return err
 		}
 	}
 	if nonZeroI(c.RealtimeRuntime) {
 		if err := writeOptional(dir, "cpu.rt_runtime_us", strconv.FormatInt(*c.RealtimeRuntime, 10), "cpu.realtimeRuntime"); err != nil {
 			return err
+		}
+		if period != "" {
+			if err := writeOptional(dir, "cpu.rt_period_us", period, "cpu.realtimePeriod"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

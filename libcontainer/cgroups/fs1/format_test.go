@@ -6,14 +6,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func TestPidsMaxValue(t *testing.T) {
-	for in, want := range map[int64]string{-1: "max", -5: "max", 0: "0", 42: "42"} {
-		if got := pidsMaxValue(in); got != want {
-			t.Errorf("pidsMaxValue(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDeviceValueAndRdma(t *testing.T) {
 	if got := deviceValue(specs.LinuxBlockIODevice{Major: 8, Minor: 0}, 1048576); got != "8:0 1048576" {
 		t.Errorf("deviceValue: %q", got)

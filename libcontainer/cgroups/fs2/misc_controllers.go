@@ -11,17 +11,12 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
 
-// setPids writes pids.max: a negative limit is "max"; 0 is a real limit
-// (runtime-spec 1.3), as on v1.
+// setPids writes pids.max (see cgutil.PidsMaxValue), as on v1.
 func setPids(dir string, p *specs.LinuxPids) error {
 	if p == nil || p.Limit == nil {
 		return nil
 	}
-	v := "max"
-	if *p.Limit >= 0 {
-		v = strconv.FormatInt(*p.Limit, 10)
-	}
-	if err := cgutil.WriteFile(dir, "pids.max", v); err != nil {
+	if err := cgutil.WriteFile(dir, "pids.max", cgutil.PidsMaxValue(*p.Limit)); err != nil {
 		return fmt.Errorf("linux.resources.pids.limit: %w", err)
 	}
 	return nil
