@@ -13,8 +13,11 @@ GOFLAGS_BUILD := -trimpath -buildvcs=false -tags urfave_cli_no_docs
 
 all: build
 
+# bin/rt-net: the bridge network hook (docs/network.md), beside rt so that
+# `rt spec --network bridge` finds it.
 build:
 	$(GO) build $(GOFLAGS_BUILD) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rt
+	$(GO) build $(GOFLAGS_BUILD) -o bin/rt-net ./cmd/rt-net
 
 # Debian packages rt needs to build and its tests need to run.
 deps:
@@ -25,7 +28,7 @@ deps:
 test: build unit integration
 
 unit:
-	$(GO) test -count=1 ./libcontainer/... ./specconv/... ./cmd/...
+	$(GO) test -count=1 ./libcontainer/... ./specconv/... ./cmd/... ./network/...
 
 # RT_REQUIRE_ALL=1: a missing prerequisite of the suite (root, bin/rt)
 # fails the run instead of skipping every test. tests/vm needs a pure

@@ -1,0 +1,285 @@
+// Package bridgenet is the set-up, tear-down and garbage collection of rt's
+// bridge network for one container, as the rt-net hook runs them: leases
+// (package ipam), links (package link) and netfilter tables (package
+// firewall), in an order that a crash at any step leaves only what the next
+// set-up of the same id, its tear-down, or Collect removes.
+package bridgenet
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/network/firewall"
+	"github.com/rt-runtime/rt/network/ipam"
+	"github.com/rt-runtime/rt/network/link"
+	"github.com/rt-runtime/rt/network/netconf"
+)
+
+// DefaultStateDir holds the lock and the leases.
+const DefaultStateDir = "/run/rt-net"
+
+// lockTimeout bounds the wait for the lease store's lock.
+const lockTimeout = 20 * time.Second
+
+// Network runs the hook's verbs against one state directory.
+type Network struct {
+	Store ipam.Store
+	// Warn receives warnings (stderr of the hook).
+	Warn io.Writer
+	// CrashAfter names a step after which the process kills itself with
+	// SIGKILL (fault injection for tests: "lease", "veth", "table").
+	CrashAfter string
+}
+
+// New returns a Network over dir.
+func New(dir string) *Network {
+	return &Network{Store: ipam.Store{Dir: dir}, Warn: io.Discard}
+}
+
+func (n *Network) step(name string) {
+	if n.CrashAfter == name {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+}
+
+// startTime reads field 22 of /proc/<pid>/stat.
+func startTime(pid int) (uint64, error) {
+	st, _, err := procStat(pid)
+	return st, err
+}
+
+// procStat reads the start time (field 22) and state (field 3) of pid.
+func procStat(pid int) (uint64, string, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, "", err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, "", fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, "", fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	v, err := strconv.ParseUint(f[19], 10, 64)
+	return v, f[0], err
+}
+
+// Setup gives the container of st (at createRuntime: its network namespace
+// exists, its init is st.Pid) its veth, address, route and rules.
+func (n *Network) Setup(st *specs.State) (retErr error) {
+	cfg, err := netconf.Parse(st.Annotations)
+	if err != nil {
+		return err
+	}
+	if st.Pid <= 0 {
+		return fmt.Errorf("state of %q has no pid: set-up runs at createRuntime, when the init exists", st.ID)
+	}
+	start, err := startTime(st.Pid)
+	if err != nil {
+		return fmt.Errorf("container init %d: %w", st.Pid, err)
+	}
+	nsPath := fmt.Sprintf("/proc/%d/ns/net", st.Pid)
+	nsFd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", nsPath, err)
+	}
+	defer unix.Close(nsFd)
+	var self unix.Stat_t
+	var other unix.Stat_t
+	if unix.Stat("/proc/self/ns/net", &self) == nil && unix.Fstat(nsFd, &other) == nil && self.Ino == other.Ino && self.Dev == other.Dev {
+		return fmt.Errorf("container %q shares the hook's network namespace: the bridge network needs a new network namespace (linux.namespaces)", st.ID)
+	}
+	fw, err := firewall.Open()
+	if err != nil {
+		return err
+	}
+	unlock, err := n.Store.Lock(lockTimeout)
+	if err != nil {
+		return err
+	}
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
+	// Whatever an earlier, interrupted set-up of this id left.
+	if err := n.teardownLocked(fw, st.ID); err != nil {
+		return fmt.Errorf("remove leftovers of %q: %w", st.ID, err)
+	}
+	gw := netconf.Gateway(cfg.Subnet)
+	brIndex, err := link.EnsureBridge(cfg.Bridge, netip.PrefixFrom(gw, cfg.Subnet.Bits()))
+	if err != nil {
+		return err
+	}
+	if err := link.Sysctls(cfg.Bridge); err != nil {
+		return err
+	}
+	if err := fw.EnsureShared(cfg.Bridge, cfg.Subnet); err != nil {
+		return err
+	}
+	dc, err := fw.FixForwardDrop(cfg.Bridge)
+	if err != nil {
+		return err
+	}
+	if dc.Legacy {
+		fmt.Fprintf(n.Warn, "rt-net: warning: legacy iptables tables exist; rt-net cannot see their FORWARD policy: if it drops (Docker), allow %s there (iptables -I DOCKER-USER -i %s -j ACCEPT; iptables -I DOCKER-USER -o %s -j ACCEPT)\n", cfg.Bridge, cfg.Bridge, cfg.Bridge)
+	}
+	lease := &ipam.Lease{ID: st.ID, Bridge: cfg.Bridge, IP: cfg.IP, Veth: link.VethName(st.ID),
+		Table: firewall.ContainerTable(st.ID), Pid: st.Pid, Start: start}
+	if err := n.Store.Allocate(lease, cfg.Subnet); err != nil {
+		return err
+	}
+	unlock()
+	locked = false
+	n.step("lease")
+	defer func() {
+		if retErr != nil {
+			if err := n.Teardown(st.ID); err != nil {
+				fmt.Fprintf(n.Warn, "rt-net: clean up after failed set-up of %q: %v\n", st.ID, err)
+			}
+		}
+	}()
+	if err := link.Veth(st.ID, brIndex, nsFd, netip.PrefixFrom(lease.IP, cfg.Subnet.Bits()), gw); err != nil {
+		return err
+	}
+	n.step("veth")
+	if err := fw.AddContainer(&firewall.Container{ID: st.ID, Bridge: cfg.Bridge, IP: lease.IP, Config: cfg}); err != nil {
+		return err
+	}
+	n.step("table")
+	return nil
+}
+
+// Teardown removes id's table, veth and lease (poststop). What is already
+// gone is no error.
+func (n *Network) Teardown(id string) error {
+	fw, err := firewall.Open()
+	if err != nil {
+		return err
+	}
+	unlock, err := n.Store.Lock(lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return n.teardownLocked(fw, id)
+}
+
+func (n *Network) teardownLocked(fw *firewall.Conn, id string) error {
+	leases, err := n.Store.Find(id)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	tables := map[string]bool{firewall.ContainerTable(id): true}
+	veths := map[string]bool{link.VethName(id): true}
+	for _, l := range leases {
+		if l.Table != "" {
+			tables[l.Table] = true
+		}
+		if l.Veth != "" {
+			veths[l.Veth] = true
+		}
+	}
+	for t := range tables {
+		if err := fw.DeleteTable(t); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for v := range veths {
+		if err := link.Delete(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		// The lease goes last: while anything else is left, gc finds it.
+		for _, l := range leases {
+			if err := n.Store.Release(l.Bridge, l.ID); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func alive(l *ipam.Lease) bool {
+	if l.Pid <= 0 {
+		return false
+	}
+	// A zombie not yet reaped is dead: its network namespace is gone.
+	st, state, err := procStat(l.Pid)
+	return err == nil && st == l.Start && state != "Z" && state != "X"
+}
+
+// Collect removes the leases, tables and veths of containers that no longer
+// exist (their init is gone), and returns their ids.
+func (n *Network) Collect() ([]string, error) {
+	fw, err := firewall.Open()
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := n.Store.Lock(lockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	leases, err := n.Store.List("")
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]bool{}
+	dead := map[string]bool{}
+	for _, l := range leases {
+		if alive(l) {
+			live[l.ID] = true
+		} else {
+			dead[l.ID] = true
+		}
+	}
+	tables, err := fw.ContainerTables()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range tables {
+		if !live[id] {
+			dead[id] = true
+		}
+	}
+	veths, err := link.Owned()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range veths {
+		if !live[id] {
+			dead[id] = true
+		}
+	}
+	var removed []string
+	var errs []error
+	for id := range dead {
+		if live[id] {
+			continue
+		}
+		if err := n.teardownLocked(fw, id); err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", id, err))
+			continue
+		}
+		removed = append(removed, id)
+	}
+	return removed, errors.Join(errs...)
+}

@@ -1,0 +1,357 @@
+// Package firewall writes the netfilter rules of rt's bridge network over
+// nf_tables netlink (github.com/google/nftables): a shared table per bridge
+// (masquerade, forward policy) and one table per container (published
+// ports, egress restrictions), so that a container's tear-down is the
+// deletion of one table.
+package firewall
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/network/netconf"
+)
+
+// Table name prefixes (family ip).
+const (
+	SharedPrefix    = "rt-net-" // + bridge name
+	ContainerPrefix = "rt-ctr-" // + container id
+)
+
+// Forward chain priorities: before iptables' filter chains (priority 0), so
+// that the drop of unsolicited inbound traffic comes first whatever else is
+// installed; a container's egress chain before the shared one.
+const (
+	sharedForwardPriority    = -1
+	containerForwardPriority = -2
+)
+
+// ContainerTable is the name of id's table.
+func ContainerTable(id string) string { return ContainerPrefix + id }
+
+// SharedTable is the name of bridge's shared table.
+func SharedTable(bridge string) string { return SharedPrefix + bridge }
+
+// Conn wraps one nf_tables netlink connection.
+type Conn struct{ c *nftables.Conn }
+
+// Open connects to nf_tables in the current network namespace.
+func Open() (*Conn, error) {
+	c, err := nftables.New()
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	return &Conn{c: c}, nil
+}
+
+func ifname(n string) []byte {
+	b := make([]byte, 16)
+	copy(b, n)
+	return b
+}
+
+func ip4(a netip.Addr) []byte { b := a.As4(); return b[:] }
+
+func be16(v uint16) []byte { b := make([]byte, 2); binary.BigEndian.PutUint16(b, v); return b }
+
+func ne32(v uint32) []byte { b := make([]byte, 4); binary.NativeEndian.PutUint32(b, v); return b }
+
+func comment(s string) []byte {
+	return userdata.AppendString(nil, userdata.TypeComment, s)
+}
+
+// Expression helpers.
+func iif(name string) []expr.Any {
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1}, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(name)}}
+}
+
+func oif(name string, eq bool) []expr.Any {
+	op := expr.CmpOpEq
+	if !eq {
+		op = expr.CmpOpNeq
+	}
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1}, &expr.Cmp{Op: op, Register: 1, Data: ifname(name)}}
+}
+
+// ipField matches the source (offset 12) or destination (16) address
+// against prefix p.
+func ipField(offset uint32, p netip.Prefix) []expr.Any {
+	e := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4}}
+	if p.Bits() < 32 {
+		m := netipMask(p.Bits())
+		e = append(e, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: m, Xor: []byte{0, 0, 0, 0}})
+	}
+	return append(e, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ip4(p.Masked().Addr())})
+}
+
+func saddr(p netip.Prefix) []expr.Any { return ipField(12, p) }
+func daddr(p netip.Prefix) []expr.Any { return ipField(16, p) }
+
+func netipMask(bits int) []byte {
+	v := ^uint32(0) << (32 - bits)
+	b := make([]byte, 4)
+	binary.BigEndian.PutUint32(b, v)
+	return b
+}
+
+func ctState(bits uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(bits), Xor: ne32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ne32(0)},
+	}
+}
+
+const ipsDstNat = 1 << 5 // IPS_DST_NAT
+
+func ctStatusDnat() []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(ipsDstNat), Xor: ne32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ne32(0)},
+	}
+}
+
+func verdict(k expr.VerdictKind) expr.Any { return &expr.Verdict{Kind: k} }
+
+func join(parts ...[]expr.Any) []expr.Any {
+	var out []expr.Any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func one(e ...expr.Any) []expr.Any { return e }
+
+// EnsureShared makes bridge's shared table when it is missing. The caller
+// holds the network's lock, so two hooks never build it at once; the table
+// is built in one netlink batch, so it exists whole or not at all.
+func (c *Conn) EnsureShared(bridge string, subnet netip.Prefix) error {
+	name := SharedTable(bridge)
+	if _, err := c.c.ListTableOfFamily(name, nftables.TableFamilyIPv4); err == nil {
+		return nil
+	}
+	t := c.c.AddTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv4})
+	post := c.c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
+		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
+	masq := one(&expr.Counter{}, &expr.Masq{})
+	loopback := netip.MustParsePrefix("127.0.0.0/8")
+	for _, r := range [][]expr.Any{
+		// The containers' traffic leaving through another interface.
+		join(saddr(subnet), oif(bridge, false), masq),
+		// The host's 127.0.0.1 reaching a published port (route_localnet).
+		join(oif(bridge, true), saddr(loopback), masq),
+		// Hairpin: a container reaching another through a published port
+		// on a host address gets the answer back through the host.
+		join(oif(bridge, true), saddr(subnet), ctStatusDnat(), masq),
+	} {
+		c.c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: r})
+	}
+	accept := nftables.ChainPolicyAccept
+	fwd := c.c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(sharedForwardPriority), Policy: &accept})
+	for _, r := range [][]expr.Any{
+		join(oif(bridge, true), ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), one(verdict(expr.VerdictAccept))),
+		join(oif(bridge, true), ctStatusDnat(), one(verdict(expr.VerdictAccept))),
+		join(iif(bridge), one(verdict(expr.VerdictAccept))),
+		// Nothing else may be routed into the containers' subnet.
+		join(oif(bridge, true), one(&expr.Counter{}, verdict(expr.VerdictDrop))),
+	} {
+		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: r})
+	}
+	if err := c.c.Flush(); err != nil {
+		return fmt.Errorf("nftables: create table ip %s: %w", name, err)
+	}
+	return nil
+}
+
+// Container is what one container's table is made of.
+type Container struct {
+	ID     string
+	Bridge string
+	IP     netip.Addr
+	Config *netconf.Config
+}
+
+func l4(proto string) []expr.Any {
+	p := byte(unix.IPPROTO_TCP)
+	if proto == "udp" {
+		p = unix.IPPROTO_UDP
+	}
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1}, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{p}}}
+}
+
+func dport(port uint16) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: be16(port)},
+	}
+}
+
+func localDst() []expr.Any {
+	return []expr.Any{
+		&expr.Fib{Register: 1, FlagDADDR: true, ResultADDRTYPE: true},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ne32(unix.RTN_LOCAL)},
+	}
+}
+
+func dnat(to netip.Addr, port uint16) []expr.Any {
+	return []expr.Any{
+		&expr.Immediate{Register: 1, Data: ip4(to)},
+		&expr.Immediate{Register: 2, Data: be16(port)},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+	}
+}
+
+// AddContainer writes ct's table (after removing any table of that name
+// left by an earlier crash), in one batch.
+func (c *Conn) AddContainer(ct *Container) error {
+	name := ContainerTable(ct.ID)
+	cfg := ct.Config
+	needFwd := cfg.Internal || len(cfg.Egress) > 0
+	if len(cfg.Ports) == 0 && !needFwd {
+		return nil
+	}
+	t := c.c.AddTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv4})
+	if len(cfg.Ports) > 0 {
+		pre := c.c.AddChain(&nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeNAT,
+			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
+		out := c.c.AddChain(&nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeNAT,
+			Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest})
+		for _, p := range cfg.Ports {
+			dst := localDst()
+			if p.HostIP.IsValid() {
+				dst = daddr(netip.PrefixFrom(p.HostIP, 32))
+			}
+			for i := uint16(0); i < p.Count; i++ {
+				r := join(dst, l4(p.Proto), dport(p.HostPort+i), one(&expr.Counter{}), dnat(ct.IP, p.Port+i))
+				c.c.AddRule(&nftables.Rule{Table: t, Chain: pre, Exprs: r, UserData: comment(p.String())})
+				c.c.AddRule(&nftables.Rule{Table: t, Chain: out, Exprs: r, UserData: comment(p.String())})
+			}
+		}
+	}
+	if needFwd {
+		accept := nftables.ChainPolicyAccept
+		fwd := c.c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(containerForwardPriority), Policy: &accept})
+		leaving := join(iif(ct.Bridge), saddr(netip.PrefixFrom(ct.IP, 32)), oif(ct.Bridge, false))
+		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving,
+			ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), one(verdict(expr.VerdictAccept)))})
+		if !cfg.Internal {
+			for _, e := range cfg.Egress {
+				c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving, daddr(e), one(verdict(expr.VerdictAccept))),
+					UserData: comment("egress allowed")})
+			}
+		}
+		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving, one(&expr.Counter{}, verdict(expr.VerdictDrop)))})
+	}
+	if err := c.c.Flush(); err != nil {
+		return fmt.Errorf("nftables: create table ip %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteTable removes the ip table name; a missing table is no error.
+func (c *Conn) DeleteTable(name string) error {
+	if _, err := c.c.ListTableOfFamily(name, nftables.TableFamilyIPv4); err != nil {
+		return nil
+	}
+	c.c.DelTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv4})
+	if err := c.c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("nftables: delete table ip %s: %w", name, err)
+	}
+	return nil
+}
+
+// ContainerTables returns the container ids of every rt-ctr-* table.
+func (c *Conn) ContainerTables() ([]string, error) {
+	ts, err := c.c.ListTablesOfFamily(nftables.TableFamilyIPv4)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: list tables: %w", err)
+	}
+	var ids []string
+	for _, t := range ts {
+		if id, ok := strings.CutPrefix(t.Name, ContainerPrefix); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// DockerCompat is what FixForwardDrop found and did.
+type DockerCompat struct {
+	Chain   string // the chain the accept rules went into ("" when none was needed)
+	Legacy  bool   // legacy iptables tables exist: rt cannot see or change them
+	Already bool   // the rules were there already
+}
+
+// FixForwardDrop handles a host whose iptables(-nft) FORWARD chain drops by
+// policy (what dockerd sets): accept rules for the bridge go first into
+// DOCKER-USER when that chain exists (where Docker wants them), else at the
+// top of FORWARD. They are written as iptables-nft writes `-i BR -j ACCEPT`
+// and `-o BR -j ACCEPT`, so `iptables -L` shows them. The shared forward chain
+// has already dropped unsolicited traffic to the bridge by then.
+func (c *Conn) FixForwardDrop(bridge string) (DockerCompat, error) {
+	var dc DockerCompat
+	if data, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(data), "filter") {
+		dc.Legacy = true
+	}
+	chains, err := c.c.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
+	if err != nil {
+		return dc, fmt.Errorf("nftables: list chains: %w", err)
+	}
+	var forward, user *nftables.Chain
+	for _, ch := range chains {
+		if ch.Table.Name != "filter" {
+			continue
+		}
+		switch ch.Name {
+		case "FORWARD":
+			forward = ch
+		case "DOCKER-USER":
+			user = ch
+		}
+	}
+	if forward == nil || forward.Policy == nil || *forward.Policy != nftables.ChainPolicyDrop {
+		return dc, nil
+	}
+	target := forward
+	if user != nil {
+		target = user
+	}
+	dc.Chain = target.Name
+	tag := "rt-net " + bridge
+	rules, err := c.c.GetRules(target.Table, target)
+	if err != nil {
+		return dc, fmt.Errorf("nftables: list rules of ip filter %s: %w", target.Name, err)
+	}
+	for _, r := range rules {
+		if s, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok && s == tag {
+			dc.Already = true
+			return dc, nil
+		}
+	}
+	name := append([]byte(bridge), 0)
+	for _, key := range []expr.MetaKey{expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME} {
+		c.c.InsertRule(&nftables.Rule{Table: target.Table, Chain: target, UserData: comment(tag), Exprs: []expr.Any{
+			&expr.Meta{Key: key, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: name},
+			&expr.Counter{},
+			verdict(expr.VerdictAccept),
+		}})
+	}
+	if err := c.c.Flush(); err != nil {
+		return dc, fmt.Errorf("nftables: accept %s in ip filter %s: %w", bridge, target.Name, err)
+	}
+	return dc, nil
+}

@@ -1,0 +1,198 @@
+// Package ipam hands out IPv4 addresses of a bridge subnet to containers.
+// Leases are files named after the container id in a directory per bridge,
+// taken under an exclusive flock of the state directory's lock file, so that
+// concurrent hooks never hand out one address twice, and a crash leaves at
+// worst a lease file that the next set-up of the id or a gc removes.
+package ipam
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrExhausted: no free address is left in the subnet.
+var ErrExhausted = errors.New("no free address in the subnet")
+
+// ErrInUse: a static address is leased to another container.
+var ErrInUse = errors.New("address already leased")
+
+// Lease is what a container holds: its address and the names of what was
+// made for it, so tear-down and gc need nothing else.
+type Lease struct {
+	ID     string     `json:"id"`
+	Bridge string     `json:"bridge"`
+	IP     netip.Addr `json:"ip"`
+	Veth   string     `json:"veth"`
+	Table  string     `json:"table"`
+	// Pid and Start (field 22 of /proc/<pid>/stat) identify the container's
+	// init: gc keeps the lease while that process lives.
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// Store is the lease directory tree under Dir.
+type Store struct{ Dir string }
+
+// Lock takes the store-wide lock, waiting at most timeout.
+func (s *Store) Lock(timeout time.Duration) (unlock func(), err error) {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("lease store: %w", err)
+	}
+	path := filepath.Join(s.Dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lease store: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("lease store: lock %s: %w", path, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (s *Store) bridgeDir(bridge string) string { return filepath.Join(s.Dir, "leases", bridge) }
+
+func validID(id string) error {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
+		return fmt.Errorf("lease store: invalid container id %q", id)
+	}
+	return nil
+}
+
+// List returns every lease of bridge (all bridges when bridge is "").
+// Unreadable lease files are returned as leases with only ID and Bridge set.
+func (s *Store) List(bridge string) ([]*Lease, error) {
+	var bridges []string
+	if bridge != "" {
+		bridges = []string{bridge}
+	} else {
+		ents, err := os.ReadDir(filepath.Join(s.Dir, "leases"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("lease store: %w", err)
+		}
+		for _, e := range ents {
+			bridges = append(bridges, e.Name())
+		}
+	}
+	var out []*Lease
+	for _, b := range bridges {
+		ents, err := os.ReadDir(s.bridgeDir(b))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lease store: %w", err)
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			l := &Lease{ID: e.Name(), Bridge: b}
+			if data, err := os.ReadFile(filepath.Join(s.bridgeDir(b), e.Name())); err == nil {
+				var r Lease
+				if json.Unmarshal(data, &r) == nil && r.ID == e.Name() {
+					l = &r
+					l.Bridge = b
+				}
+			}
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Find returns the leases of id on any bridge.
+func (s *Store) Find(id string) ([]*Lease, error) {
+	all, err := s.List("")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Lease
+	for _, l := range all {
+		if l.ID == id {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Allocate writes a lease for l.ID on l.Bridge with a free address of
+// subnet (l.IP itself when it is set). The caller holds the lock.
+func (s *Store) Allocate(l *Lease, subnet netip.Prefix) error {
+	if err := validID(l.ID); err != nil {
+		return err
+	}
+	leases, err := s.List(l.Bridge)
+	if err != nil {
+		return err
+	}
+	used := map[netip.Addr]string{}
+	for _, o := range leases {
+		if o.ID != l.ID && o.IP.IsValid() {
+			used[o.IP] = o.ID
+		}
+	}
+	if l.IP.IsValid() {
+		if other, ok := used[l.IP]; ok {
+			return fmt.Errorf("%w: %s is leased to container %q", ErrInUse, l.IP, other)
+		}
+	} else {
+		gw := subnet.Addr().Next()
+		for a := gw.Next(); subnet.Contains(a); a = a.Next() {
+			if !subnet.Contains(a.Next()) {
+				break // broadcast
+			}
+			if _, ok := used[a]; !ok {
+				l.IP = a
+				break
+			}
+		}
+		if !l.IP.IsValid() {
+			return fmt.Errorf("%w %s (%d leases)", ErrExhausted, subnet, len(used))
+		}
+	}
+	dir := s.bridgeDir(l.Bridge)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("lease store: %w", err)
+	}
+	data, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "."+l.ID+".tmp")
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("lease store: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, l.ID)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("lease store: %w", err)
+	}
+	return nil
+}
+
+// Release removes the lease of id on bridge; a missing lease is no error.
+func (s *Store) Release(bridge, id string) error {
+	if err := validID(id); err != nil {
+		return err
+	}
+	err := os.Remove(filepath.Join(s.bridgeDir(bridge), id))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("lease store: release %q: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package ipam
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Concurrent allocations, each under the lock taken through its own open
+// file description (as separate hook processes do), never share an address.
+func TestAllocateConcurrent(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	subnet := netip.MustParsePrefix("192.0.2.0/27") // 29 host addresses, the gateway included
+	var wg sync.WaitGroup
+	leases := make([]*Lease, 29)
+	errs := make([]error, len(leases))
+	for i := range leases {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			unlock, err := s.Lock(10 * time.Second)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer unlock()
+			leases[i] = &Lease{ID: fmt.Sprintf("c%d", i), Bridge: "br0"}
+			errs[i] = s.Allocate(leases[i], subnet)
+		}(i)
+	}
+	wg.Wait()
+	seen := map[netip.Addr]bool{}
+	exhausted := 0
+	for i, l := range leases {
+		if errors.Is(errs[i], ErrExhausted) {
+			exhausted++
+			continue
+		}
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if seen[l.IP] || l.IP == netip.MustParseAddr("192.0.2.1") || l.IP == netip.MustParseAddr("192.0.2.31") || !subnet.Contains(l.IP) {
+			t.Fatalf("bad or duplicate address %s", l.IP)
+		}
+		seen[l.IP] = true
+	}
+	if len(seen) != 29 || exhausted != 0 {
+		// .2 to .30: 29 addresses.
+		t.Fatalf("%d addresses, %d exhausted", len(seen), exhausted)
+	}
+	if err := s.Allocate(&Lease{ID: "one-more", Bridge: "br0"}, subnet); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("allocation in a full subnet: %v", err)
+	}
+	if err := s.Release("br0", "c3"); err != nil {
+		t.Fatal(err)
+	}
+	l := &Lease{ID: "again", Bridge: "br0"}
+	if err := s.Allocate(l, subnet); err != nil || l.IP != leases[3].IP {
+		t.Fatalf("after release: %v %s, want %s", err, l.IP, leases[3].IP)
+	}
+	if err := s.Allocate(&Lease{ID: "static", Bridge: "br0", IP: l.IP}, subnet); !errors.Is(err, ErrInUse) {
+		t.Fatalf("static address in use: %v", err)
+	}
+	found, err := s.Find("again")
+	if err != nil || len(found) != 1 || found[0].IP != l.IP {
+		t.Fatalf("Find: %v %v", found, err)
+	}
+	if err := s.Allocate(&Lease{ID: "../x", Bridge: "br0"}, subnet); err == nil {
+		t.Fatal("an id with a slash was accepted")
+	}
+}

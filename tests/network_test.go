@@ -1,0 +1,613 @@
+package tests
+
+// The bridge network (rt spec --network bridge and the rt-net hook). Every
+// test builds its own world: a throw-away network namespace that plays the
+// host (rt, its hooks, the bridge and the nftables rules live there) and a
+// second one that plays the outside, joined by a veth pair and addressed from
+// the documentation ranges 198.51.100.0/24 and 203.0.113.0/24. Traffic goes
+// only to addresses inside these namespaces, with bounded retries; the real
+// host's links and ruleset are never touched.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+const (
+	hostAddr    = "198.51.100.1" // the host's address towards the outside
+	outsideAddr = "198.51.100.2" // the outside world
+	hostAddr2   = "203.0.113.1"  // a second address of the host
+)
+
+// netWorld is the pair of namespaces of one test and the hook's state dir.
+type netWorld struct {
+	t        *testing.T
+	host     string // /run/netns path of the host namespace
+	outside  string
+	stateDir string
+	subnet   string // the bridge subnet, e.g. 10.231.7.0/24
+	bridge   string
+	hook     string // absolute path of rt-net
+	mu       sync.Mutex
+	ids      []string
+}
+
+var netSeq int
+
+func needNetTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"ip", "nft", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("network tests need %s on the test host (scripts/install-deps.sh installs it): %v", tool, err)
+		}
+	}
+}
+
+func sh(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// newNetWorld makes the host and outside namespaces. The bridge subnet is
+// inside the host namespace only.
+func newNetWorld(t *testing.T) *netWorld {
+	t.Helper()
+	needNetTools(t)
+	hook := filepath.Join(filepath.Dir(rtBinary), "rt-net")
+	if _, err := os.Stat(hook); err != nil {
+		t.Skipf("the bridge network needs the rt-net hook beside the runtime under test (%s): %v", hook, err)
+	}
+	netSeq++
+	tag := fmt.Sprintf("%d-%d", os.Getpid()%100000, netSeq)
+	w := &netWorld{t: t, stateDir: t.TempDir(), bridge: "rtt" + fmt.Sprint(netSeq), hook: hook,
+		subnet: fmt.Sprintf("10.231.%d.0/24", netSeq%250)}
+	hn, on := "rtn-h-"+tag, "rtn-o-"+tag
+	sh(t, "ip", "netns", "add", hn)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", hn).Run() })
+	sh(t, "ip", "netns", "add", on)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", on).Run() })
+	w.host, w.outside = "/run/netns/"+hn, "/run/netns/"+on
+	// The veth pair is made inside the host namespace, never in the real one.
+	sh(t, "ip", "-n", hn, "link", "add", "up0", "type", "veth", "peer", "name", "out0", "netns", on)
+	sh(t, "ip", "-n", hn, "addr", "add", hostAddr+"/24", "dev", "up0")
+	sh(t, "ip", "-n", hn, "addr", "add", hostAddr2+"/24", "dev", "up0")
+	sh(t, "ip", "-n", on, "addr", "add", outsideAddr+"/24", "dev", "out0")
+	for _, ns := range []string{hn, on} {
+		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	sh(t, "ip", "-n", hn, "link", "set", "up0", "up")
+	sh(t, "ip", "-n", on, "link", "set", "out0", "up")
+	// Containers created by the test are deleted inside the host namespace
+	// before the generic cleanup (registered earlier, so it runs later).
+	ctxFor(t)
+	t.Cleanup(func() {
+		w.mu.Lock()
+		ids := append([]string(nil), w.ids...)
+		w.mu.Unlock()
+		for _, id := range ids {
+			w.rt("delete", "--force", id)
+		}
+	})
+	return w
+}
+
+// in runs a command in the namespace ns (a /run/netns path or /proc/PID/ns/net).
+func in(ns string, timeout time.Duration, args ...string) (string, error) {
+	full := append([]string{"timeout", "-s", "KILL", fmt.Sprintf("%.0f", timeout.Seconds()), "nsenter", "--net=" + ns}, args...)
+	out, err := exec.Command(full[0], full[1:]...).CombinedOutput()
+	return string(out), err
+}
+
+// rt runs the runtime in the host namespace with the test's --root.
+func (w *netWorld) rt(args ...string) result {
+	return runBinary("nsenter", append([]string{"--net=" + w.host, rtBinary, "--root", ctxFor(w.t).root}, args...), nil, "", nil)
+}
+
+func (w *netWorld) mustRT(args ...string) string {
+	w.t.Helper()
+	r := w.rt(args...)
+	if r.code != 0 {
+		w.t.Fatalf("rt %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// bundle makes a bundle whose config.json comes from
+// `rt spec --network bridge <extra...>`, with the hook pointed at the test's
+// state dir, running args.
+func (w *netWorld) bundle(args []string, extra ...string) *bundle {
+	t := w.t
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(rtBinary, append([]string{"spec", "--network", "bridge", "--bridge", w.bridge, "--subnet", w.subnet}, extra...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rt spec --network bridge: %v: %s", err, out)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "config.json"))), &s); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, func(o *specs.Spec) {
+		o.Process.Args = args
+		o.Annotations = s.Annotations
+		o.Hooks = s.Hooks
+		o.Root.Readonly = false
+	})
+	for _, hs := range [][]specs.Hook{b.Spec.Hooks.CreateRuntime, b.Spec.Hooks.Poststop} {
+		for i := range hs {
+			if hs[i].Path != w.hook {
+				t.Fatalf("rt spec wrote hook %q, want %q (beside rt)", hs[i].Path, w.hook)
+			}
+			hs[i].Args = append([]string{hs[i].Args[0], "--state-dir", w.stateDir}, hs[i].Args[1:]...)
+		}
+	}
+	b.write(t)
+	return b
+}
+
+// start creates and starts a container of b in the host namespace.
+func (w *netWorld) start(b *bundle) (string, int) {
+	w.t.Helper()
+	id := w.create(b)
+	w.mustRT("start", id)
+	return id, w.pid(id)
+}
+
+func (w *netWorld) create(b *bundle) string {
+	w.t.Helper()
+	id := newID(w.t)
+	w.mu.Lock()
+	w.ids = append(w.ids, id)
+	w.mu.Unlock()
+	w.mustRT("create", "--bundle", b.Dir, id)
+	return id
+}
+
+func (w *netWorld) pid(id string) int {
+	w.t.Helper()
+	var st specs.State
+	if err := json.Unmarshal([]byte(w.mustRT("state", id)), &st); err != nil {
+		w.t.Fatal(err)
+	}
+	return st.Pid
+}
+
+// lease returns the leased address of id, "" when there is no lease.
+func (w *netWorld) lease(id string) string {
+	data, err := os.ReadFile(filepath.Join(w.stateDir, "leases", w.bridge, id))
+	if err != nil {
+		return ""
+	}
+	var l struct{ IP string }
+	json.Unmarshal(data, &l)
+	return l.IP
+}
+
+func (w *netWorld) ruleset() string {
+	out, err := in(w.host, 10*time.Second, "nft", "list", "ruleset")
+	if err != nil {
+		w.t.Fatalf("nft list ruleset: %v: %s", err, out)
+	}
+	return out
+}
+
+func (w *netWorld) links() string {
+	out, err := in(w.host, 10*time.Second, "ip", "-d", "link", "show")
+	if err != nil {
+		w.t.Fatalf("ip link: %v: %s", err, out)
+	}
+	return out
+}
+
+// assertGone fails when anything of id is left: its table, a veth with its
+// alias, its lease.
+func (w *netWorld) assertGone(id string) {
+	w.t.Helper()
+	if rs := w.ruleset(); strings.Contains(rs, "rt-ctr-"+id+" ") {
+		w.t.Errorf("table rt-ctr-%s left after delete:\n%s", id, rs)
+	}
+	if l := w.links(); strings.Contains(l, "rt-net:"+id+"\n") {
+		w.t.Errorf("veth of %s left after delete:\n%s", id, l)
+	}
+	if _, err := os.Stat(filepath.Join(w.stateDir, "leases", w.bridge, id)); err == nil {
+		w.t.Errorf("lease of %s left after delete", id)
+	}
+}
+
+// fetch gets url with busybox wget from namespace ns, retrying a few times
+// (a just-started server may not listen yet). Bounded: 5 tries of 3 s.
+func fetch(ns, url string) (string, error) {
+	var out string
+	var err error
+	for i := 0; i < 5; i++ {
+		out, err = in(ns, 3*time.Second, "busybox", "wget", "-q", "-O-", url)
+		if err == nil {
+			return out, nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return out, err
+}
+
+// refused checks that url cannot be fetched from ns (one try, 3 s).
+func refused(ns, url string) bool {
+	_, err := in(ns, 3*time.Second, "busybox", "wget", "-q", "-O-", url)
+	return err != nil
+}
+
+// outsideServer starts an httpd in the outside namespace whose CGI prints the
+// client's address, and returns its base URL.
+func (w *netWorld) outsideServer() string {
+	t := w.t
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "cgi-bin"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "cgi-bin", "ip"), []byte("#!/bin/sh\necho Content-Type: text/plain\necho\necho \"$REMOTE_ADDR\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("nsenter", "--net="+w.outside, "busybox", "httpd", "-f", "-p", outsideAddr+":9000", "-h", dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return "http://" + outsideAddr + ":9000"
+}
+
+const webScript = `mkdir -p /www && echo "page of $(hostname)" > /www/index.html && echo 81 > /www/p81 && echo 82 > /www/p82 &&
+httpd -p 80 -h /www && httpd -p 81 -h /www && httpd -p 82 -h /www && exec sleep 300`
+
+func TestNetworkBridge(t *testing.T) {
+	w := newNetWorld(t)
+	srv := w.outsideServer()
+	a := w.bundle([]string{"sh", "-c", webScript}, "--publish", "8080:80", "--publish", "8081-8082:81-82/tcp", "--publish", "5353:53/udp")
+	a.Spec.Hostname = "web-a"
+	a.write(t)
+	idA, pidA := w.start(a)
+	ipA := w.lease(idA)
+	if ipA == "" {
+		t.Fatalf("no lease for %s in %s", idA, w.stateDir)
+	}
+	ctrNS := fmt.Sprintf("/proc/%d/ns/net", pidA)
+
+	t.Run("container interface", func(t *testing.T) {
+		out, err := in(ctrNS, 5*time.Second, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+		if err != nil || !strings.Contains(out, ipA+"/24") {
+			t.Fatalf("eth0 in the container: %v %s, want %s/24", err, out, ipA)
+		}
+		gw := strings.TrimSuffix(w.subnet, ".0/24") + ".1"
+		out, _ = in(ctrNS, 5*time.Second, "ip", "route", "show", "default")
+		if !strings.Contains(out, "via "+gw+" dev eth0") {
+			t.Fatalf("default route in the container: %q, want via %s", out, gw)
+		}
+	})
+	t.Run("masquerade", func(t *testing.T) {
+		out, err := fetch(ctrNS, srv+"/cgi-bin/ip")
+		if err != nil {
+			t.Fatalf("container to outside server: %v %s", err, out)
+		}
+		if strings.TrimSpace(out) != hostAddr {
+			t.Fatalf("the outside server saw %q, want the host's address %s", strings.TrimSpace(out), hostAddr)
+		}
+	})
+	t.Run("published from outside", func(t *testing.T) {
+		for port, want := range map[string]string{"8080/index.html": "page of web-a", "8081/p81": "81", "8082/p82": "82"} {
+			out, err := fetch(w.outside, "http://"+hostAddr+":"+port)
+			if err != nil || !strings.Contains(out, want) {
+				t.Errorf("outside to %s:%s: %v %q, want %q", hostAddr, port, err, out, want)
+			}
+		}
+	})
+	t.Run("published from the host on each address", func(t *testing.T) {
+		gw := strings.TrimSuffix(w.subnet, ".0/24") + ".1"
+		for _, addr := range []string{hostAddr, hostAddr2, gw, "127.0.0.1"} {
+			out, err := fetch(w.host, "http://"+addr+":8080/index.html")
+			if err != nil || !strings.Contains(out, "page of web-a") {
+				t.Errorf("host to %s:8080: %v %q", addr, err, out)
+			}
+		}
+	})
+	t.Run("unpublished port unreachable from outside", func(t *testing.T) {
+		if !refused(w.outside, "http://"+hostAddr+":80/index.html") {
+			t.Errorf("port 80 of the host answered from outside")
+		}
+		// An outside router that sends the container subnet to the host
+		// must not get through: the forward chain drops it.
+		sh(t, "ip", "-n", filepath.Base(w.outside), "route", "add", w.subnet, "via", hostAddr)
+		if !refused(w.outside, "http://"+ipA+":80/index.html") {
+			t.Errorf("the container's unpublished port 80 answered an outside host routing through the host")
+		}
+	})
+	t.Run("rules", func(t *testing.T) {
+		rs := w.ruleset()
+		for _, want := range []string{
+			"table ip rt-net-" + w.bridge,
+			"ip saddr " + w.subnet + " oifname != \"" + w.bridge + "\"",
+			"oifname \"" + w.bridge + "\" counter packets",
+			"table ip rt-ctr-" + idA,
+			"fib daddr type local tcp dport 8080 counter",
+			"dnat to " + ipA + ":80",
+			"fib daddr type local udp dport 5353",
+			"dnat to " + ipA + ":53",
+		} {
+			if !strings.Contains(rs, want) {
+				t.Errorf("ruleset lacks %q:\n%s", want, rs)
+			}
+		}
+	})
+	b := w.bundle([]string{"sh", "-c", webScript})
+	b.Spec.Hostname = "web-b"
+	b.write(t)
+	idB, pidB := w.start(b)
+	ipB := w.lease(idB)
+	t.Run("two containers over the bridge", func(t *testing.T) {
+		if ipB == "" || ipB == ipA {
+			t.Fatalf("leases: a %q, b %q", ipA, ipB)
+		}
+		out, err := fetch(fmt.Sprintf("/proc/%d/ns/net", pidB), "http://"+ipA+"/index.html")
+		if err != nil || !strings.Contains(out, "page of web-a") {
+			t.Fatalf("b to a: %v %q", err, out)
+		}
+		// Hairpin: b reaches a through a's published port on a host address.
+		out, err = fetch(fmt.Sprintf("/proc/%d/ns/net", pidB), "http://"+hostAddr+":8080/index.html")
+		if err != nil || !strings.Contains(out, "page of web-a") {
+			t.Fatalf("b to a through %s:8080: %v %q", hostAddr, err, out)
+		}
+	})
+	t.Run("SIGKILLed then deleted leaves nothing", func(t *testing.T) {
+		w.mustRT("kill", idA, "KILL")
+		if !waitGone(pidA, 10*time.Second) {
+			t.Fatalf("init %d survived SIGKILL", pidA)
+		}
+		w.mustRT("delete", idA)
+		w.assertGone(idA)
+		if !refused(w.outside, "http://"+hostAddr+":8080/index.html") {
+			t.Errorf("the published port still answers after delete")
+		}
+	})
+	t.Run("delete --force leaves nothing", func(t *testing.T) {
+		w.mustRT("delete", "--force", idB)
+		w.assertGone(idB)
+		if !strings.Contains(w.ruleset(), "table ip rt-net-"+w.bridge) {
+			t.Errorf("the shared table went away with the last container")
+		}
+	})
+}
+
+// TestNetworkInterruptedSetup kills the hook (SIGKILL, through its fault
+// injection point) after it wrote the lease and the container's table, and
+// checks that gc, and the next set-up of the same id, remove what it left.
+func TestNetworkInterruptedSetup(t *testing.T) {
+	w := newNetWorld(t)
+	b := w.bundle([]string{"sleep", "300"}, "--publish", "8080:80")
+	crash := func() {
+		b.Spec.Hooks.CreateRuntime[0].Env = []string{"RT_NET_CRASH_AFTER=table", "PATH=/usr/bin:/bin"}
+		b.write(t)
+	}
+	crash()
+	id := newID(t)
+	w.mu.Lock()
+	w.ids = append(w.ids, id)
+	w.mu.Unlock()
+	if r := w.rt("create", "--bundle", b.Dir, id); r.code == 0 {
+		t.Fatalf("create succeeded although its hook was killed")
+	}
+	if w.lease(id) == "" || !strings.Contains(w.ruleset(), "table ip rt-ctr-"+id+" ") {
+		t.Fatalf("the killed hook left no lease or table: nothing to test\n%s", w.ruleset())
+	}
+	gc := exec.Command("nsenter", "--net="+w.host, w.hook, "--state-dir", w.stateDir, "gc")
+	out, err := gc.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != id {
+		t.Fatalf("rt-net gc: %v %q, want it to report %s", err, out, id)
+	}
+	w.assertGone(id)
+
+	// Again, and this time the next create of the same id cleans up.
+	w.rt("delete", "--force", id)
+	if r := w.rt("create", "--bundle", b.Dir, id); r.code == 0 {
+		t.Fatalf("create succeeded although its hook was killed")
+	}
+	stale := w.lease(id)
+	w.rt("delete", "--force", id)
+	b.Spec.Hooks.CreateRuntime[0].Env = nil
+	b.write(t)
+	w.mustRT("create", "--bundle", b.Dir, id)
+	if w.lease(id) == "" || stale == "" {
+		t.Fatalf("leases: stale %q, new %q", stale, w.lease(id))
+	}
+	if n := strings.Count(w.ruleset(), "table ip rt-ctr-"+id+" "); n != 1 {
+		t.Fatalf("%d tables for %s after a new set-up", n, id)
+	}
+	// gc keeps what a live container holds.
+	out, err = exec.Command("nsenter", "--net="+w.host, w.hook, "--state-dir", w.stateDir, "gc").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("gc with a live container: %v %q, want nothing removed", err, out)
+	}
+	w.mustRT("delete", "--force", id)
+	w.assertGone(id)
+}
+
+// TestNetworkConcurrentCreates creates 20 containers at once: 20 distinct
+// addresses, and nothing left after they are deleted.
+func TestNetworkConcurrentCreates(t *testing.T) {
+	w := newNetWorld(t)
+	b := w.bundle([]string{"sleep", "300"})
+	const n = 20
+	ids := make([]string, n)
+	errs := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range ids {
+		ids[i] = newID(t)
+		w.mu.Lock()
+		w.ids = append(w.ids, ids[i])
+		w.mu.Unlock()
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if r := w.rt("create", "--bundle", b.Dir, ids[i]); r.code != 0 {
+				errs[i] = r.stderr
+			}
+		}(i)
+	}
+	wg.Wait()
+	seen := map[string]string{}
+	for i, id := range ids {
+		if errs[i] != "" {
+			t.Errorf("create %s: %s", id, errs[i])
+			continue
+		}
+		ip := w.lease(id)
+		if ip == "" {
+			t.Errorf("no lease for %s", id)
+		} else if other, dup := seen[ip]; dup {
+			t.Errorf("%s and %s both got %s", other, id, ip)
+		}
+		seen[ip] = id
+		// The address is the one the container has.
+		out, _ := in(fmt.Sprintf("/proc/%d/ns/net", w.pid(id)), 5*time.Second, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+		if !strings.Contains(out, ip+"/") {
+			t.Errorf("%s: eth0 has %q, lease says %s", id, out, ip)
+		}
+	}
+	for _, id := range ids {
+		w.rt("delete", "--force", id)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(w.stateDir, "leases", w.bridge)); len(ents) != 0 {
+		t.Errorf("%d leases left after deleting every container", len(ents))
+	}
+	if l := w.links(); regexp.MustCompile(`rt-net:`).MatchString(l) {
+		t.Errorf("veths left:\n%s", l)
+	}
+}
+
+// TestNetworkDockerHost: a host whose iptables FORWARD policy drops (as
+// dockerd leaves it) with a DOCKER-USER chain: rt-net adds its accept rules
+// there, and the container still reaches the outside.
+func TestNetworkDockerHost(t *testing.T) {
+	w := newNetWorld(t)
+	srv := w.outsideServer()
+	rules := `table ip filter {
+	chain DOCKER-USER {
+	}
+	chain FORWARD {
+		type filter hook forward priority filter; policy drop;
+		counter jump DOCKER-USER
+	}
+}
+`
+	f := filepath.Join(t.TempDir(), "docker.nft")
+	os.WriteFile(f, []byte(rules), 0o644)
+	if out, err := in(w.host, 10*time.Second, "nft", "-f", f); err != nil {
+		t.Fatalf("nft -f: %v %s", err, out)
+	}
+	b := w.bundle([]string{"sleep", "300"})
+	_, pid := w.start(b)
+	out, err := fetch(fmt.Sprintf("/proc/%d/ns/net", pid), srv+"/cgi-bin/ip")
+	if err != nil || strings.TrimSpace(out) != hostAddr {
+		t.Fatalf("container to outside with FORWARD policy drop: %v %q\n%s", err, out, w.ruleset())
+	}
+	rs := w.ruleset()
+	i := strings.Index(rs, "chain DOCKER-USER")
+	if i < 0 || !strings.Contains(rs[i:], `iifname "`+w.bridge+`" counter`) || !strings.Contains(rs[i:], `comment "rt-net `+w.bridge+`"`) {
+		t.Fatalf("no accept rules for %s in DOCKER-USER:\n%s", w.bridge, rs)
+	}
+}
+
+// TestNetworkInternalEgress: an internal container reaches other containers
+// but not the outside; one with an egress allow-list reaches only what is on
+// the list.
+func TestNetworkInternalEgress(t *testing.T) {
+	w := newNetWorld(t)
+	srv := w.outsideServer()
+	web := w.bundle([]string{"sh", "-c", webScript})
+	idWeb, _ := w.start(web)
+	ipWeb := w.lease(idWeb)
+
+	internal := w.bundle([]string{"sleep", "300"})
+	internal.Spec.Annotations["rt.network.internal"] = "true"
+	internal.write(t)
+	_, pidI := w.start(internal)
+	nsI := fmt.Sprintf("/proc/%d/ns/net", pidI)
+	if out, err := fetch(nsI, "http://"+ipWeb+"/index.html"); err != nil {
+		t.Errorf("internal container to a container on the bridge: %v %q", err, out)
+	}
+	if !refused(nsI, srv+"/cgi-bin/ip") {
+		t.Errorf("internal container reached the outside")
+	}
+
+	allowed := w.bundle([]string{"sleep", "300"})
+	allowed.Spec.Annotations["rt.network.egress"] = "203.0.113.0/24"
+	allowed.write(t)
+	_, pidE := w.start(allowed)
+	nsE := fmt.Sprintf("/proc/%d/ns/net", pidE)
+	if !refused(nsE, srv+"/cgi-bin/ip") {
+		t.Errorf("container with egress 203.0.113.0/24 reached %s", outsideAddr)
+	}
+	allowed2 := w.bundle([]string{"sleep", "300"})
+	allowed2.Spec.Annotations["rt.network.egress"] = outsideAddr
+	allowed2.write(t)
+	_, pidE2 := w.start(allowed2)
+	if out, err := fetch(fmt.Sprintf("/proc/%d/ns/net", pidE2), srv+"/cgi-bin/ip"); err != nil {
+		t.Errorf("container with egress %s: %v %q", outsideAddr, err, out)
+	}
+}
+
+// TestSpecNetwork: `rt spec --network bridge --publish ...` writes the rt-net
+// hooks (found beside rt) and the annotations; bad flags are refused and
+// write nothing.
+func TestSpecNetwork(t *testing.T) {
+	hook := filepath.Join(filepath.Dir(rtBinary), "rt-net")
+	if _, err := os.Stat(hook); err != nil {
+		t.Skipf("rt spec --network needs the rt-net hook beside the runtime under test (%s): %v", hook, err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(rtBinary, "spec", "--network", "bridge", "--publish", "8080:80", "--publish", "198.51.100.1:5300-5301:53-54/udp")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rt spec: %v %s", err, out)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "config.json"))), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Annotations["rt.network"] != "bridge" || s.Annotations["rt.network.publish"] != "8080:80/tcp,198.51.100.1:5300-5301:53-54/udp" {
+		t.Errorf("annotations %v", s.Annotations)
+	}
+	if s.Hooks == nil || len(s.Hooks.CreateRuntime) != 1 || len(s.Hooks.Poststop) != 1 ||
+		s.Hooks.CreateRuntime[0].Path != hook || strings.Join(s.Hooks.CreateRuntime[0].Args, " ") != "rt-net setup" ||
+		s.Hooks.Poststop[0].Path != hook || strings.Join(s.Hooks.Poststop[0].Args, " ") != "rt-net teardown" {
+		t.Errorf("hooks %+v", s.Hooks)
+	}
+	for _, bad := range [][]string{
+		{"--publish", "8080:80"},
+		{"--network", "host"},
+		{"--network", "bridge", "--publish", "80"},
+		{"--network", "bridge", "--publish", "8080:80/sctp"},
+		{"--network", "bridge", "--subnet", "10.0.0.1/8"},
+		{"--network", "bridge", "--rootless"},
+	} {
+		d := t.TempDir()
+		cmd := exec.Command(rtBinary, append([]string{"spec"}, bad...)...)
+		cmd.Dir = d
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Errorf("rt spec %v succeeded", bad)
+		}
+		if _, err := os.Stat(filepath.Join(d, "config.json")); err == nil {
+			t.Errorf("rt spec %v wrote config.json (%s)", bad, out)
+		}
+	}
+}
