@@ -271,6 +271,7 @@ func TestCheckpointRestoreKeepsMemoryState(t *testing.T) {
 	}
 	mustRT(t, "resume", id)
 	crCounterAbove(t, b, p1)
+	mustContain(t, "ps of the restored container", mustRT(t, "ps", id), "sh -c")
 	if lst := mustRT(t, "list", "-q"); !strings.Contains(lst, id) {
 		t.Errorf("list after restore: %q lacks %s", lst, id)
 	}
@@ -604,4 +605,49 @@ func TestCheckpointPreDump(t *testing.T) {
 		t.Errorf("counter after pre-dump restore %d, want just above %d", c, c1)
 	}
 	mustRT(t, "delete", "--force", id)
+}
+
+// TestCheckpointCommandsListed: features reports checkpoint support (the
+// annotation runc has for it) and the help lists both commands with
+// runc's flags.
+func TestCheckpointCommandsListed(t *testing.T) {
+	out := mustRT(t, "features")
+	mustContain(t, "features", out, `"org.opencontainers.rt.checkpoint.enabled": "true"`)
+	help := mustRT(t, "--help")
+	mustContain(t, "rt --help", help, "checkpoint")
+	mustContain(t, "rt --help", help, "restore")
+	ch := mustRT(t, "checkpoint", "--help")
+	for _, f := range []string{"--image-path", "--work-path", "--parent-path", "--leave-running", "--tcp-established",
+		"--ext-unix-sk", "--shell-job", "--lazy-pages", "--status-fd", "--page-server", "--file-locks", "--pre-dump",
+		"--manage-cgroups-mode", "--empty-ns", "--auto-dedup"} {
+		mustContain(t, "checkpoint --help", ch, f)
+	}
+	rh := mustRT(t, "restore", "--help")
+	for _, f := range []string{"--console-socket", "--image-path", "--work-path", "--tcp-established", "--ext-unix-sk",
+		"--shell-job", "--file-locks", "--manage-cgroups-mode", "--bundle", "--detach", "--pid-file", "--no-subreaper",
+		"--no-pivot", "--empty-ns", "--auto-dedup", "--lazy-pages", "--lsm-profile", "--lsm-mount-context"} {
+		mustContain(t, "restore --help", rh, f)
+	}
+	// Bad flag values of a running container's checkpoint fail before
+	// criu is started, and it runs on.
+	id, _ := startContainer(t, newBundle(t, withArgs("sleep", "1000")))
+	_, se, code := rt(t, "checkpoint", "--manage-cgroups-mode", "bogus", "--image-path", t.TempDir(), id)
+	if code != 1 || !strings.Contains(se, "Invalid manage-cgroups-mode value") {
+		t.Errorf("bad --manage-cgroups-mode: exit %d, %q", code, se)
+	}
+	_, se, code = rt(t, "checkpoint", "--page-server", "nohostport", "--image-path", t.TempDir(), id)
+	if code != 1 || !strings.Contains(se, "--page-server ADDRESS:PORT") {
+		t.Errorf("bad --page-server: exit %d, %q", code, se)
+	}
+	_, se, code = rt(t, "checkpoint", "--parent-path", "/abs", "--image-path", t.TempDir(), id)
+	if code != 1 || !strings.Contains(se, "--parent-path must be relative") {
+		t.Errorf("absolute --parent-path: exit %d, %q", code, se)
+	}
+	_, se, code = rt(t, "checkpoint", "--empty-ns", "pid", "--image-path", t.TempDir(), id)
+	if code != 1 || !strings.Contains(se, `namespace "pid" is not supported`) {
+		t.Errorf("--empty-ns pid: exit %d, %q", code, se)
+	}
+	if st := state(t, id); st.Status != "running" {
+		t.Errorf("after refused checkpoints: %s", st.Status)
+	}
 }
