@@ -1,6 +1,8 @@
 package seccomp
 
 import (
+	"fmt"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -27,7 +29,7 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	notify := hasNotify(s)
 	if notify {
 		if api, _ := libseccomp.GetAPI(); api < 6 {
-			return nil, ErrNotifyNeedsListener
+			return nil, fmt.Errorf("seccomp notify unsupported: libseccomp API level %d, want at least 6 (libseccomp >= 2.5.0 and Linux >= 5.7)", api)
 		}
 	}
 	filter, err := buildFilter(s)
@@ -48,8 +50,16 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 // Notify reports whether the program returns a notify fd when installed.
 func (p *Program) Notify() bool { return p != nil && p.notify }
 
-// Install installs the program on the calling thread (see Load). It
-// returns the notify fd, or -1. A nil Program is a no-op.
+// Install installs the program on the calling thread with seccomp(2). The
+// filter is not synchronised to the other threads (no TSYNC) unless the
+// profile's flags ask for SECCOMP_FILTER_FLAG_TSYNC: rt's init installs it
+// on the locked thread that then execs, and execve keeps it. Without
+// no_new_privs set on this thread, installing needs CAP_SYS_ADMIN, so the
+// init installs the filter before dropping capabilities when
+// noNewPrivileges is false (runc's order). It returns the notify fd
+// (SECCOMP_FILTER_FLAG_NEW_LISTENER, close-on-exec) when the profile uses
+// SCMP_ACT_NOTIFY, else -1; the runtime side sends it to listenerPath
+// (SendNotifyFd). A nil Program is a no-op.
 func (p *Program) Install() (int, error) {
 	if p == nil {
 		return -1, nil

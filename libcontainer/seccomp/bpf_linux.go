@@ -2,7 +2,6 @@ package seccomp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,71 +12,6 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
-
-// ErrNotifyNeedsListener is returned by Load for a profile that uses
-// SCMP_ACT_NOTIFY: such a profile must be loaded with LoadNotify, whose
-// caller hands the returned fd to the listener (see SendNotifyFd).
-var ErrNotifyNeedsListener = errors.New("seccomp profile uses SCMP_ACT_NOTIFY: load it with seccomp.LoadNotify and send the fd to listenerPath")
-
-// Load validates s, builds it with libseccomp and installs it on the calling
-// thread with seccomp(2). The filter is not synchronised to the other
-// threads (no TSYNC) unless the profile's flags ask for
-// SECCOMP_FILTER_FLAG_TSYNC: rt's init loads it on the locked thread that
-// then execs, and execve keeps it. Without no_new_privs set on this thread,
-// loading needs CAP_SYS_ADMIN, so the init loads the filter before dropping
-// capabilities when noNewPrivileges is false (runc's order). A nil s is a
-// no-op.
-func Load(s *specs.LinuxSeccomp) error {
-	if s != nil && hasNotify(s) {
-		return ErrNotifyNeedsListener
-	}
-	fd, err := load(s)
-	if fd >= 0 {
-		unix.Close(fd)
-	}
-	return err
-}
-
-// LoadNotify is Load for profiles that may use SCMP_ACT_NOTIFY. It returns
-// the seccomp notify fd (SECCOMP_FILTER_FLAG_NEW_LISTENER) when the profile
-// uses SCMP_ACT_NOTIFY, else -1. The fd is close-on-exec; the caller passes
-// it to the runtime side, which sends it to listenerPath with SendNotifyFd.
-func LoadNotify(s *specs.LinuxSeccomp) (int, error) {
-	return load(s)
-}
-
-func load(s *specs.LinuxSeccomp) (int, error) {
-	if s == nil {
-		return -1, nil
-	}
-	if err := Validate(s); err != nil {
-		return -1, err
-	}
-	notify := hasNotify(s)
-	if notify {
-		if api, _ := libseccomp.GetAPI(); api < 6 {
-			return -1, fmt.Errorf("seccomp notify unsupported: libseccomp API level %d, want at least 6 (libseccomp >= 2.5.0 and Linux >= 5.7)", api)
-		}
-	}
-	filter, err := buildFilter(s)
-	if err != nil {
-		return -1, err
-	}
-	defer filter.Release()
-	prog, err := exportBPF(filter)
-	if err != nil {
-		return -1, err
-	}
-	if needsENOSYSPatch(s) {
-		prog = patchENOSYS(prog, lastSyscalls(s))
-	}
-	fl := filterFlags(s, notify)
-	fd, err := installFilter(prog, fl)
-	if err != nil {
-		return -1, err
-	}
-	return fd, nil
-}
 
 // filterFlags computes the seccomp(2) flags for s.
 func filterFlags(s *specs.LinuxSeccomp, notify bool) uint {

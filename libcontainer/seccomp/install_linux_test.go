@@ -34,13 +34,22 @@ func blockProfile(fl ...specs.LinuxSeccompFlag) *specs.LinuxSeccomp {
 	}
 }
 
+// install compiles s and installs it on the calling thread, as the init does.
+func install(s *specs.LinuxSeccomp) (int, error) {
+	p, err := Compile(s)
+	if err != nil {
+		return -1, err
+	}
+	return p.Install()
+}
+
 var children = map[string]func() error{
 	"block": func() error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return err
 		}
-		if err := Load(blockProfile()); err != nil {
-			return err
+		if fd, err := install(blockProfile()); err != nil || fd != -1 {
+			return fmt.Errorf("install: fd %d, %w", fd, err)
 		}
 		_, cwdErr := unix.Getwd()
 		mkErr := unix.Mkdir(filepath.Join(os.TempDir(), "rt-seccomp-never"), 0o755)
@@ -52,7 +61,7 @@ var children = map[string]func() error{
 	},
 	"tsync": func() error {
 		// Without no_new_privs: allowed because the test runs with CAP_SYS_ADMIN.
-		if err := Load(blockProfile("SECCOMP_FILTER_FLAG_TSYNC")); err != nil {
+		if _, err := install(blockProfile("SECCOMP_FILTER_FLAG_TSYNC")); err != nil {
 			return err
 		}
 		fmt.Printf("filtered=%d threads=%d\n", filteredThreads(), threads())
@@ -64,15 +73,22 @@ var children = map[string]func() error{
 			Syscalls:      []specs.LinuxSyscall{{Names: []string{"uname"}, Action: specs.ActNotify}},
 			ListenerPath:  os.Getenv("RT_SECCOMP_LISTENER"),
 		}
-		if err := Load(s); !errors.Is(err, ErrNotifyNeedsListener) {
-			return fmt.Errorf("Load with notify: %v", err)
+		p, err := Compile(s)
+		if err != nil {
+			return err
+		}
+		if !p.Notify() {
+			return errors.New("a profile with SCMP_ACT_NOTIFY compiles to a program without Notify")
 		}
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return err
 		}
-		fd, err := LoadNotify(s)
+		fd, err := p.Install()
 		if err != nil {
 			return err
+		}
+		if fd < 0 {
+			return fmt.Errorf("install of a notify profile returned fd %d", fd)
 		}
 		return SendNotifyFd(s.ListenerPath, fd, os.Getpid(), "meta", specs.State{Version: specs.Version, ID: "ctr", Status: specs.StateCreating, Pid: os.Getpid(), Bundle: "/b"})
 	},
@@ -127,7 +143,7 @@ func runChild(t *testing.T, mode string, env ...string) string {
 	return string(out)
 }
 
-func TestLoadBlocksOnThisThreadOnly(t *testing.T) {
+func TestInstallBlocksOnThisThreadOnly(t *testing.T) {
 	got := runChild(t, "block")
 	want := "getcwd=operation not permitted mkdir=operation not permitted dup3cloexec=invalid exchange dup3=<nil> filtered=1\nexec-mkdir-rc=1\n"
 	if got != want {
@@ -139,7 +155,7 @@ func TestLoadBlocksOnThisThreadOnly(t *testing.T) {
 	}
 }
 
-func TestLoadTsyncFlag(t *testing.T) {
+func TestInstallTsyncFlag(t *testing.T) {
 	got := runChild(t, "tsync")
 	var filtered, threads int
 	if _, err := fmt.Sscanf(got, "filtered=%d threads=%d", &filtered, &threads); err != nil {
@@ -150,7 +166,7 @@ func TestLoadTsyncFlag(t *testing.T) {
 	}
 }
 
-func TestLoadNotifySendsFd(t *testing.T) {
+func TestInstallNotifySendsFd(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "listener.sock")
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
