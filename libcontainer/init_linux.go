@@ -34,7 +34,8 @@ func IsInit() bool {
 // Init is the Go part of the container's init process. It never returns:
 // it execs the user process or exits with status 1 after reporting the
 // error to the parent (or, after create returned, through the exec fifo).
-// The caller must have locked the main goroutine to its OS thread.
+// It locks the calling goroutine to its OS thread (cmd/rt has already
+// done so in its init, before any other goroutine could start).
 func Init() {
 	runtime.LockOSThread()
 	envFd := func(name string) int {
@@ -316,20 +317,9 @@ func (in *initRun) finalExec(proc *specs.Process) error {
 			return fmt.Errorf("load seccomp filter: %w", err)
 		}
 	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl PR_SET_KEEPCAPS: %w", err)
-	}
 	u := proc.User
-	if err := system.SetUser(u.UID, u.GID, u.AdditionalGids); err != nil {
-		return fmt.Errorf("process.user: %w", err)
-	}
-	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl PR_SET_KEEPCAPS: %w", err)
-	}
-	if caps != nil {
-		if err := caps.ApplyCaps(); err != nil {
-			return fmt.Errorf("apply capabilities: %w", err)
-		}
+	if err := caps.ChangeUser(u.UID, u.GID, u.AdditionalGids); err != nil {
+		return err
 	}
 	if u.Umask != nil {
 		unix.Umask(int(*u.Umask))

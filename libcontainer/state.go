@@ -46,7 +46,8 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	// IntelRdt is the container's resctrl group (linux.intelRdt).
 	IntelRdt *intelrdt.Group `json:"intel_rdt,omitempty"`
-	// NamespacePaths maps a namespace type to the path exec must join.
+	// Config is the container's configuration as converted at create;
+	// exec, update and delete work from it.
 	Config *configs.Config `json:"config"`
 }
 

@@ -6,6 +6,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/system"
 )
 
 // Caps is the resolved form of a LinuxCapabilities: one bit mask per set,
@@ -110,19 +112,27 @@ func (c *Caps) ApplyCaps() error {
 	return nil
 }
 
-// Current reads the calling thread's effective, permitted and inheritable
-// sets with capget(2). It is a helper for tests and diagnostics.
-func Current() (effective, permitted, inheritable uint64, err error) {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3, Pid: 0}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return 0, 0, 0, fmt.Errorf("capget: %w", err)
+// ChangeUser switches the calling thread to uid, gid and the additional
+// groups, then applies c's sets (ApplyCaps): the tail of rt's init before
+// execve. PR_SET_KEEPCAPS keeps the permitted set across the change from
+// uid 0 and is cleared again before the sets are applied. A nil c changes
+// the user only. Call it after ApplyBoundingSet, on the locked thread that
+// will execve.
+func (c *Caps) ChangeUser(uid, gid uint32, groups []uint32) error {
+	if err := system.SetKeepCaps(true); err != nil {
+		return err
 	}
-	for i := 0; i < 2; i++ {
-		shift := uint(32 * i)
-		effective |= uint64(data[i].Effective) << shift
-		permitted |= uint64(data[i].Permitted) << shift
-		inheritable |= uint64(data[i].Inheritable) << shift
+	if err := system.SetUser(uid, gid, groups); err != nil {
+		return fmt.Errorf("process.user: %w", err)
 	}
-	return effective, permitted, inheritable, nil
+	if err := system.SetKeepCaps(false); err != nil {
+		return err
+	}
+	if c == nil {
+		return nil
+	}
+	if err := c.ApplyCaps(); err != nil {
+		return fmt.Errorf("apply capabilities: %w", err)
+	}
+	return nil
 }

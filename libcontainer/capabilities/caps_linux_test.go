@@ -36,9 +36,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runChild applies testCaps on a locked thread the way rt's init does.
-// Mode "thread" prints this thread's status; mode "exec-user" changes to
-// uid/gid 1000 (keeping caps) and execs grep on /proc/self/status.
+// runChild applies testCaps on a locked thread with the init's own calls.
+// Mode "thread" prints this thread's status after ApplyBoundingSet and
+// ApplyCaps; mode "exec-user" changes to uid/gid 1000 with ChangeUser (the
+// init's user switch, keeping caps) and execs grep on /proc/self/status.
 func runChild(mode string) error {
 	runtime.LockOSThread()
 	c, err := New(testCaps)
@@ -49,23 +50,10 @@ func runChild(mode string) error {
 		return err
 	}
 	if mode == "exec-user" {
-		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		if err := c.ChangeUser(1000, 1000, nil); err != nil {
 			return err
 		}
-		if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 0, 0, 0); e != 0 {
-			return fmt.Errorf("setgroups: %w", e)
-		}
-		if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, 1000, 1000, 1000); e != 0 {
-			return fmt.Errorf("setresgid: %w", e)
-		}
-		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, 1000, 1000, 1000); e != 0 {
-			return fmt.Errorf("setresuid: %w", e)
-		}
-		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
-			return err
-		}
-	}
-	if err := c.ApplyCaps(); err != nil {
+	} else if err := c.ApplyCaps(); err != nil {
 		return err
 	}
 	if mode == "thread" {

@@ -353,7 +353,9 @@ void rt_nsenter(void)
 				_exit(1);
 			_exit(0);
 		}
-		// The container's init: parent-death is the parent's business.
+		// The container's init: a change of credentials above (setresuid
+		// into the user namespace) resets the dumpable flag to
+		// fs.suid_dumpable: make sure it stays non-dumpable whatever that is.
 		if (nondumpable)
 			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	} else {
