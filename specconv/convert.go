@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
 )
@@ -261,14 +262,14 @@ func convertLinux(c *configs.Config, l *specs.Linux) error {
 }
 
 var rootPropagation = map[string]uintptr{
-	"private":     0x40000 | 0x4000,  // MS_PRIVATE|MS_REC
-	"rprivate":    0x40000 | 0x4000,  // MS_PRIVATE|MS_REC
-	"slave":       0x80000 | 0x4000,  // MS_SLAVE|MS_REC
-	"rslave":      0x80000 | 0x4000,  // MS_SLAVE|MS_REC
-	"shared":      0x100000 | 0x4000, // MS_SHARED|MS_REC
-	"rshared":     0x100000 | 0x4000, // MS_SHARED|MS_REC
-	"unbindable":  0x20000 | 0x4000,  // MS_UNBINDABLE|MS_REC
-	"runbindable": 0x20000 | 0x4000,  // MS_UNBINDABLE|MS_REC
+	"private":     unix.MS_PRIVATE | unix.MS_REC,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"slave":       unix.MS_SLAVE | unix.MS_REC,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"shared":      unix.MS_SHARED | unix.MS_REC,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE | unix.MS_REC,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
 }
 
 // checkSysctl refuses sysctls that would change the host: only

@@ -34,12 +34,6 @@ var (
 	// ErrInvalidResource: ValidateResources rejected a value; the error
 	// is an *InvalidResourceError naming the field.
 	ErrInvalidResource = errors.New("invalid resource value")
-	// ErrSystemdUnsupported is kept for callers; --systemd-cgroup is now
-	// served without systemd (see systemdPath).
-	ErrSystemdUnsupported = errors.New("systemd cgroup driver is not supported")
-	// ErrV2Unsupported is no longer returned (cgroup v2 hosts get the
-	// fs2 manager); kept so callers that test for it still build.
-	ErrV2Unsupported = errors.New("cgroup v2 (unified) hosts are not supported")
 	// ErrInternalProcesses: cgroup v2's "no internal processes" rule
 	// stopped a controller from being enabled or a process from joining.
 	ErrInternalProcesses = fs2.ErrInternalProcesses

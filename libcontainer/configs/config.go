@@ -5,6 +5,7 @@ package configs
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // NamespaceType is an OCI namespace type ("pid", "network", ...).
@@ -55,8 +56,7 @@ type Mount struct {
 
 // IsBind reports whether m is a bind mount.
 func (m *Mount) IsBind() bool {
-	const msBind = 0x1000
-	return m.Flags&msBind != 0
+	return m.Flags&unix.MS_BIND != 0
 }
 
 // Hooks are the OCI hooks, by lifecycle point.
