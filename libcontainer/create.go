@@ -20,7 +20,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
-	"github.com/rt-runtime/rt/libcontainer/utils"
+	"github.com/rt-runtime/rt/libcontainer/system"
 )
 
 // CreateOpts are the inputs of Create.
@@ -56,7 +56,7 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	}
 	// Nothing rt inherited may reach the init or the hooks: only what is
 	// passed explicitly (stdio, preserved fds, the init's own fds).
-	if err := utils.CloseExecFrom(3 + o.PreserveFds); err != nil {
+	if err := system.CloseExecFrom(3 + o.PreserveFds); err != nil {
 		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
 	rdtRoot := ""
@@ -197,9 +197,8 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		return nil, fmt.Errorf("read init process start time: %w", err)
 	}
 	if cfg.Process.OOMScoreAdj != nil {
-		path := "/proc/" + strconv.Itoa(proc.pid) + "/oom_score_adj"
-		if err := os.WriteFile(path, []byte(strconv.Itoa(*cfg.Process.OOMScoreAdj)), 0); err != nil {
-			return nil, fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
+		if err := system.SetOOMScoreAdj(proc.pid, *cfg.Process.OOMScoreAdj); err != nil {
+			return nil, err
 		}
 	}
 	st := &State{

@@ -15,6 +15,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
+	"github.com/rt-runtime/rt/libcontainer/system"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
@@ -58,7 +59,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if o.Process.Terminal && o.ConsoleSocket == nil {
 		return -1, errors.New("process.terminal is true but no console socket was given (--console-socket)")
 	}
-	if err := utils.CloseExecFrom(3 + o.PreserveFds); err != nil {
+	if err := system.CloseExecFrom(3 + o.PreserveFds); err != nil {
 		return -1, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
 	cfg := c.state.Config

@@ -55,7 +55,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // runtime's own environment when Env is empty, as runc does), and is killed
 // when it runs longer than Timeout seconds. Fds 0, 1 and 2 are passed on, and
 // any fd of the caller that is not close-on-exec: rt marks its inherited fds
-// close-on-exec when it starts (utils.CloseExecFrom). Stdout and
+// close-on-exec when it starts (system.CloseExecFrom). Stdout and
 // stderr are captured and reported in the error only.
 func Run(kind string, hooks []specs.Hook, state *specs.State) error {
 	if len(hooks) == 0 {

@@ -3,7 +3,7 @@ package hooks
 import (
 	"encoding/json"
 	"errors"
-	"github.com/rt-runtime/rt/libcontainer/utils"
+	"github.com/rt-runtime/rt/libcontainer/system"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,7 +207,7 @@ func TestRunHookIgnoresStdin(t *testing.T) {
 func TestRunOnlyStdioFds(t *testing.T) {
 	// rt marks the fds it inherited close-on-exec when it starts; do the
 	// same for the fds the test runner inherited.
-	if err := utils.CloseExecFrom(3); err != nil {
+	if err := system.CloseExecFrom(3); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -8,24 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ptySlaveMajors are the char majors of Unix98 pty slaves (136..143).
+// ptySlaveMajorFirst and ptySlaveMajorLast bound the char majors of Unix98
+// pty slaves (136..143).
 const ptySlaveMajorFirst, ptySlaveMajorLast = 136, 143
-
-// MountConsole bind-mounts the pty slave at ptySlavePath (e.g. /dev/pts/0,
-// after PivotRoot) onto /dev/console. No component of ptySlavePath may be a
-// symlink (CVE-2025-52565). Prefer MountConsoleFd with the slave opened
-// from the master (TIOCGPTPEER).
-func MountConsole(ptySlavePath string) error {
-	fd, err := unix.Openat2(unix.AT_FDCWD, ptySlavePath, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if err != nil {
-		return fmt.Errorf("console: open %q: %w", ptySlavePath, err)
-	}
-	defer unix.Close(fd)
-	return MountConsoleFd(fd)
-}
 
 // MountConsoleFd bind-mounts the pty slave open as fd (through
 // /proc/self/fd/N, so nothing is looked up by name) onto /dev/console of

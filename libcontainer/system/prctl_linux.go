@@ -16,20 +16,6 @@ func SetNoNewPrivileges() error {
 	return nil
 }
 
-// SetDumpable sets the process's dumpable attribute (prctl PR_SET_DUMPABLE).
-// A non-dumpable process's /proc entries are owned by root and it cannot be
-// ptraced by its namespace peers.
-func SetDumpable(dumpable bool) error {
-	var v uintptr
-	if dumpable {
-		v = 1
-	}
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, v, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl(PR_SET_DUMPABLE, %d): %w", v, err)
-	}
-	return nil
-}
-
 // SetKeepCaps sets or clears PR_SET_KEEPCAPS on the calling thread, so that
 // the permitted capabilities survive the change from uid 0 in SetUser.
 func SetKeepCaps(keep bool) error {

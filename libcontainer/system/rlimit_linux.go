@@ -3,7 +3,6 @@ package system
 import (
 	"errors"
 	"fmt"
-	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -30,22 +29,6 @@ var rlimitByName = map[string]int{
 	"RLIMIT_NICE":       unix.RLIMIT_NICE,
 	"RLIMIT_RTPRIO":     unix.RLIMIT_RTPRIO,
 	"RLIMIT_RTTIME":     unix.RLIMIT_RTTIME,
-}
-
-// RlimitNames returns every rlimit type name rt knows, sorted.
-func RlimitNames() []string {
-	out := make([]string, 0, len(rlimitByName))
-	for n := range rlimitByName {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// RlimitResource returns the kernel resource number of an OCI rlimit type.
-func RlimitResource(name string) (int, bool) {
-	n, ok := rlimitByName[name]
-	return n, ok
 }
 
 // ValidateRlimits checks process.rlimits: every type must be known, appear

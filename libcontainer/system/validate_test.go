@@ -24,8 +24,15 @@ func TestValidateRlimits(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "duplicate") {
 		t.Fatalf("duplicate: %v", err)
 	}
-	if len(RlimitNames()) != 16 {
-		t.Fatalf("RlimitNames: %v", RlimitNames())
+	for _, n := range []string{"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
+		"RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+		"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"} {
+		if err := ValidateRlimits([]specs.POSIXRlimit{{Type: n, Soft: 1, Hard: 1}}); err != nil {
+			t.Errorf("%s refused: %v", n, err)
+		}
+	}
+	if err := ValidateRlimits([]specs.POSIXRlimit{{Type: "RLIMIT_NOSUCH"}}); !errors.Is(err, ErrUnknownRlimit) {
+		t.Errorf("unknown rlimit: %v, want ErrUnknownRlimit", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package utils
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,39 +8,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-func TestWriteJSON(t *testing.T) {
-	var b bytes.Buffer
-	if err := WriteJSON(&b, map[string]any{"a": 1, "b": []int{2}}); err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != `{"a":1,"b":[2]}` {
-		t.Errorf("got %q", b.String())
-	}
-	if err := WriteJSON(&b, make(chan int)); err == nil {
-		t.Error("no error for unencodable value")
-	}
-}
-
-func TestCleanPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                 "",
-		"rootfs":           "rootfs",
-		"./rootfs/":        "rootfs",
-		"../../rootfs":     "rootfs",
-		"a/../../b":        "b",
-		"..":               ".",
-		".":                ".",
-		"/":                "/",
-		"/../a/./b//c/..":  "/a/b",
-		"/a/b/../../../..": "/",
-		"a//b/":            "a/b",
-	} {
-		if got := CleanPath(in); got != want {
-			t.Errorf("CleanPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 func TestParseSignal(t *testing.T) {
 	for in, want := range map[string]unix.Signal{
@@ -113,28 +79,5 @@ func TestAtomicWriteFile(t *testing.T) {
 	entries, _ = os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("temporary files left after failure: %v", entries)
-	}
-}
-
-func TestCloseExecFrom(t *testing.T) {
-	// Duplicate stdin to a fd without FD_CLOEXEC, as an inherited fd would be.
-	fd, err := unix.Dup(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if flags, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC != 0 {
-		t.Fatal("dup'd fd already close-on-exec")
-	}
-	if err := CloseExecFrom(3); err != nil {
-		t.Fatal(err)
-	}
-	if flags, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC == 0 {
-		t.Error("fd not marked close-on-exec")
-	}
-	for _, std := range []uintptr{0, 1, 2} {
-		if flags, _ := unix.FcntlInt(std, unix.F_GETFD, 0); flags&unix.FD_CLOEXEC != 0 {
-			t.Errorf("fd %d marked close-on-exec", std)
-		}
 	}
 }
