@@ -21,6 +21,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/criu"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
 	"github.com/rt-runtime/rt/libcontainer/rootfs"
+	"github.com/rt-runtime/rt/libcontainer/system"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
@@ -90,7 +91,7 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 			return nil, err
 		}
 	}
-	if err := utils.CloseExecFrom(3); err != nil {
+	if err := system.CloseExecFrom(3); err != nil {
 		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
 
