@@ -6,6 +6,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
+	"github.com/rt-runtime/rt/libcontainer/cgroups/devices"
 )
 
 // setDevices applies the spec's device rules, in order, after a
@@ -20,16 +21,16 @@ func setDevices(dir string, rules []specs.LinuxDeviceCgroup) error {
 	if len(rules) == 0 {
 		return nil
 	}
-	writes, expected, err := deviceWrites(rules)
+	writes, policy, err := devices.Compile(rules)
 	if err != nil {
 		return err
 	}
-	if cur, err := cgutil.ReadFile(dir, "devices.list"); err == nil && cur == expected {
+	if cur, err := cgutil.ReadFile(dir, "devices.list"); err == nil && cur == policy.List() {
 		return nil
 	}
 	for _, r := range writes {
 		file := "devices.deny"
-		if r.allow {
+		if r.Allow {
 			file = "devices.allow"
 		}
 		if err := cgutil.WriteFile(dir, file, r.String()); err != nil {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups/devices"
 )
 
 func i64(v int64) *int64 { return &v }
@@ -91,12 +93,12 @@ func TestCompileDeviceRules(t *testing.T) {
 			},
 		},
 	} {
-		p, err := compileDeviceRules(tc.rules)
+		_, p, err := devices.Compile(tc.rules)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		for _, c := range tc.check {
-			if got := p.allows(c.typ, c.major, c.minor, c.acc); got != c.want {
+			if got := allows(p, c.typ, c.major, c.minor, c.acc); got != c.want {
 				t.Errorf("%s: %d %d:%d access %d: got %v, want %v", tc.name, c.typ, c.major, c.minor, c.acc, got, c.want)
 			}
 		}
@@ -105,7 +107,43 @@ func TestCompileDeviceRules(t *testing.T) {
 			t.Errorf("%s: program too short: %v", tc.name, insts)
 		}
 	}
-	if _, err := compileDeviceRules([]specs.LinuxDeviceCgroup{{Type: "x"}}); err == nil {
+	if _, _, err := devices.Compile([]specs.LinuxDeviceCgroup{{Type: "x"}}); err == nil {
 		t.Error("want an error for type x")
 	}
+}
+
+// allows is the test oracle: what the policy answers to a request (typ
+// devBlock or devChar, access bits), with the v1 kernel's matching: on a
+// deny-all default an allow exception must cover every requested access
+// bit; on an allow-all default a deny exception covering any requested bit
+// denies. The generated program must compute the same.
+func allows(p devices.Policy, typ uint32, major, minor uint32, access uint32) bool {
+	for _, e := range p.Exceptions {
+		if matches(e, typ, major, minor, access, p.DefaultAllow) {
+			return !p.DefaultAllow
+		}
+	}
+	return p.DefaultAllow
+}
+
+// matches: partial (any access bit in common) for deny exceptions, full
+// (every requested bit covered) for allow exceptions.
+func matches(e devices.Exception, typ uint32, major, minor uint32, access uint32, partial bool) bool {
+	if (e.Type == 'b' && typ != devBlock) || (e.Type == 'c' && typ != devChar) {
+		return false
+	}
+	acc := uint32(e.Access)
+	if partial && access&acc == 0 {
+		return false
+	}
+	if !partial && access&acc != access {
+		return false
+	}
+	if e.Major >= 0 && uint32(e.Major) != major {
+		return false
+	}
+	if e.Minor >= 0 && uint32(e.Minor) != minor {
+		return false
+	}
+	return true
 }

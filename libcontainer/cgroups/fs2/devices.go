@@ -6,6 +6,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/cgroups/devices"
 )
 
 // setDevices replaces the cgroup's device policy with one built from
@@ -20,7 +22,7 @@ func setDevices(dir string, rules []specs.LinuxDeviceCgroup) error {
 	if len(rules) == 0 {
 		return nil
 	}
-	policy, err := compileDeviceRules(rules)
+	_, policy, err := devices.Compile(rules)
 	if err != nil {
 		return err
 	}
@@ -38,7 +40,7 @@ func setDevices(dir string, rules []specs.LinuxDeviceCgroup) error {
 			unix.Close(p)
 		}
 	}()
-	if !(policy.defaultAllow && len(policy.exceptions) == 0) {
+	if !policy.AllowsAll() {
 		prog, err := loadDeviceProgram(deviceFilter(policy))
 		if err != nil {
 			return fmt.Errorf("linux.resources.devices: load eBPF device program: %w", err)
