@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/checkpoint-restore/go-criu/v8/rpc"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -133,10 +134,13 @@ func Run(r *Request) (*rpc.CriuResp, error) {
 	cmd.ExtraFiles = append([]*os.File{server}, r.ExtraFiles...)
 	// criu must outlive nothing of ours: if rt dies, so does it.
 	cmd.SysProcAttr = &unix.SysProcAttr{Pdeathsig: unix.SIGKILL}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		server.Close()
 		return nil, fmt.Errorf("start criu: %w", err)
 	}
+	// criu's own time, start to exit (make bench compares it with rt's).
+	defer func() { logrus.Debugf("criu %s: %d us", strings.ToLower(r.Req.GetType().String()), time.Since(started).Microseconds()) }()
 	server.Close()
 	// cmd.Wait would also wait for the stdio copy goroutines (none: all
 	// are *os.File); wait for the process alone.
