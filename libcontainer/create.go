@@ -19,6 +19,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/hooks"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/intelrdt"
+	"github.com/rt-runtime/rt/libcontainer/netdev"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/system"
 )
@@ -201,6 +202,13 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 			return nil, err
 		}
 	}
+	if len(cfg.NetDevices) > 0 {
+		// As runc 1.3: from the parent, once the init's network namespace
+		// exists and before any hook or the init's own set-up runs.
+		if err := moveNetDevices(proc.pid, cfg.NetDevices); err != nil {
+			return nil, err
+		}
+	}
 	st := &State{
 		ID:          cfg.ID,
 		InitPid:     proc.pid,
@@ -278,6 +286,16 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		proc.cmd.Process.Release()
 	}
 	return c, nil
+}
+
+func moveNetDevices(pid int, devs map[string]specs.LinuxNetDevice) error {
+	path := "/proc/" + strconv.Itoa(pid) + "/ns/net"
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("linux.netDevices: open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	return netdev.Move(fd, devs)
 }
 
 func ownerName() string {

@@ -217,6 +217,9 @@ func convertLinux(c *configs.Config, l *specs.Linux) error {
 		}
 	}
 	c.Sysctl = l.Sysctl
+	if err := convertNetDevices(c, l.NetDevices); err != nil {
+		return err
+	}
 	c.Devices = l.Devices
 	for i, d := range l.Devices {
 		field := fmt.Sprintf("linux.devices[%d]", i)

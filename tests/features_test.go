@@ -41,6 +41,9 @@ func TestFeatures(t *testing.T) {
 	if l.MountExtensions == nil || l.MountExtensions.IDMap == nil || l.MountExtensions.IDMap.Enabled == nil || !*l.MountExtensions.IDMap.Enabled {
 		t.Error("mountExtensions.idmap.enabled is not true")
 	}
+	if l.NetDevices == nil || l.NetDevices.Enabled == nil || !*l.NetDevices.Enabled {
+		t.Error("netDevices.enabled is not true")
+	}
 	if l.Cgroup == nil || l.Cgroup.V1 == nil || !*l.Cgroup.V1 || l.Cgroup.V2 == nil || !*l.Cgroup.V2 {
 		t.Errorf("cgroup: %+v", l.Cgroup)
 	}

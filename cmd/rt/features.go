@@ -47,6 +47,7 @@ var featuresCommand = cli.Command{
 				IntelRdt:        &features.IntelRdt{Enabled: &t, Schemata: &t, Monitoring: &t},
 				MemoryPolicy:    &features.MemoryPolicy{Modes: system.MemoryPolicyModes(), Flags: system.MemoryPolicyFlags()},
 				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &t}},
+				NetDevices:      &features.NetDevices{Enabled: &t},
 			},
 			Annotations: map[string]string{
 				"org.opencontainers.rt.version": version,

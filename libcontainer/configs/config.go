@@ -101,16 +101,19 @@ type Config struct {
 	// TimeOffsets by clock name ("monotonic", "boottime").
 	TimeOffsets map[string]specs.LinuxTimeOffset `json:"time_offsets,omitempty"`
 
-	Mounts        []*Mount                `json:"mounts,omitempty"`
-	Devices       []specs.LinuxDevice     `json:"devices,omitempty"`
-	MaskedPaths   []string                `json:"masked_paths,omitempty"`
-	ReadonlyPaths []string                `json:"readonly_paths,omitempty"`
-	MountLabel    string                  `json:"mount_label,omitempty"`
-	Hostname      string                  `json:"hostname,omitempty"`
-	Domainname    string                  `json:"domainname,omitempty"`
-	Sysctl        map[string]string       `json:"sysctl,omitempty"`
-	Seccomp       *specs.LinuxSeccomp     `json:"seccomp,omitempty"`
-	Personality   *specs.LinuxPersonality `json:"personality,omitempty"`
+	Mounts        []*Mount            `json:"mounts,omitempty"`
+	Devices       []specs.LinuxDevice `json:"devices,omitempty"`
+	MaskedPaths   []string            `json:"masked_paths,omitempty"`
+	ReadonlyPaths []string            `json:"readonly_paths,omitempty"`
+	MountLabel    string              `json:"mount_label,omitempty"`
+	Hostname      string              `json:"hostname,omitempty"`
+	Domainname    string              `json:"domainname,omitempty"`
+	Sysctl        map[string]string   `json:"sysctl,omitempty"`
+	// NetDevices are host network devices (by host name) moved into the
+	// container's network namespace by the parent (linux.netDevices).
+	NetDevices  map[string]specs.LinuxNetDevice `json:"net_devices,omitempty"`
+	Seccomp     *specs.LinuxSeccomp             `json:"seccomp,omitempty"`
+	Personality *specs.LinuxPersonality         `json:"personality,omitempty"`
 	// MemoryPolicy is linux.memoryPolicy, parsed (nil: none).
 	MemoryPolicy *MemoryPolicy `json:"memory_policy,omitempty"`
 	// IntelRdt is linux.intelRdt as the spec has it (nil: none).
