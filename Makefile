@@ -57,6 +57,27 @@ criu:
 
 vet:
 	$(GO) vet ./...
+	cd tests/engines && $(GO) vet .
+
+# Static checks, run by .ci/run: gofmt, go vet, staticcheck (staticcheck.conf),
+# errorlint (errors.Is/As, %w), deadcode (nothing of the binary may be
+# unreachable from main), shellcheck on every shell script. The tools are
+# installed at pinned versions by scripts/install-lint-deps.sh.
+LINTBIN := $(abspath .tools/bin)
+.PHONY: lint lint-deps
+lint-deps:
+	GO=$(GO) ./scripts/install-lint-deps.sh
+
+lint: lint-deps vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(LINTBIN)/staticcheck ./...
+	cd tests/engines && $(LINTBIN)/staticcheck .
+	$(LINTBIN)/go-errorlint ./...
+	cd tests/engines && $(LINTBIN)/go-errorlint .
+	@out=$$($(LINTBIN)/deadcode ./cmd/rt); \
+		if [ -n "$$out" ]; then echo "deadcode: unreachable from ./cmd/rt:"; echo "$$out"; exit 1; fi
+	shellcheck $$(git ls-files '*.sh') .ci/run
 
 # Fuzz targets, each run briefly (FUZZTIME each): the init protocol's
 # frame decoder and bootstrap encoder. Seeds are in the tests (f.Add) and

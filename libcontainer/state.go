@@ -90,7 +90,7 @@ func lockDir(path string, how int) (*lockedDir, error) {
 	}
 	for {
 		err = unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
+		if !errors.Is(err, unix.EINTR) {
 			break
 		}
 	}

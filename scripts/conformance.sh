@@ -18,4 +18,6 @@ if [ ! -d /sys/fs/cgroup/hugetlb ] && [ -f /sys/fs/cgroup/unified/cgroup.control
 		echo "conformance: could not mount a v1 hugetlb hierarchy; the hugetlb programs will fail" >&2
 	fi
 fi
+# $out is empty or one word: unquoted so that empty gives no argument.
+# shellcheck disable=SC2086
 exec "$shared/harness/oci-validation/run.sh" "$rt" $out

@@ -17,6 +17,8 @@ done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	# $missing is a list of package names: split on purpose.
+	# shellcheck disable=SC2086
 	apt-get install -y -qq $missing >/dev/null
 fi
 command -v go >/dev/null 2>&1 || { [ -x /usr/local/go/bin/go ] || { echo "install-deps: no Go toolchain (expected /usr/local/go or go in PATH)" >&2; exit 1; }; }

@@ -159,6 +159,9 @@ func crCounter(t *testing.T, b *bundle) int {
 	var last string
 	if !pollUntil(5*time.Second, func() bool {
 		data, err := os.ReadFile(filepath.Join(b.Rootfs, "tmp", "cnt"))
+		if err != nil {
+			return false
+		}
 		last = strings.TrimSpace(string(data))
 		n, err = strconv.Atoi(last)
 		return err == nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ func rt(args ...string) (string, int) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			return out.String(), ee.ExitCode()
 		}
 		return out.String() + err.Error(), -1
@@ -198,5 +199,4 @@ func waitFor(d time.Duration, cond func() bool) bool {
 
 func i64(v int64) *int64            { return &v }
 func u64(v uint64) *uint64          { return &v }
-func boolp(v bool) *bool            { return &v }
 func fm(v os.FileMode) *os.FileMode { return &v }

@@ -42,7 +42,8 @@ printf 'root:x:0:\n' > "$R/etc/group"
 echo "== tests/vm in the cgroup v2 VM (payload $(du -sh "$P" | cut -f1))"
 set +e
 # fs2's own tests first (its root tests need the v2 controllers), then
-# the runtime end to end.
+# the runtime end to end. The script expands inside the VM.
+# shellcheck disable=SC2016
 RUN_IN_VM_TIMEOUT=${RUN_IN_VM_TIMEOUT:-420} "$RUNVM" "$P" sh -c \
   'echo "== libcontainer/cgroups/fs2"; ./fs2.test -test.v -test.timeout 2m; a=$?
    echo "== tests/vm"; RT_REQUIRE_ALL=1 RT_BINARY=/payload/bin/rt RT_VM_ROOTFS=/payload/rootfs ./vm.test -test.v -test.timeout 5m; b=$?
