@@ -1,30 +1,184 @@
-#!/bin/sh
-# bench.sh RT [N]: lifecycle latency (run, split) and peak RSS of create for
-# RT, runc and crun in one sitting, with ratios against runc and crun
-# (../shared/harness/perf/lifecycle.sh; floor.c, the least work a runtime
-# can do per container, for reference).
+#!/bin/bash
+# bench.sh RT [N]: rt, runc and crun side by side in one sitting, interleaved
+# (rt, runc, crun, rt, runc, crun, ...), medians and ratios:
+#   run        `run` of /bin/true (create+start+wait+delete in one call)
+#   split      create; start; delete --force, as an engine's shim does it
+#   exec       `exec` of /bin/true into a running container
+#   init RSS   VmRSS of the container's init while `created`
+#   memcg      memory.usage_in_bytes (v1) / memory.current (v2) of the
+#              container's memory cgroup right after `create`
+#   peak RSS   of the `create` and `exec` commands themselves (/usr/bin/time)
+#   list/state with 0, BENCH_MID (100) and BENCH_MANY (1000) other containers
+#              present (running `sleep`), and `run` with BENCH_MANY present
+# plus floor.c (../shared/harness/perf), the least work a runtime can do per
+# container in one C process, for reference.
+# N (default 30) samples per row; BENCH_MANY=0 leaves the list rows out.
+# Every timing is one command's wall time from bash ($EPOCHREALTIME), so it
+# includes a fork+exec of the runtime by the shell, as an engine pays it.
 set -eu
-rt=$1; n=${2:-50}
+rt=$1; n=${2:-30}
+mid=${BENCH_MID:-100}; many=${BENCH_MANY:-1000}
 here=$(cd "$(dirname "$0")/.." && pwd)
 perf=${SHARED:-$here/../shared}/harness/perf
 WITH_BENCH=1 "$here/scripts/install-deps.sh"
 # crun 1.8 refuses the hybrid host unless hugetlb is a v1 hierarchy.
-if [ ! -d /sys/fs/cgroup/hugetlb ]; then
-	mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb 2>/dev/null || rmdir /sys/fs/cgroup/hugetlb 2>/dev/null || true
+if [ ! -d /sys/fs/cgroup/hugetlb ] && [ -d /sys/fs/cgroup/memory ] && grep -qw hugetlb /proc/cgroups; then
+	if ! { mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; }; then
+		rmdir /sys/fs/cgroup/hugetlb 2>/dev/null || true
+		echo "bench: could not mount the v1 hugetlb hierarchy: crun will fail" >&2
+	fi
 fi
-val() { sed -E 's/.*: ([0-9]+) .*/\1/'; }
-for mode in run split mem; do
-	r=$("$perf/lifecycle.sh" "$rt" "$n" "$mode" | val)
-	c=$("$perf/lifecycle.sh" "$(command -v runc)" "$n" "$mode" | val)
-	k=$("$perf/lifecycle.sh" "$(command -v crun)" "$n" "$mode" | val)
-	unit=us; [ "$mode" = mem ] && unit=KiB
-	awk -v m="$mode" -v r="$r" -v c="$c" -v k="$k" -v u="$unit" 'BEGIN {
-		printf "%-5s rt %7d %s  runc %7d %s  crun %7d %s  rt/runc %.2f  rt/crun %.2f\n", m, r, u, c, u, k, u, r / c, r / k }'
+names=(rt runc crun)
+declare -A bin=([rt]=$rt [runc]=$(command -v runc) [crun]=$(command -v crun))
+work=$(mktemp -d /tmp/rt-bench.XXXXXX)
+cleanup() {
+	for r in "${names[@]}"; do
+		"${bin[$r]}" --root "$work/root-$r" list -q 2>/dev/null |
+			xargs -r -P 4 -n 1 "${bin[$r]}" --root "$work/root-$r" delete --force >/dev/null 2>&1 || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Bundles: /bin/true, /bin/sleep, and a lighter sleep (no network namespace,
+# whose set-up and tear-down dominate otherwise) to fill the state roots.
+mkbundle() { # name args-json [drop-netns]
+	mkdir -p "$work/$1/rootfs/bin" "$work/$1/rootfs/"{proc,dev,sys,tmp,etc}
+	cp /usr/bin/busybox "$work/$1/rootfs/bin/"
+	for a in sh true sleep; do ln -s busybox "$work/$1/rootfs/bin/$a"; done
+	sed "s|\"/bin/true\"|$2|" "$perf/config.json" >"$work/$1/config.json"
+	if [ "${3:-}" = nonet ]; then
+		# (a cgroup namespace instead: cheap, and no duplicate type)
+		sed -i 's|"type": *"network"|"type": "cgroup"|' "$work/$1/config.json"
+		if grep -q '"network"' "$work/$1/config.json"; then echo "bench: cannot drop the network namespace from config.json" >&2; exit 1; fi
+	fi
+	return 0
+}
+mkbundle true '"/bin/true"'
+mkbundle sleep '"/bin/sleep", "1000000"'
+mkbundle fill '"/bin/sleep", "1000000"' nonet
+for r in "${names[@]}"; do mkdir -p "$work/root-$r" "$work/s/$r"; done
+rtc() { local r=$1; shift; "${bin[$r]}" --root "$work/root-$r" "$@"; }
+
+now() { local t=$EPOCHREALTIME; echo "${t/./}"; }
+# sample ROW RUNTIME CMD...: time one command (microseconds), or fail loudly.
+sample() {
+	local row=$1 r=$2; shift 2
+	local t0=${EPOCHREALTIME/./}
+	if ! "$@" </dev/null >/dev/null 2>"$work/err"; then
+		echo "bench: $r: $row: '$*' failed:" >&2; cat "$work/err" >&2; exit 1
+	fi
+	local t1=${EPOCHREALTIME/./}
+	echo $((t1 - t0)) >>"$work/s/$r/$row"
+}
+record() { echo "$3" >>"$work/s/$2/$1"; } # ROW RUNTIME VALUE
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; m = int((NR + 1) / 2); print (NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2) }'; }
+statepid() { rtc "$1" state "$2" | sed -n 's/^ *"pid": *\([0-9]*\).*/\1/p'; }
+memcg_usage() { # PID: bytes charged to its memory cgroup
+	local p
+	p=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' "/proc/$1/cgroup")
+	if [ -n "$p" ]; then cat "/sys/fs/cgroup/memory$p/memory.usage_in_bytes"; return; fi
+	p=$(sed -n 's/^0::\(.*\)/\1/p' "/proc/$1/cgroup")
+	cat "/sys/fs/cgroup$p/memory.current"
+}
+lifecycle() { rtc "$1" create --bundle "$work/sleep" "$2" && rtc "$1" start "$2" && rtc "$1" delete --force "$2"; }
+fill() { # RUNTIME FROM TO: running containers f<FROM>..f<TO>
+	seq "$2" "$3" | xargs -P 4 -I{} sh -c '"$1" --root "$2" create --bundle "$3" f{} </dev/null >/dev/null 2>&1 && "$1" --root "$2" start f{}' \
+		_ "${bin[$1]}" "$work/root-$1" "$work/fill"
+}
+
+echo "bench: $n samples per row, interleaved rt runc crun; $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "bench: run, create;start;delete, memory" >&2
+for i in $(seq "$n"); do
+	for r in "${names[@]}"; do
+		sample run "$r" rtc "$r" run --bundle "$work/true" "r$i"
+		sample split "$r" lifecycle "$r" "s$i"
+	done
 done
+for i in $(seq "$n"); do
+	for r in "${names[@]}"; do
+		/usr/bin/time -f %M -o "$work/rss" "${bin[$r]}" --root "$work/root-$r" create --bundle "$work/sleep" "m$i" </dev/null >/dev/null 2>&1
+		record peak_create "$r" "$(cat "$work/rss")"
+		pid=$(statepid "$r" "m$i")
+		record init_rss "$r" "$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+		record memcg "$r" $(($(memcg_usage "$pid") / 1024))
+		rtc "$r" delete --force "m$i"
+	done
+done
+
+# list and state with 0 containers present (state: of the one we exec into)
+if [ "$many" -gt 0 ]; then
+	for i in $(seq "$n"); do for r in "${names[@]}"; do sample list0 "$r" rtc "$r" list; done; done
+fi
+echo "bench: exec" >&2
+for r in "${names[@]}"; do
+	rtc "$r" create --bundle "$work/sleep" ex </dev/null >/dev/null 2>&1 && rtc "$r" start ex
+done
+for i in $(seq "$n"); do
+	for r in "${names[@]}"; do
+		sample exec "$r" rtc "$r" exec ex /bin/true
+		/usr/bin/time -f %M -o "$work/rss" "${bin[$r]}" --root "$work/root-$r" exec ex /bin/true </dev/null >/dev/null 2>&1
+		record peak_exec "$r" "$(cat "$work/rss")"
+	done
+done
+if [ "$many" -gt 0 ]; then
+	for i in $(seq "$n"); do for r in "${names[@]}"; do sample state0 "$r" rtc "$r" state ex; done; done
+	have=0
+	for level in "$mid" "$many"; do
+		echo "bench: filling each root to $level containers" >&2
+		for r in "${names[@]}"; do fill "$r" $((have + 1)) "$level"; done
+		for r in "${names[@]}"; do
+			got=$(rtc "$r" list -q | wc -l)
+			[ "$got" -ge "$level" ] || { echo "bench: $r has $got containers, wanted $level" >&2; exit 1; }
+		done
+		have=$level
+		ls=$n; [ "$level" -ge 500 ] && ls=$(( n < 10 ? n : 10 ))
+		for i in $(seq "$ls"); do
+			for r in "${names[@]}"; do
+				sample "list$level" "$r" rtc "$r" list
+				sample "state$level" "$r" rtc "$r" state ex
+			done
+		done
+	done
+	for i in $(seq "$ls"); do
+		for r in "${names[@]}"; do sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "rm$i"; done
+	done
+	echo "bench: removing the containers" >&2
+	for r in "${names[@]}"; do
+		rtc "$r" list -q | xargs -r -P 4 -n 1 "${bin[$r]}" --root "$work/root-$r" delete --force >/dev/null 2>&1 || true
+	done
+fi
+
+row() { # ROW LABEL UNIT(ms|KiB)
+	local v=() r m
+	for r in "${names[@]}"; do
+		[ -s "$work/s/$r/$1" ] || return 0
+		m=$(median "$work/s/$r/$1"); v+=("$m")
+	done
+	awk -v l="$2" -v u="$3" -v a="${v[0]}" -v b="${v[1]}" -v c="${v[2]}" 'BEGIN {
+		d = (u == "ms") ? 1000 : 1
+		fmt = (u == "ms") ? "%9.1f" : "%9.0f"
+		printf "%-44s" fmt " " fmt " " fmt "  %7.2f %7.2f\n", l " (" u ")", a / d, b / d, c / d, a / (b ? b : 1), a / (c ? c : 1) }'
+}
+echo
+printf '%-44s%9s %9s %9s  %7s %7s\n' "median of $n (list/state/run at $many: of $ls)" rt runc crun rt/runc rt/crun
+row run "run of /bin/true" ms
+row split "create; start; delete --force" ms
+row exec "exec of /bin/true (running container)" ms
+row init_rss "VmRSS of the init while created" KiB
+row memcg "memory cgroup usage after create" KiB
+row peak_create "peak RSS of the create command" KiB
+row peak_exec "peak RSS of the exec command" KiB
+row list0 "list, 0 containers" ms
+row "list$mid" "list, $mid containers" ms
+row "list$many" "list, $many containers" ms
+row state0 "state, 1 container" ms
+row "state$mid" "state, $mid others present" ms
+row "state$many" "state, $many others present" ms
+row "run$many" "run of /bin/true, $many others present" ms
 if command -v gcc >/dev/null && [ -f "$perf/floor.c" ]; then
-	tmp=$(mktemp -d); gcc -O2 -o "$tmp/floor" "$perf/floor.c" 2>/dev/null && {
-		mkdir -p "$tmp/rootfs/bin" && cp "$(command -v busybox)" "$tmp/rootfs/bin/" && ln -s busybox "$tmp/rootfs/bin/true"
-		mkdir -p "$tmp/rootfs/proc" "$tmp/rootfs/dev" "$tmp/rootfs/sys" "$tmp/rootfs/tmp"
-		printf 'floor (C, least work per container): %s\n' "$("$tmp/floor" "$tmp/rootfs" 200 2>&1 | tail -n 1)"
-	}; rm -rf "$tmp"
+	gcc -O2 -o "$work/floor" "$perf/floor.c" 2>/dev/null && {
+		printf 'floor (C, least work per container): %s\n' "$("$work/floor" "$work/true/rootfs" 200 2>&1 | tail -n 1)"
+	}
 fi
