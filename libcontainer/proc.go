@@ -3,17 +3,18 @@ package libcontainer
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // procStartTime returns field 22 (starttime) of /proc/<pid>/stat and the
 // process state letter.
 func procStartTime(pid int) (uint64, byte, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	data, err := utils.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, err
 	}

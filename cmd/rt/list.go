@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -32,10 +33,11 @@ Where the given root is specified via the global option "--root"
 			return err
 		}
 		if c.Bool("quiet") {
+			out := bufio.NewWriter(os.Stdout)
 			for _, ctr := range ctrs {
-				fmt.Println(ctr.ID())
+				fmt.Fprintln(out, ctr.ID())
 			}
-			return nil
+			return out.Flush()
 		}
 		var states []containerState // nil when empty: runc prints null
 		for _, ctr := range ctrs {
@@ -43,13 +45,18 @@ Where the given root is specified via the global option "--root"
 		}
 		switch f := c.String("format"); f {
 		case "table":
-			w := tabwriter.NewWriter(os.Stdout, 12, 1, 3, ' ', 0)
+			// Buffered: tabwriter writes each cell on its own.
+			out := bufio.NewWriter(os.Stdout)
+			w := tabwriter.NewWriter(out, 12, 1, 3, ' ', 0)
 			fmt.Fprint(w, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n")
 			for _, s := range states {
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", s.ID, s.Pid, s.Status, s.Bundle,
 					s.Created.Format(time.RFC3339Nano), s.Owner)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			return out.Flush()
 		case "json":
 			return json.NewEncoder(os.Stdout).Encode(states)
 		default:

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // WriteFile writes data to the cgroup interface file dir/name with a
@@ -41,7 +43,7 @@ func WriteFile(dir, name, data string) error {
 // ReadFile returns the content of dir/name.
 func ReadFile(dir, name string) (string, error) {
 	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
+	b, err := utils.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, unwrapPathError(err))
 	}

@@ -1,0 +1,32 @@
+package utils
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 1023, 1024, 1025, 70000} {
+		want := bytes.Repeat([]byte("x"), size)
+		p := filepath.Join(dir, "f")
+		if err := os.WriteFile(p, want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadFile(p)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("ReadFile of %d bytes: %d bytes, %v", size, len(got), err)
+		}
+	}
+	// procfs reports size 0: the content is read to EOF all the same.
+	got, err := ReadFile("/proc/self/stat")
+	if err != nil || !bytes.Contains(got, []byte(") ")) {
+		t.Fatalf("ReadFile(/proc/self/stat) = %q, %v", got, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadFile of a missing file: %v, want ErrNotExist", err)
+	}
+}
