@@ -175,7 +175,10 @@ func (c *Container) Checkpoint(o *CriuOpts) (retErr error) {
 	default:
 		return fmt.Errorf("Container cannot be checkpointed in %s state: %w", st, ErrCheckpointState)
 	}
-	cfg := c.state.Config
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
 	pid := c.state.InitPid
 
 	if o.PreDump || o.ParentImage != "" {

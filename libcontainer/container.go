@@ -26,8 +26,26 @@ type Container struct {
 // ID returns the container's id.
 func (c *Container) ID() string { return c.state.ID }
 
-// Config returns the container's configuration.
-func (c *Container) Config() *configs.Config { return c.state.Config }
+// Config returns the container's configuration, read from its state
+// directory on first use.
+func (c *Container) Config() (*configs.Config, error) { return c.config() }
+
+// config reads the container's config.json once. Load and List read only
+// state.json: list and state never need the config.
+func (c *Container) config() (*configs.Config, error) {
+	if c.state.Config != nil {
+		return c.state.Config, nil
+	}
+	cfg, err := readConfig(c.dir)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.state.ID, err)
+	}
+	c.state.Config, c.state.configSaved = cfg, true
+	return cfg, nil
+}
+
+// Rootfs returns the container's root filesystem path.
+func (c *Container) Rootfs() string { return c.state.Rootfs }
 
 // InitPid returns the host pid of the container's init.
 func (c *Container) InitPid() int { return c.state.InitPid }
@@ -35,7 +53,8 @@ func (c *Container) InitPid() int { return c.state.InitPid }
 // Created returns when the container was created.
 func (c *Container) Created() time.Time { return c.state.Created }
 
-// Load returns the container id under root.
+// Load returns the container id under root (its state; the config is read
+// when first needed).
 func Load(root, id string) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
@@ -118,8 +137,8 @@ func (c *Container) ociState(status Status) *specs.State {
 		ID:          c.state.ID,
 		Status:      specs.ContainerState(status),
 		Pid:         pid,
-		Bundle:      c.state.Config.Bundle,
-		Annotations: c.state.Config.Annotations,
+		Bundle:      c.state.Bundle,
+		Annotations: c.state.Annotations,
 	}
 }
 
@@ -141,7 +160,11 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	// are all gone is then not an error. --all (which runc 1.2+ keeps only
 	// for scripts) signals every process of the cgroup, whatever the
 	// signal, and is content with a stopped container.
-	privatePid := c.state.Config.HasNewNamespace(specs.PIDNamespace)
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	privatePid := cfg.HasNewNamespace(specs.PIDNamespace)
 	if all || (sig == unix.SIGKILL && !privatePid) {
 		m, err := c.cgroupManager()
 		if err == nil {
@@ -194,12 +217,14 @@ func (c *Container) Delete(force bool) error {
 	if err := checkStatus(op, c.ID(), status); err != nil {
 		return err
 	}
+	// A config that cannot be read does not keep the container from going.
+	cfg, _ := c.config()
 	switch status {
 	case Stopped:
 		// Without a pid namespace of its own, the container's other
 		// processes outlive its init: kill them, or its cgroup cannot go
 		// (runc does the same).
-		if !c.state.Config.HasNewNamespace(specs.PIDNamespace) {
+		if cfg == nil || !cfg.HasNewNamespace(specs.PIDNamespace) {
 			c.killRemaining()
 		}
 	default:
@@ -307,9 +332,9 @@ func (c *Container) destroy() error {
 	if err := unbindRootfs(c.dir); err != nil {
 		errs = append(errs, err)
 	}
-	if len(c.state.Config.Hooks.Poststop) > 0 {
+	if cfg := c.state.Config; cfg != nil && len(cfg.Hooks.Poststop) > 0 {
 		st := c.ociState(Stopped)
-		if err := hooks.RunAll("poststop", c.state.Config.Hooks.Poststop, st); err != nil {
+		if err := hooks.RunAll("poststop", cfg.Hooks.Poststop, st); err != nil {
 			warnf("%v", err)
 		}
 	}

@@ -62,7 +62,10 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err := system.CloseExecFrom(3 + o.PreserveFds); err != nil {
 		return -1, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
-	cfg := c.state.Config
+	cfg, err := c.config()
+	if err != nil {
+		return -1, err
+	}
 	initPid := c.state.InitPid
 	// Join every namespace the container has, through its init.
 	var joins []configs.Namespace

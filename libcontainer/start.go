@@ -24,6 +24,10 @@ func (c *Container) Start() error {
 	if err := checkStatus(OpStart, c.ID(), c.Status()); err != nil {
 		return err
 	}
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
 	fifoPath := filepath.Join(c.dir, execFifoFile)
 	msg, err := c.releaseInit(fifoPath)
 	os.Remove(fifoPath)
@@ -34,8 +38,8 @@ func (c *Container) Start() error {
 		c.killInit()
 		return fmt.Errorf("start container %q: %s", c.ID(), msg)
 	}
-	if len(c.state.Config.Hooks.Poststart) > 0 {
-		if err := hooks.Run("poststart", c.state.Config.Hooks.Poststart, c.ociState(Running)); err != nil {
+	if len(cfg.Hooks.Poststart) > 0 {
+		if err := hooks.Run("poststart", cfg.Hooks.Poststart, c.ociState(Running)); err != nil {
 			// Spec 1.3: a failing poststart hook stops the container.
 			c.killInit()
 			return err

@@ -12,10 +12,12 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/intelrdt"
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 const (
 	stateFile    = "state.json"
+	configFile   = "config.json"
 	execFifoFile = "exec.fifo"
 )
 
@@ -46,9 +48,26 @@ type State struct {
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	// IntelRdt is the container's resctrl group (linux.intelRdt).
 	IntelRdt *intelrdt.Group `json:"intel_rdt,omitempty"`
-	// Config is the container's configuration as converted at create;
-	// exec, update and delete work from it.
-	Config *configs.Config `json:"config"`
+	// Bundle, Rootfs and Annotations are copies of the config's, for
+	// `list` and `state`, which print them and read nothing else: they
+	// stay flat in the number of containers and never decode a config.
+	Bundle      string            `json:"bundle,omitempty"`
+	Rootfs      string            `json:"rootfs,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Config is stored beside state.json, in config.json (written before
+	// the first state.json), and read only by the commands that act on
+	// the container (Container.config).
+	Config *configs.Config `json:"-"`
+	// configSaved: Config has been written to config.json.
+	configSaved bool
+}
+
+// stateFileContents is state.json as read: State, and the whole config
+// that state.json held before config.json existed (a container created by
+// an older rt).
+type stateFileContents struct {
+	State
+	LegacyConfig *configs.Config `json:"config,omitempty"`
 }
 
 // ValidateID refuses ids that could escape the state directory: runc's
@@ -144,41 +163,95 @@ func newStateDir(root, id string) (*lockedDir, error) {
 	return d, nil
 }
 
+// readState reads state.json alone: the config stays on disk until
+// readConfig (unless state.json is an older rt's, with the config inside).
 func readState(dir string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	data, err := utils.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, ErrNotExist
 		}
 		return nil, fmt.Errorf("read state: %w", err)
 	}
-	var s State
-	if err := json.Unmarshal(data, &s); err != nil {
+	var f stateFileContents
+	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	s := f.State
+	if f.LegacyConfig != nil {
+		s.Config, s.configSaved = f.LegacyConfig, true
+		s.Bundle, s.Rootfs, s.Annotations = s.Config.Bundle, s.Config.Rootfs, s.Config.Annotations
 	}
 	return &s, nil
 }
 
+// readConfig reads the container's config.json.
+func readConfig(dir string) (*configs.Config, error) {
+	path := filepath.Join(dir, configFile)
+	data, err := utils.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, fmt.Errorf("read container config: %w", err)
+	}
+	var c configs.Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &c, nil
+}
+
 // writeState replaces state.json atomically (write + rename): a reader sees
-// the old state or the new one, never a torn file.
+// the old state or the new one, never a torn file. The first time, the
+// config goes to config.json first, so whoever sees state.json finds it.
 func writeState(dir string, s *State) error {
+	if s.Config != nil {
+		s.Bundle, s.Rootfs, s.Annotations = s.Config.Bundle, s.Config.Rootfs, s.Config.Annotations
+		if !s.configSaved {
+			if err := writeConfig(dir, s.Config); err != nil {
+				return err
+			}
+			s.configSaved = true
+		}
+	}
 	data, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
+	if err := replaceFile(dir, stateFile, data); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// writeConfig replaces config.json atomically.
+func writeConfig(dir string, c *configs.Config) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode container config: %w", err)
+	}
+	if err := replaceFile(dir, configFile, data); err != nil {
+		return fmt.Errorf("write container config: %w", err)
+	}
+	return nil
+}
+
+// replaceFile writes dir/name through a temporary file and a rename.
+func replaceFile(dir, name string, data []byte) error {
 	tmp, err := os.CreateTemp(dir, ".state-")
 	if err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
 	tmp.Close()
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, stateFile)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
+		return err
 	}
 	return nil
 }

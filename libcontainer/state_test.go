@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -73,12 +74,25 @@ func TestStateRoundTripAndLock(t *testing.T) {
 	}
 	d.unlock()
 	got, err := readState(filepath.Join(root, "c1"))
-	if err != nil || got.InitPid != 42 || got.InitStart != 7 || got.Config.Bundle != "/b" {
+	if err != nil || got.InitPid != 42 || got.InitStart != 7 || got.Bundle != "/b" {
 		t.Fatalf("readState = %+v, %v", got, err)
 	}
-	// No temporary files next to state.json.
+	// state.json alone does not hold the config: list and state never
+	// decode it. It is in config.json.
+	if got.Config != nil {
+		t.Errorf("readState decoded the config")
+	}
+	raw, _ := os.ReadFile(filepath.Join(d.path, stateFile))
+	if strings.Contains(string(raw), `"config"`) {
+		t.Errorf("state.json holds the config: %s", raw)
+	}
+	c := &Container{root: root, dir: d.path, state: got}
+	if cfg, err := c.Config(); err != nil || cfg.ID != "c1" || cfg.Bundle != "/b" {
+		t.Fatalf("Config() = %+v, %v", cfg, err)
+	}
+	// No temporary files next to state.json and config.json.
 	ents, _ := os.ReadDir(d.path)
-	if len(ents) != 1 || ents[0].Name() != stateFile {
+	if len(ents) != 2 || ents[0].Name() != configFile || ents[1].Name() != stateFile {
 		t.Errorf("state dir holds %v", ents)
 	}
 	// A directory removed while a command waited for its lock is gone.
@@ -93,5 +107,27 @@ func TestStateRoundTripAndLock(t *testing.T) {
 	}
 	if _, err := readState(d.path); !errors.Is(err, ErrNotExist) {
 		t.Errorf("readState of a removed dir: %v, want ErrNotExist", err)
+	}
+}
+
+// A state.json written by an older rt holds the whole config: it is still
+// read, with the summary fields taken from it.
+func TestReadLegacyState(t *testing.T) {
+	dir := t.TempDir()
+	legacy := `{"id":"old","init_pid":5,"init_start":9,"created":"2026-01-02T03:04:05Z","owner":"root",` +
+		`"config":{"id":"old","bundle":"/bundle","rootfs":"/bundle/rootfs","annotations":{"a":"b"}}}`
+	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := readState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Config == nil || st.Config.ID != "old" || st.Bundle != "/bundle" || st.Rootfs != "/bundle/rootfs" || st.Annotations["a"] != "b" {
+		t.Fatalf("legacy state read as %+v (config %+v)", st, st.Config)
+	}
+	c := &Container{dir: dir, state: st}
+	if o := c.OCIState(); o.Bundle != "/bundle" || o.Annotations["a"] != "b" {
+		t.Fatalf("OCIState of a legacy state = %+v", o)
 	}
 }

@@ -32,7 +32,11 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	if err := checkStatus(OpUpdate, c.ID(), c.Status()); err != nil {
 		return err
 	}
-	old := st.Config.Cgroup.Resources
+	cfg, err := c.config()
+	if err != nil {
+		return err
+	}
+	old := cfg.Cgroup.Resources
 	merged, err := MergeResources(old, upd)
 	if err != nil {
 		return err
@@ -52,8 +56,8 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 		}
 		return err
 	}
-	st.Config.Cgroup.Resources = merged
-	return writeState(c.dir, st)
+	cfg.Cgroup.Resources = merged
+	return writeConfig(c.dir, cfg)
 }
 
 // setResources writes r to the cgroup without its device rules: update

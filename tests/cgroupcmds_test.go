@@ -163,12 +163,17 @@ func TestDeleteForcePausedContainer(t *testing.T) {
 	}
 }
 
-// storedResources reads the resources saved in <root>/<id>/state.json,
-// for rt (config.cgroup.resources, spec form) or runc (config.cgroups,
-// flattened): memory limit and pids limit.
+// storedResources reads the resources saved in the state directory: for
+// rt in <root>/<id>/config.json (cgroup.resources, spec form), for runc in
+// state.json (config.cgroups, flattened): memory limit and pids limit.
 func storedResources(t *testing.T, id string) (memory, pids int64) {
 	t.Helper()
-	data := readFile(t, filepath.Join(ctxFor(t).root, id, "state.json"))
+	var data string
+	if b, err := os.ReadFile(filepath.Join(ctxFor(t).root, id, "config.json")); err == nil {
+		data = `{"config":` + string(b) + `}`
+	} else {
+		data = readFile(t, filepath.Join(ctxFor(t).root, id, "state.json"))
+	}
 	var st struct {
 		Config struct {
 			Cgroup struct {

@@ -220,7 +220,11 @@ func execProcess(c *cli.Context, ctr *libcontainer.Container) (*specs.Process, e
 	if len(args) == 0 {
 		return nil, errors.New("exec args cannot be empty")
 	}
-	base := *ctr.Config().Process
+	cfg, err := ctr.Config()
+	if err != nil {
+		return nil, err
+	}
+	base := *cfg.Process
 	p := base
 	p.Args = args
 	p.Env = append([]string(nil), base.Env...)

@@ -32,7 +32,7 @@ func stateOf(ctr *libcontainer.Container) containerState {
 		Pid:         st.Pid,
 		Status:      string(st.Status),
 		Bundle:      st.Bundle,
-		Rootfs:      ctr.Config().Rootfs,
+		Rootfs:      ctr.Rootfs(),
 		Created:     ctr.Created(),
 		Annotations: st.Annotations,
 		Owner:       ctr.Owner(),
