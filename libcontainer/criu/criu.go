@@ -140,7 +140,9 @@ func Run(r *Request) (*rpc.CriuResp, error) {
 		return nil, fmt.Errorf("start criu: %w", err)
 	}
 	// criu's own time, start to exit (make bench compares it with rt's).
-	defer func() { logrus.Debugf("criu %s: %d us", strings.ToLower(r.Req.GetType().String()), time.Since(started).Microseconds()) }()
+	defer func() {
+		logrus.Debugf("criu %s: %d us", strings.ToLower(r.Req.GetType().String()), time.Since(started).Microseconds())
+	}()
 	server.Close()
 	// cmd.Wait would also wait for the stdio copy goroutines (none: all
 	// are *os.File); wait for the process alone.
