@@ -126,7 +126,8 @@ clean:
 .PHONY: test-engines
 test-engines: build
 	tests/engines/setup.sh
-	cd tests/engines && RT_BINARY=$(abspath $(BIN)) RT_ENGINES_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v .
+	cd tests/engines && PATH="$(CRIU_DIR):$$PATH" RT_BINARY=$(abspath $(BIN)) RT_ENGINES_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v .
+	PATH="$(CRIU_DIR):$$PATH" tests/engines/podman-checkpoint.sh $(abspath $(BIN))
 
 # The cgroup v2 + AppArmor tests (tests/vm) inside the qemu VM of
 # ../shared/harness/vm: limits, OOM and pids enforcement, update, pause,

@@ -145,6 +145,9 @@ func (in *initRun) containerSetup() error {
 			return fmt.Errorf("chdir /: %w", err)
 		}
 	}
+	if err := reopenDevNull(); err != nil {
+		return err
+	}
 	if proc.Terminal {
 		if err := setupConsole(in.consoleFd, proc, hasMountNS); err != nil {
 			return err
@@ -472,6 +475,34 @@ func (in *initRun) askCgroupJoin() error {
 func newSession() error {
 	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("setsid: %w", err)
+	}
+	return nil
+}
+
+// reopenDevNull gives stdio fds that are the host's /dev/null the
+// container's /dev/null instead, as runc's init does: a file of a mount
+// outside the container is one CRIU cannot checkpoint ("Can't lookup
+// mount"), and engines (conmon) hand detached containers /dev/null.
+func reopenDevNull() error {
+	var null unix.Stat_t
+	f, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
+	if err != nil {
+		return nil // no /dev/null in the container: nothing to swap in
+	}
+	defer f.Close()
+	if err := unix.Fstat(int(f.Fd()), &null); err != nil || null.Mode&unix.S_IFMT != unix.S_IFCHR {
+		return nil
+	}
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			continue
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == null.Rdev {
+			if err := unix.Dup3(int(f.Fd()), fd, 0); err != nil {
+				return fmt.Errorf("reopen /dev/null as fd %d: %w", fd, err)
+			}
+		}
 	}
 	return nil
 }

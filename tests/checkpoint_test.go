@@ -648,3 +648,50 @@ func TestCheckpointCommandsListed(t *testing.T) {
 		t.Errorf("after refused checkpoints: %s", st.Status)
 	}
 }
+
+// TestStdioDevNullReopened: an init given the host's /dev/null as stdio
+// (what conmon gives a detached container) gets the container's /dev/null
+// instead, as runc does: the fd's mount is the container's /dev, not a
+// host mount the container cannot see (which criu cannot dump).
+func TestStdioDevNullReopened(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id := newID(t)
+	null, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rtBinary, "--root", ctxFor(t).root, "run", "-d", "--bundle", b.Dir, id)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run -d with /dev/null stdio: %v", err)
+	}
+	pid := state(t, id).Pid
+	trackPid(t, pid)
+	// The mount id of the container's /dev.
+	devMnt := ""
+	for _, l := range strings.Split(readFile(t, fmt.Sprintf("/proc/%d/mountinfo", pid)), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && f[4] == "/dev" {
+			devMnt = f[0]
+		}
+	}
+	if devMnt == "" {
+		t.Fatal("no /dev mount in the container")
+	}
+	for fd := 0; fd < 3; fd++ {
+		info := readFile(t, fmt.Sprintf("/proc/%d/fdinfo/%d", pid, fd))
+		mnt := ""
+		for _, l := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(l, "mnt_id:"); ok {
+				mnt = strings.TrimSpace(v)
+			}
+		}
+		if mnt != devMnt {
+			t.Errorf("fd %d of the init: mount %s, want the container's /dev (%s)", fd, mnt, devMnt)
+		}
+	}
+	mustRT(t, "delete", "--force", id)
+}
