@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -185,5 +186,72 @@ func TestSystemdCgroupPath(t *testing.T) {
 		s.Linux.CgroupsPath = "/not/a/slice"
 	}).Dir, newID(t)); code == 0 || !strings.Contains(se, "slice:prefix:name") {
 		t.Errorf("a plain path with --systemd-cgroup: exit %d, %q", code, se)
+	}
+}
+
+// mountNetCgroups mounts the v1 net_cls and net_prio hierarchies when this
+// kernel has them in no hierarchy yet (as scripts/conformance.sh does), so
+// that linux.resources.network can be tested; it skips, naming the
+// controller, when that is not possible.
+func mountNetCgroups(t *testing.T) {
+	t.Helper()
+	data, err := os.ReadFile("/proc/cgroups")
+	if err != nil {
+		t.Skipf("no /proc/cgroups: %v", err)
+	}
+	for _, c := range []string{"net_cls", "net_prio"} {
+		dir := filepath.Join(cgroupRoot, c)
+		if _, err := os.Stat(filepath.Join(dir, "cgroup.procs")); err == nil {
+			continue
+		}
+		free := false
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == c && f[1] == "0" {
+				free = true
+			}
+		}
+		if !free {
+			t.Skipf("cgroup v1 controller %q is not in the kernel or is bound to another hierarchy", c)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Skipf("cannot mount the %s controller: %v", c, err)
+		}
+		if out, err := exec.Command("mount", "-t", "cgroup", "-o", c, "cgroup", dir).CombinedOutput(); err != nil {
+			os.Remove(dir)
+			t.Skipf("cannot mount the %s controller: %v %s", c, err, out)
+		}
+	}
+}
+
+// TestCgroupNetwork: linux.resources.network (net_cls classID, net_prio
+// priorities) lands in the container's v1 net_cls and net_prio cgroups.
+func TestCgroupNetwork(t *testing.T) {
+	requireSuite(t)
+	mountNetCgroups(t)
+	path := fmt.Sprintf("/rt-test-%d-%d", os.Getpid(), idCounter.Add(1))
+	classID := uint32(0x100001)
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		s.Linux.Resources = &specs.LinuxResources{Network: &specs.LinuxNetwork{
+			ClassID:    &classID,
+			Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 5}},
+		}}
+	})
+	id := newID(t)
+	mustRT(t, "run", "-d", "--bundle", b.Dir, id)
+	pid := state(t, id).Pid
+	trackPid(t, pid)
+	if got := cgFile(t, "net_cls", path, "net_cls.classid"); got != "1048577" {
+		t.Errorf("net_cls.classid = %q, want 1048577", got)
+	}
+	if got := cgFile(t, "net_prio", path, "net_prio.ifpriomap"); !strings.Contains(got, "lo 5") {
+		t.Errorf("net_prio.ifpriomap = %q, want lo 5", got)
+	}
+	cg := readFile(t, fmt.Sprintf("/proc/%d/cgroup", pid))
+	for _, c := range []string{"net_cls", "net_prio"} {
+		if !strings.Contains(cg, ":"+c+":"+path+"\n") {
+			t.Errorf("/proc/%d/cgroup has no %s:%s:\n%s", pid, c, path, cg)
+		}
 	}
 }
