@@ -55,12 +55,6 @@ func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: annotation %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
 }
 
-// Enabled reports whether annotations ask for rt's bridge network.
-func Enabled(ann map[string]string) bool {
-	_, ok := ann[AnnNetwork]
-	return ok
-}
-
 // Parse reads and validates the network configuration of annotations.
 func Parse(ann map[string]string) (*Config, error) {
 	if mode, ok := ann[AnnNetwork]; !ok {
