@@ -18,6 +18,7 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/apparmor"
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
+	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/rootfs"
@@ -179,11 +180,8 @@ func (in *initRun) containerSetup() error {
 			return fmt.Errorf("finalize rootfs: %w", err)
 		}
 	}
-	if !cfg.NoNewKeyring {
-		// A fresh session keyring, so the container cannot reach the host's.
-		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && err != unix.ENOSYS {
-			return fmt.Errorf("join session keyring: %w", err)
-		}
+	if err := joinSessionKeyring(cfg); err != nil {
+		return err
 	}
 	if err := in.prepareProcess(proc, true); err != nil {
 		return err
@@ -421,6 +419,10 @@ func (in *initRun) execSetup() error {
 	} else if err := newSession(); err != nil {
 		return err
 	}
+	// As runc's exec: not the caller's session keyring either.
+	if err := joinSessionKeyring(in.cfg.Config); err != nil {
+		return err
+	}
 	if err := in.prepareProcess(proc, true); err != nil {
 		return err
 	}
@@ -466,6 +468,20 @@ func (in *initRun) sendSeccompFd(fd int) error {
 func (in *initRun) askCgroupJoin() error {
 	_, err := in.conn.Request(initproto.Join, initproto.Joined, nil)
 	return err
+}
+
+// joinSessionKeyring gives the process the container's session keyring
+// ("_ses.<id>", made by the first process that joins it), unless the config
+// asks for none (--no-new-keyring): then it keeps its caller's, which lets
+// it read and change every key of the session that ran rt.
+func joinSessionKeyring(cfg *configs.Config) error {
+	if cfg.NoNewKeyring {
+		return nil
+	}
+	if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+		return fmt.Errorf("join session keyring: %w", err)
+	}
+	return nil
 }
 
 // newSession makes the process the leader of a session of its own, as

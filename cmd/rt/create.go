@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/urfave/cli"
 
@@ -48,6 +49,14 @@ filesystem.`,
 	},
 }
 
+// stdioForRun is the foreground process's stdio proxy (see
+// utils.ProxyTerminalStdio), nil when rt's stdio has no terminal.
+var stdioForRun *utils.StdioProxy
+
+// stdioDrain bounds the wait for a foreground process's output after it
+// exited (what it left behind may keep the pipes open).
+const stdioDrain = 2 * time.Second
+
 // createContainer runs create for the create and run commands.
 func createContainer(c *cli.Context, internalConsole bool) (*libcontainer.Container, error) {
 	id, err := containerID(c)
@@ -77,6 +86,16 @@ func createContainer(c *cli.Context, internalConsole bool) (*libcontainer.Contai
 	}
 	if opts.PreserveFds < 0 {
 		return nil, errors.New("--preserve-fds must not be negative")
+	}
+	if internalConsole && !cfg.Process.Terminal {
+		// Foreground without a terminal: never the caller's terminal.
+		if stdioForRun, err = utils.ProxyTerminalStdio(os.Stdin, os.Stdout, os.Stderr); err != nil {
+			return nil, err
+		}
+		if stdioForRun != nil {
+			defer stdioForRun.CloseChildEnds()
+			opts.IO = libcontainer.IO{Stdin: stdioForRun.Stdin, Stdout: stdioForRun.Stdout, Stderr: stdioForRun.Stderr}
+		}
 	}
 	if path := c.String("console-socket"); path != "" {
 		sock, err := utils.ConnectConsoleSocket(path)

@@ -91,6 +91,16 @@ func execAction(c *cli.Context) error {
 	} else if len(cg) == 1 {
 		opts.SubCgroup = cg[0]
 	}
+	if !detach && !proc.Terminal {
+		// Foreground without a terminal: never the caller's terminal.
+		if stdioForRun, err = utils.ProxyTerminalStdio(os.Stdin, os.Stdout, os.Stderr); err != nil {
+			return err
+		}
+		if stdioForRun != nil {
+			defer stdioForRun.CloseChildEnds()
+			opts.IO = libcontainer.IO{Stdin: stdioForRun.Stdin, Stdout: stdioForRun.Stdout, Stderr: stdioForRun.Stderr}
+		}
+	}
 	if path := c.String("console-socket"); path != "" {
 		sock, err := utils.ConnectConsoleSocket(path)
 		if err != nil {
@@ -133,6 +143,7 @@ func execAction(c *cli.Context) error {
 		close(notified)
 	}()
 	pid, err := ctr.Exec(opts)
+	stdioForRun.CloseChildEnds()
 	<-notified
 	if consoleForRun != nil {
 		consoleForRun.remote.Close()
@@ -160,6 +171,7 @@ func execAction(c *cli.Context) error {
 		func() (int, error) { return libcontainer.WaitPid(pid) },
 		func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) },
 		sigs, tty)
+	stdioForRun.Wait(stdioDrain)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,7 @@ filesystem.`,
 		status, werr := waitForwarding(ctr.Wait,
 			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
 			sigs, tty)
+		stdioForRun.Wait(stdioDrain)
 		if tty != nil {
 			tty.restore()
 		}
