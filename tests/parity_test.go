@@ -133,21 +133,12 @@ func TestCreateRefusesNonEmptyCgroup(t *testing.T) {
 	}
 }
 
-// hostMountCount is the number of entries in the test's (the host's)
-// mount table.
-func hostMountCount(t *testing.T) int {
-	t.Helper()
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Count(string(data), "\n")
-}
-
 // TestNoNamespacesLeavesNoHostMounts: a config with no namespaces at all
 // makes its mounts in the host's mount namespace; the rootfs is a mount
 // point of its own (bound onto itself, as runc does), so that delete (and a
-// caller's `umount -R rootfs`) removes every one of them.
+// caller's `umount -R rootfs`) removes every one of them. The host's mount
+// table is read for mounts under the bundle (other tests mount and unmount
+// elsewhere at the same time).
 func TestNoNamespacesLeavesNoHostMounts(t *testing.T) {
 	noNS := func(s *specs.Spec) {
 		s.Linux.Namespaces = nil
@@ -155,27 +146,28 @@ func TestNoNamespacesLeavesNoHostMounts(t *testing.T) {
 		s.Linux.MaskedPaths = nil
 		s.Linux.ReadonlyPaths = nil
 	}
-	before := hostMountCount(t)
+	check := func(when, dir string) {
+		t.Helper()
+		if left := mountsUnder(dir); len(left) != 0 {
+			t.Errorf("%s: %d host mounts left under %s: %v", when, len(left), dir, left)
+		}
+	}
 
 	// Foreground run: rt removes the container when it exits.
 	b := newBundle(t, withArgs("true"), noNS)
 	if _, se, code := rt(t, "run", "--bundle", b.Dir, newID(t)); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, se)
 	}
-	if n := hostMountCount(t); n != before {
-		t.Errorf("after run: %d host mounts, %d before", n, before)
-	}
+	check("after run", b.Dir)
 
 	// Detached, then delete --force while it runs.
 	b2 := newBundle(t, withArgs("sleep", "1000"), noNS)
 	id2, _ := startContainer(t, b2)
-	if n := hostMountCount(t); n < before+5 {
-		t.Fatalf("while it runs: %d host mounts, %d before: the container's mounts are not in the host's namespace?", n, before)
+	if n := len(mountsUnder(b2.Dir)); n < 5 {
+		t.Fatalf("while it runs: %d host mounts under the bundle: the container's mounts are not in the host's namespace?", n)
 	}
 	mustRT(t, "delete", "--force", id2)
-	if n := hostMountCount(t); n != before {
-		t.Errorf("after run -d + delete --force: %d host mounts, %d before", n, before)
-	}
+	check("after run -d + delete --force", b2.Dir)
 
 	// A caller's `umount -R rootfs` removes them all too (as with runc).
 	b3 := newBundle(t, withArgs("sleep", "1000"), noNS)
@@ -183,13 +175,9 @@ func TestNoNamespacesLeavesNoHostMounts(t *testing.T) {
 	if out, err := exec.Command("umount", "-R", "-l", b3.Rootfs).CombinedOutput(); err != nil {
 		t.Fatalf("umount -R %s: %v: %s", b3.Rootfs, err, out)
 	}
-	if n := hostMountCount(t); n != before {
-		t.Errorf("after umount -R rootfs: %d host mounts, %d before", n, before)
-	}
+	check("after umount -R rootfs", b3.Dir)
 	mustRT(t, "delete", "--force", id3)
-	if n := hostMountCount(t); n != before {
-		t.Errorf("after umount -R rootfs + delete --force: %d host mounts, %d before", n, before)
-	}
+	check("after umount -R rootfs + delete --force", b3.Dir)
 }
 
 // TestKillAllStoppedContainer: as runc, `kill --all` of a stopped container
