@@ -21,6 +21,9 @@ func ValidateProcess(p *specs.Process) error {
 	if p.User.Username != "" {
 		return invalid("process.user.username", "is Windows-only: use process.user.uid and gid")
 	}
+	if p.SelinuxLabel != "" {
+		return invalid("process.selinuxLabel", "rt has no SELinux support")
+	}
 	if len(p.Args) == 0 {
 		return invalid("process.args", "must not be empty")
 	}

@@ -2,11 +2,13 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -231,4 +233,207 @@ func writeJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// process.scheduler, process.ioPriority and linux.personality reach the
+// container's process: read back from the host.
+func TestSchedulerIOPriorityPersonality(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 5}
+		s.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 6}
+		s.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32}
+	})
+	_, pid := startContainer(t, b)
+	stat := readFile(t, "/proc/"+strconv.Itoa(pid)+"/stat")
+	f := strings.Fields(stat[strings.LastIndexByte(stat, ')')+2:])
+	// Fields 19 (nice) and 41 (policy) of stat; f starts at field 3.
+	if len(f) < 39 || f[16] != "5" || f[38] != "3" {
+		t.Errorf("stat: nice %q policy %q, want 5 and 3 (SCHED_BATCH)", f[16], f[38])
+	}
+	prio, _, errno := syscall.Syscall(syscall.SYS_IOPRIO_GET, 1 /* IOPRIO_WHO_PROCESS */, uintptr(pid), 0)
+	if errno != 0 || prio != 2<<13|6 {
+		t.Errorf("ioprio_get: %#x (%v), want class BE (2) level 6", prio, errno)
+	}
+	if got := strings.TrimSpace(readFile(t, "/proc/"+strconv.Itoa(pid)+"/personality")); got != "00000008" {
+		t.Errorf("personality %q, want 00000008 (PER_LINUX32)", got)
+	}
+}
+
+// The config's annotations are reported by state.
+func TestAnnotationsInState(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Annotations = map[string]string{"org.example.rt-test": "value-1"}
+	})
+	id, _ := createContainer(t, b)
+	if st := state(t, id); st.Annotations["org.example.rt-test"] != "value-1" {
+		t.Errorf("state annotations %v, want org.example.rt-test=value-1", st.Annotations)
+	}
+}
+
+// The cgroup v1 resources no other test reads back: applied, or refused
+// naming the field where the kernel lacks the file (runc: the same write
+// fails).
+func TestCgroupResourceExtras(t *testing.T) {
+	requireCgroupV1(t, "memory", "blkio")
+	dev := strings.TrimSpace(readFile(t, "/sys/block/"+firstBlockDev(t)+"/dev"))
+	var maj, min int64
+	if _, err := fmt.Sscanf(dev, "%d:%d", &maj, &min); err != nil {
+		t.Fatalf("block device number %q: %v", dev, err)
+	}
+	bd := specs.LinuxBlockIODevice{Major: maj, Minor: min}
+	rate := uint64(1 << 20)
+	kmem := int64(64 << 20)
+	yes := true
+	path := fmt.Sprintf("/rt-test-%d-%d", os.Getpid(), idCounter.Add(1))
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		s.Linux.Resources = &specs.LinuxResources{
+			Memory: &specs.LinuxMemory{Kernel: &kmem, UseHierarchy: &yes},
+			BlockIO: &specs.LinuxBlockIO{
+				ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: bd, Rate: rate}},
+				ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: bd, Rate: 100}},
+				ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: bd, Rate: 200}},
+			},
+		}
+	})
+	id, _ := startContainer(t, b)
+	for file, want := range map[string]string{
+		"blkio.throttle.write_bps_device":  dev + " 1048576",
+		"blkio.throttle.read_iops_device":  dev + " 100",
+		"blkio.throttle.write_iops_device": dev + " 200",
+	} {
+		if got := cgFile(t, "blkio", path, file); got != want {
+			t.Errorf("%s = %q, want %q", file, got, want)
+		}
+	}
+	if got := cgFile(t, "memory", path, "memory.use_hierarchy"); got != "1" {
+		t.Errorf("memory.use_hierarchy = %q, want 1", got)
+	}
+	// checkBeforeUpdate: a limit below the usage is refused on update.
+	res := writeJSON(t, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(4096)), CheckBeforeUpdate: &yes}})
+	if _, se, code := rt(t, "update", "-r", res, id); code == 0 || !strings.Contains(se, "checkBeforeUpdate") {
+		t.Errorf("update below usage with checkBeforeUpdate: exit %d, %q; want an error naming checkBeforeUpdate", code, se)
+	}
+	// leafWeight, weightDevice: the CFQ files are gone from this kernel
+	// (blkio.leaf_weight): the field is named in the error.
+	w := uint16(500)
+	for field, bio := range map[string]*specs.LinuxBlockIO{
+		"blockIO.leafWeight":                 {LeafWeight: &w},
+		"blockIO.weightDevice[0].leafWeight": {WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: bd, LeafWeight: &w}}},
+		"blockIO.weightDevice[0].weight":     {WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: bd, Weight: &w}}},
+	} {
+		b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{BlockIO: bio}
+		})
+		_, se, code := runIn(t, b)
+		switch {
+		case code != 0 && !strings.Contains(se, field):
+			t.Errorf("%s: exit %d, error %q does not name the field", field, code, se)
+		case code == 0 && field != "blockIO.weightDevice[0].weight":
+			t.Errorf("%s: accepted, but this kernel has no file for it", field)
+		}
+	}
+	// net_prio: refused naming the field where the controller is absent.
+	if _, err := os.Stat(filepath.Join(cgroupRoot, "net_prio")); err != nil {
+		b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+			s.Linux.Resources = &specs.LinuxResources{Network: &specs.LinuxNetwork{
+				Priorities: []specs.LinuxInterfacePriority{{Name: "lo", Priority: 1}}}}
+		})
+		expectCreateFails(t, b, "network.priorities")
+	}
+}
+
+func firstBlockDev(t *testing.T) string {
+	entries, _ := os.ReadDir("/sys/block")
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "loop") && !strings.HasPrefix(e.Name(), "zram") && !strings.HasPrefix(e.Name(), "ram") {
+			return e.Name()
+		}
+	}
+	t.Skip("no block device in /sys/block to throttle")
+	return ""
+}
+
+// Seccomp argument conditions: index, value, valueTwo and op reach the
+// filter (SCMP_CMP_MASKED_EQ: arg & value == valueTwo).
+func TestSeccompArgs(t *testing.T) {
+	// chmod giving "other" rwx is denied; other modes pass.
+	b := newBundle(t, withArgs("sh", "-c", "touch /tmp/f; chmod 777 /tmp/f; echo open=$?; chmod 750 /tmp/f; echo closed=$?"), func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{
+				Names:  []string{"chmod"},
+				Action: specs.ActErrno,
+				Args:   []specs.LinuxSeccompArg{{Index: 1, Value: 0o7, ValueTwo: 0o7, Op: specs.OpMaskedEqual}},
+			}, {
+				Names:  []string{"fchmodat", "fchmodat2"},
+				Action: specs.ActErrno,
+				Args:   []specs.LinuxSeccompArg{{Index: 2, Value: 0o7, ValueTwo: 0o7, Op: specs.OpMaskedEqual}},
+			}},
+		}
+	})
+	out := mustRunIn(t, b)
+	if !strings.Contains(out, "open=1") || !strings.Contains(out, "closed=0") {
+		t.Errorf("chmod 777 (mode&7 == 7: denied) and chmod 750 (allowed): got %q", out)
+	}
+}
+
+// Time namespace offsets together with a user namespace (runc writes
+// timens_offsets once the user namespace is set up, before any process
+// enters the time namespace).
+func TestTimeOffsetsWithUserNamespace(t *testing.T) {
+	if !hasNS("time") || !hasNS("user") {
+		t.Skip("kernel lacks time or user namespaces (/proc/self/ns/time, /proc/self/ns/user)")
+	}
+	const offset = 1000000
+	b := newBundle(t, withArgs("sh", "-c", "cut -d. -f1 /proc/uptime; cat /proc/self/timens_offsets"), func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace},
+			specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{
+			"boottime":  {Secs: offset, Nanosecs: 5},
+			"monotonic": {Secs: offset},
+		}
+	})
+	for _, d := range []string{b.Dir, b.Dir + "/.."} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := mustRunIn(t, b)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	inside, err := strconv.ParseFloat(lines[0], 64)
+	if err != nil {
+		t.Fatalf("parse uptime inside %q: %v", out, err)
+	}
+	host, _ := strconv.ParseFloat(strings.Fields(readFile(t, "/proc/uptime"))[0], 64)
+	if inside < host+offset-60 || inside > host+offset+60 {
+		t.Errorf("uptime inside %v, host %v: boottime offset %d not applied", inside, host, offset)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "boottime 1000000 5") {
+		t.Errorf("timens_offsets inside: %q, want boottime 1000000 5", out)
+	}
+}
+
+// The hooks run after create (startContainer in the container, poststart
+// and poststop on the host) run the program at their path.
+func TestHookPathsRun(t *testing.T) {
+	dir := t.TempDir()
+	hook := func(name string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + name}}
+	}
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{
+			StartContainer: []specs.Hook{hook("/tmp/start-ran")},
+			Poststart:      []specs.Hook{hook(filepath.Join(dir, "poststart-ran"))},
+			Poststop:       []specs.Hook{hook(filepath.Join(dir, "poststop-ran"))},
+		}
+	})
+	mustRunIn(t, b)
+	for _, f := range []string{filepath.Join(b.Rootfs, "tmp", "start-ran"), filepath.Join(dir, "poststart-ran"), filepath.Join(dir, "poststop-ran")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("hook did not run: %v", err)
+		}
+	}
 }

@@ -340,8 +340,16 @@ void rt_nsenter(void)
 	if ((cloneflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
 		bail("unshare cgroup namespace");
 
+	// Non-dumpable, our /proc files belong to the host's root, which a
+	// process of a new user namespace is not: allow the write for that
+	// moment (as for the maps above; no process of the container exists
+	// yet, and none enters the time namespace before we fork).
+	if (ntime > 0 && nondumpable && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		bail("prctl PR_SET_DUMPABLE");
 	for (int i = 0; i < ntime; i++)
 		write_file("/proc/self/timens_offsets", timeoffs[i]);
+	if (ntime > 0 && nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("prctl PR_SET_DUMPABLE");
 
 	if (needfork) {
 		pid_t child = fork();

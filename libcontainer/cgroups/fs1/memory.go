@@ -22,6 +22,13 @@ func setMemory(dir string, mem *specs.LinuxMemory) error {
 	if mem == nil {
 		return nil
 	}
+	if mem.CheckBeforeUpdate != nil && *mem.CheckBeforeUpdate && nonZeroI(mem.Limit) && *mem.Limit > 0 {
+		// As the v2 driver: a limit below what the cgroup uses is refused
+		// rather than left to the OOM killer.
+		if usage, err := cgutil.ReadUint(dir, "memory.usage_in_bytes"); err == nil && usage > uint64(*mem.Limit) {
+			return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: memory.limit %d is below the current usage %d", *mem.Limit, usage)
+		}
+	}
 	if err := setMemoryAndSwap(dir, mem); err != nil {
 		return err
 	}
