@@ -181,7 +181,7 @@ var fieldContract = map[string]fieldRule{
 	"linux.devices.fileMode":                                shown("TestLinuxDevices"),
 	"linux.devices.uid":                                     shown("TestLinuxDevices"),
 	"linux.devices.gid":                                     shown("TestLinuxDevices"),
-	"linux.netDevices.name":                                 refused("linux.netDevices"),
+	"linux.netDevices.name":                                 shown("TestNetDevices"),
 	"linux.seccomp.defaultAction":                           shown("TestSeccompENOSYSForNewerSyscalls"),
 	"linux.seccomp.defaultErrnoRet":                         shown("TestSeccompENOSYSForNewerSyscalls"),
 	"linux.seccomp.architectures":                           shown("TestSeccompENOSYSForNewerSyscalls"),

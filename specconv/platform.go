@@ -24,9 +24,6 @@ func refuseOtherPlatforms(spec *specs.Spec) error {
 	if spec.Linux.MountLabel != "" {
 		return invalid("linux.mountLabel", "rt has no SELinux support")
 	}
-	if len(spec.Linux.NetDevices) > 0 {
-		return invalid("linux.netDevices", "moving network devices into the container is not supported yet")
-	}
 	return nil
 }
 
