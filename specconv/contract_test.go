@@ -28,9 +28,8 @@ type fieldRule struct {
 	refuse string
 }
 
-func shown(test string) fieldRule   { return fieldRule{test: test} }
-func refused(msg string) fieldRule  { return fieldRule{refuse: msg} }
-func both(test, f string) fieldRule { return fieldRule{test: test, refuse: f} }
+func shown(test string) fieldRule  { return fieldRule{test: test} }
+func refused(msg string) fieldRule { return fieldRule{refuse: msg} }
 
 // refusedSections: whole sections rt refuses (other platforms): every field
 // under them, present or future, is refused with the section's name.
