@@ -437,3 +437,46 @@ func TestHookPathsRun(t *testing.T) {
 		}
 	}
 }
+
+// Masked directories share one empty read-only tmpfs (runc 1.5: one
+// superblock, one device number), and a path listed twice is masked once.
+func TestMaskedDirsShareOneTmpfs(t *testing.T) {
+	dirs := []string{"/proc/acpi", "/proc/scsi", "/sys/firmware", "/proc/rt-no-such-dir"}
+	b := newBundle(t, withArgs("cat", "/proc/self/mountinfo"), func(s *specs.Spec) {
+		s.Linux.MaskedPaths = append(append([]string(nil), dirs...), "/proc/acpi", "/proc//acpi/")
+	})
+	out := mustRunIn(t, b)
+	devs := map[string]bool{}
+	count := map[string]int{}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 10 {
+			continue
+		}
+		for _, d := range dirs {
+			if f[4] != d {
+				continue
+			}
+			count[d]++
+			sep := strings.Index(l, " - ")
+			rest := strings.Fields(l[sep+3:])
+			if rest[0] != "tmpfs" || !strings.HasPrefix(f[5], "ro") {
+				t.Errorf("%s: not a read-only tmpfs: %s", d, l)
+			}
+			devs[f[2]] = true
+		}
+	}
+	masked := 0
+	for _, d := range dirs[:3] {
+		if _, err := os.Stat(d); err != nil {
+			continue // the host lacks it: nothing to mask
+		}
+		masked++
+		if count[d] != 1 {
+			t.Errorf("%s is mounted over %d times, want once", d, count[d])
+		}
+	}
+	if masked >= 2 && len(devs) != 1 {
+		t.Errorf("masked directories have %d tmpfs superblocks (%v), want one shared", len(devs), devs)
+	}
+}

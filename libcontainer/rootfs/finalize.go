@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -89,17 +90,25 @@ func readonlyPath(r *root, p string) error {
 	return remount(procFd(t), keep|unix.MS_RDONLY, 0, true)
 }
 
-// maskPaths hides each path: a directory under an empty read-only tmpfs,
-// anything else under the container's /dev/null, which must really be the
-// null device (CVE-2025-31133).
+// maskPaths hides each path (each once, however often it is listed): a
+// directory under an empty read-only tmpfs, one tmpfs shared by all of
+// them as runc 1.5 has it, anything else under the container's /dev/null,
+// which must really be the null device (CVE-2025-31133).
 func maskPaths(r *root, paths []string) error {
 	var devNull *os.File
+	tmpfs := &maskTmpfs{fd: -1}
 	defer func() {
 		if devNull != nil {
 			devNull.Close()
 		}
+		tmpfs.close()
 	}()
+	seen := map[string]bool{}
 	for _, p := range paths {
+		if seen[filepath.Clean("/"+p)] {
+			continue
+		}
+		seen[filepath.Clean("/"+p)] = true
 		t, err := r.open(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -113,7 +122,7 @@ func maskPaths(r *root, paths []string) error {
 			return fmt.Errorf("masked path %q: %w", p, err)
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			err = mount("tmpfs", procFd(t), "tmpfs", unix.MS_RDONLY, "")
+			err = tmpfs.mountOn(t)
 		} else {
 			if devNull == nil {
 				devNull, err = openDevNull(r)
@@ -126,6 +135,71 @@ func maskPaths(r *root, paths []string) error {
 		if err != nil {
 			return fmt.Errorf("masked path %q: %w", p, err)
 		}
+	}
+	return nil
+}
+
+// maskTmpfs is the empty read-only tmpfs of the masked directories: made
+// once (fsopen/fsmount), attached to the first and cloned onto the others.
+// Where the kernel lacks the mount API, each gets a tmpfs of its own.
+type maskTmpfs struct {
+	fd     int // the tmpfs mount, once made
+	oldAPI bool
+}
+
+func (m *maskTmpfs) mountOn(dir *os.File) error {
+	if m.oldAPI {
+		return mount("tmpfs", procFd(dir), "tmpfs", unix.MS_RDONLY, "")
+	}
+	if m.fd < 0 {
+		fd, err := newReadonlyTmpfs()
+		if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) {
+			m.oldAPI = true
+			return m.mountOn(dir)
+		}
+		if err != nil {
+			return err
+		}
+		m.fd = fd
+		return moveMount(fd, dir)
+	}
+	clone, err := unix.OpenTree(m.fd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("open_tree of the masking tmpfs: %w", err)
+	}
+	defer unix.Close(clone)
+	return moveMount(clone, dir)
+}
+
+func (m *maskTmpfs) close() {
+	if m.fd >= 0 {
+		unix.Close(m.fd)
+	}
+}
+
+func newReadonlyTmpfs() (int, error) {
+	fsfd, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetFlag(fsfd, "ro"); err != nil {
+		return -1, fmt.Errorf("fsconfig ro: %w", err)
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, fmt.Errorf("fsconfig create tmpfs: %w", err)
+	}
+	fd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	return fd, nil
+}
+
+func moveMount(from int, dir *os.File) error {
+	err := unix.MoveMount(from, "", int(dir.Fd()), "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+	if err != nil {
+		return fmt.Errorf("move_mount tmpfs: %w", err)
 	}
 	return nil
 }
