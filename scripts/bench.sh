@@ -36,6 +36,7 @@ cleanup() {
 		"${bin[$r]}" --root "$work/root-$r" list -q 2>/dev/null |
 			xargs -r -P 4 -n 1 "${bin[$r]}" --root "$work/root-$r" delete --force >/dev/null 2>&1 || true
 	done
+	if [ -n "${netns:-}" ]; then ip netns del "$netns" 2>/dev/null || true; fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -150,6 +151,32 @@ if [ "$many" -gt 0 ]; then
 	done
 fi
 
+# Network: `run` of /bin/true with and without the bridge network (the
+# rt-net hook beside RT at createRuntime and poststop, one published port),
+# rt and runc running the same hook, interleaved. Everything runs inside a
+# throw-away network namespace, so the bridge and the nftables rules never
+# touch the host's. BENCH_NET=0 leaves these rows out.
+netrt=$(dirname "$rt")/rt-net
+if [ "${BENCH_NET:-1}" = 1 ] && [ -x "$netrt" ] && command -v ip >/dev/null && command -v nsenter >/dev/null; then
+	echo "bench: run with and without the bridge network (rt-net), rt and runc" >&2
+	netns=rt-bench-$$
+	ip netns add "$netns"
+	mkbundle nettrue '"/bin/true"'
+	hook="{\"path\": \"$netrt\", \"args\": [\"rt-net\", \"--state-dir\", \"$work/net-state\", \"VERB\"], \"timeout\": 30}"
+	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\", \"rt.network.publish\": \"8080:80\"}, \"hooks\": {\"createRuntime\": [${hook/VERB/setup}], \"poststop\": [${hook/VERB/teardown}]},|" "$work/nettrue/config.json"
+	nrt() { local r=$1; shift; nsenter --net="/run/netns/$netns" "${bin[$r]}" --root "$work/root-$r" "$@"; }
+	for i in $(seq "$n"); do
+		for r in rt runc; do
+			sample netoff "$r" nrt "$r" run --bundle "$work/true" "no$i"
+			sample neton "$r" nrt "$r" run --bundle "$work/nettrue" "nb$i"
+		done
+	done
+	if [ -n "$(nsenter --net="/run/netns/$netns" "$netrt" --state-dir "$work/net-state" gc)" ] ||
+		[ -n "$(ls "$work/net-state/leases/rt0" 2>/dev/null)" ]; then
+		echo "bench: rt-net left leases or tables behind" >&2; exit 1
+	fi
+fi
+
 row() { # ROW LABEL UNIT(ms|KiB)
 	local v=() r m
 	for r in "${names[@]}"; do
@@ -177,6 +204,18 @@ row state0 "state, 1 container" ms
 row "state$mid" "state, $mid others present" ms
 row "state$many" "state, $many others present" ms
 row "run$many" "run of /bin/true, $many others present" ms
+if [ -s "$work/s/rt/neton" ]; then
+	echo
+	printf '%-44s%9s %9s %9s\n' "network, median of $n (in a scratch netns)" rt runc rt/runc
+	for rr in "netoff:run of /bin/true, no network" "neton:run, bridge network (rt-net hook)"; do
+		a=$(median "$work/s/rt/${rr%%:*}"); b=$(median "$work/s/runc/${rr%%:*}")
+		awk -v l="${rr#*:}" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f %9.1f %9.2f\n", l " (ms)", a / 1000, b / 1000, a / (b ? b : 1) }'
+	done
+	for r in rt runc; do
+		a=$(median "$work/s/$r/neton"); b=$(median "$work/s/$r/netoff")
+		awk -v r="$r" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f\n", "cost of the network for " r " (ms)", (a - b) / 1000 }'
+	done
+fi
 if command -v gcc >/dev/null && [ -f "$perf/floor.c" ]; then
 	gcc -O2 -o "$work/floor" "$perf/floor.c" 2>/dev/null && {
 		printf 'floor (C, least work per container): %s\n' "$("$work/floor" "$work/true/rootfs" 200 2>&1 | tail -n 1)"

@@ -116,17 +116,28 @@ func (s *Store) List(bridge string) ([]*Lease, error) {
 	return out, nil
 }
 
-// Find returns the leases of id on any bridge.
+// Find returns the leases of id on any bridge (reading only id's files).
 func (s *Store) Find(id string) ([]*Lease, error) {
-	all, err := s.List("")
-	if err != nil {
+	if err := validID(id); err != nil {
 		return nil, err
 	}
+	ents, err := os.ReadDir(filepath.Join(s.Dir, "leases"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("lease store: %w", err)
+	}
 	var out []*Lease
-	for _, l := range all {
-		if l.ID == id {
-			out = append(out, l)
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(s.bridgeDir(e.Name()), id))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
 		}
+		l := &Lease{ID: id, Bridge: e.Name()}
+		var r Lease
+		if err == nil && json.Unmarshal(data, &r) == nil && r.ID == id {
+			l = &r
+			l.Bridge = e.Name()
+		}
+		out = append(out, l)
 	}
 	return out, nil
 }
