@@ -95,6 +95,9 @@ func List(root string) ([]*Container, error) {
 // lives, whether it still waits on the exec fifo, whether it is frozen.
 func (c *Container) Status() Status {
 	if !processAlive(c.state.InitPid, c.state.InitStart) {
+		if c.state.Creating && c.state.InitPid == 0 && c.creatorAlive() {
+			return Creating // its init is not started yet
+		}
 		return Stopped
 	}
 	if c.state.Creating {
@@ -110,6 +113,18 @@ func (c *Container) Status() Status {
 		return Created
 	}
 	return Running
+}
+
+// creatorAlive reports whether the state directory is locked, which
+// during a create means that the create still runs: a create that was
+// killed holds no lock.
+func (c *Container) creatorAlive() bool {
+	f, err := os.Open(c.dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
 }
 
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
@@ -217,21 +232,12 @@ func (c *Container) Delete(force bool) error {
 	if err := checkStatus(op, c.ID(), status); err != nil {
 		return err
 	}
-	// A config that cannot be read does not keep the container from going.
-	cfg, _ := c.config()
-	switch status {
-	case Stopped:
-		// Without a pid namespace of its own, the container's other
-		// processes outlive its init: kill them, or its cgroup cannot go
-		// (runc does the same).
-		if cfg == nil || !cfg.HasNewNamespace(specs.PIDNamespace) {
-			c.killRemaining()
-		}
-	default:
-		// As runc: a container that never started is killed and removed
-		// (and, with force, a running or paused one).
-		c.killInit()
-	}
+	// As runc: a container that never started is killed and removed (and,
+	// with force, a running or paused one). A stopped one may still have
+	// processes in its cgroup: without a pid namespace of its own, those
+	// outlive its init (runc kills them too), and a create that was
+	// killed may have left its init's C stage there.
+	c.killAll()
 	return c.destroy()
 }
 
@@ -287,41 +293,28 @@ func cgroupKill(m cgroups.Manager) bool {
 	return err == nil
 }
 
-// killRemaining SIGKILLs every process left in the container's cgroup and
-// waits (briefly) for the cgroup to empty.
-func (c *Container) killRemaining() {
-	m, err := c.cgroupManager()
-	if err != nil {
-		return
-	}
-	m.Thaw()
-	for i := 0; i < 100; i++ {
-		pids, err := m.GetPids()
-		if err != nil || len(pids) == 0 {
-			return
+// killAll SIGKILLs the container's init and every process in its cgroup
+// (see signalCgroup), and waits, bounded, until they are gone.
+func (c *Container) killAll() {
+	initAlive := processAlive(c.state.InitPid, c.state.InitStart)
+	if initAlive {
+		if err := c.signalInit(unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			warnf("kill container init: %v", err)
 		}
-		if !cgroupKill(m) {
-			for _, pid := range pids {
-				unix.Kill(pid, unix.SIGKILL)
+	}
+	if m, err := c.cgroupManager(); err == nil && m.Exists() {
+		for i := 0; i < 100; i++ {
+			pids, err := m.GetPids()
+			if err != nil || len(pids) == 0 {
+				break
 			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (c *Container) killInit() {
-	if m, err := c.cgroupManager(); err == nil {
-		if !cgroupKill(m) {
-			if pids, err := m.GetPids(); err == nil {
-				for _, pid := range pids {
-					unix.Kill(pid, unix.SIGKILL)
-				}
+			if err := signalCgroup(m, unix.SIGKILL, false); err != nil {
+				warnf("%v", err)
 			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		m.Thaw()
 	}
-	if processAlive(c.state.InitPid, c.state.InitStart) {
-		c.signalInit(unix.SIGKILL)
+	if initAlive {
 		waitGone(c.state.InitPid, c.state.InitStart, 10*time.Second)
 	}
 }
@@ -358,7 +351,8 @@ func (c *Container) destroy() error {
 	if err := unbindRootfs(c.dir); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg := c.state.Config; cfg != nil && len(cfg.Hooks.Poststop) > 0 {
+	// A config that cannot be read does not keep the container from going.
+	if cfg, _ := c.config(); cfg != nil && len(cfg.Hooks.Poststop) > 0 {
 		st := c.ociState(Stopped)
 		if err := hooks.RunAll("poststop", cfg.Hooks.Poststop, st); err != nil {
 			warnf("%v", err)

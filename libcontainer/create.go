@@ -129,6 +129,19 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 		return nil, err
 	}
 	mgr = m
+	// Record what will be made before making it: if rt is killed from
+	// here on, `delete --force` finds the cgroups in the state.
+	st := &State{
+		ID:          cfg.ID,
+		Creating:    true,
+		Created:     time.Now().UTC(),
+		Owner:       ownerName(),
+		CgroupPaths: cgroupPaths(mgr),
+		Config:      cfg,
+	}
+	if err := writeState(d.path, st); err != nil {
+		return nil, err
+	}
 	// cgroupFailed turns a permission error into running without cgroups
 	// when that is allowed (rootless, no limits asked).
 	cgroupFailed := func(err error) error {
@@ -209,17 +222,9 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 			return nil, err
 		}
 	}
-	st := &State{
-		ID:          cfg.ID,
-		InitPid:     proc.pid,
-		InitStart:   start,
-		Creating:    true,
-		Created:     time.Now().UTC(),
-		Owner:       ownerName(),
-		CgroupPaths: cgroupPaths(mgr),
-		IntelRdt:    rdt,
-		Config:      cfg,
-	}
+	st.InitPid, st.InitStart = proc.pid, start
+	st.CgroupPaths = cgroupPaths(mgr) // none if rootless went without
+	st.IntelRdt = rdt
 	c = &Container{root: o.Root, dir: d.path, state: st}
 	if err := writeState(d.path, st); err != nil {
 		return nil, err

@@ -35,13 +35,13 @@ func (c *Container) Start() error {
 		return err
 	}
 	if msg != "" {
-		c.killInit()
+		c.killAll()
 		return fmt.Errorf("start container %q: %s", c.ID(), msg)
 	}
 	if len(cfg.Hooks.Poststart) > 0 {
 		if err := hooks.Run("poststart", cfg.Hooks.Poststart, c.ociState(Running)); err != nil {
 			// Spec 1.3: a failing poststart hook stops the container.
-			c.killInit()
+			c.killAll()
 			return err
 		}
 	}

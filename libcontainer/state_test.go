@@ -131,3 +131,30 @@ func TestReadLegacyState(t *testing.T) {
 		t.Fatalf("OCIState of a legacy state = %+v", o)
 	}
 }
+
+// A create records its state before it makes anything; until its init is
+// started that state has no pid. While the create runs (it holds the state
+// dir's lock) the container is "creating"; once the create is gone (killed)
+// it is "stopped", so that delete removes what it recorded.
+func TestStatusOfHalfCreated(t *testing.T) {
+	root := t.TempDir()
+	d, err := newStateDir(root, "half")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State{ID: "half", Creating: true, Config: &configs.Config{}}
+	if err := writeState(d.path, st); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(root, "half")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Status(); s != Creating {
+		t.Errorf("status while the create holds the lock: %s, want creating", s)
+	}
+	d.unlock()
+	if s := c.Status(); s != Stopped {
+		t.Errorf("status after the create is gone: %s, want stopped", s)
+	}
+}

@@ -1,0 +1,171 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// TestKillSweepCreate kills `rt create` with SIGKILL at moments spread
+// over a whole create (from before it starts to after it would have
+// finished) and checks, after each kill, that `rt state` either knows the
+// container or says it does not exist, and that `rt delete --force` exits
+// 0 and leaves no state dir, cgroup dir, mount or process. RT_KILLSWEEP_N
+// sets the number of kill points (default 40).
+func TestKillSweepCreate(t *testing.T) {
+	c := ctxFor(t)
+	n := 40
+	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
+		n = v
+	}
+	// Orphans of the killed create (its `rt init`, the pid namespace's
+	// init) are re-parented to us, so that we can see every one of them.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+	cgName := fmt.Sprintf("rt-killsweep-%d", os.Getpid())
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName })
+
+	// How long a whole create takes here.
+	id := newID(t)
+	start := time.Now()
+	mustRT(t, "create", "--bundle", b.Dir, id)
+	full := time.Since(start)
+	mustRT(t, "delete", "--force", id)
+	checkNothingLeft(t, c, id, cgName, b)
+	t.Logf("a whole create takes %v; %d kill points up to %v", full, n, full*6/5)
+
+	killedAt := map[string]int{}
+	for i := 0; i < n; i++ {
+		delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
+		id := newID(t)
+		cmd := exec.Command(rtBinary, "--root", c.root, "create", "--bundle", b.Dir, id)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		werr := cmd.Wait()
+		outcome := "killed"
+		if werr == nil {
+			outcome = "finished"
+		}
+		r := runRaw(c.root, nil, "state", id)
+		switch {
+		case r.code == 0:
+			outcome += ", state known"
+		case strings.Contains(r.stderr, "does not exist"):
+			outcome += ", state: does not exist"
+		default:
+			t.Errorf("kill point %d (%v): state: exit %d: %s", i, delay, r.code, r.stderr)
+		}
+		killedAt[outcome]++
+		if r := runRaw(c.root, nil, "delete", "--force", id); r.code != 0 {
+			t.Errorf("kill point %d (%v, %s): delete --force: exit %d: %s", i, delay, outcome, r.code, r.stderr)
+		}
+		if !checkNothingLeft(t, c, id, cgName, b) {
+			t.Errorf("kill point %d (%v, %s): left over (see above)", i, delay, outcome)
+		}
+	}
+	t.Logf("outcomes: %v", killedAt)
+}
+
+// checkNothingLeft reports (and then cleans) what a container left: its
+// state dir, its cgroup dirs, mounts under its bundle, and our children
+// (the subreaper's orphans) still alive.
+func checkNothingLeft(t *testing.T, c *rtCtx, id, cgName string, b *bundle) bool {
+	t.Helper()
+	ok := true
+	if _, err := os.Lstat(filepath.Join(c.root, id)); err == nil {
+		t.Errorf("%s: state dir left", id)
+		os.RemoveAll(filepath.Join(c.root, id))
+		ok = false
+	}
+	ents, _ := os.ReadDir("/sys/fs/cgroup")
+	for _, e := range ents {
+		d := filepath.Join("/sys/fs/cgroup", e.Name(), cgName)
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("%s: cgroup dir %s left", id, d)
+			killAndRemoveCgroup(d)
+			ok = false
+		}
+	}
+	if left := mountsUnder(b.Dir); len(left) > 0 {
+		t.Errorf("%s: mounts left: %v", id, left)
+		for i := len(left) - 1; i >= 0; i-- {
+			syscall.Unmount(left[i], syscall.MNT_DETACH)
+		}
+		ok = false
+	}
+	// Orphans that are still alive. One that has exited is a zombie until
+	// we reap it: reap every child that is gone.
+	var alive []int
+	pollUntil(5*time.Second, func() bool {
+		for {
+			var ws unix.WaitStatus
+			if pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+		alive = childrenOf(os.Getpid())
+		return len(alive) == 0
+	})
+	if len(alive) > 0 {
+		t.Errorf("%s: processes left: %v", id, alive)
+		for _, p := range alive {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		ok = false
+	}
+	return ok
+}
+
+// childrenOf lists the live (non-zombie) children of pid.
+func childrenOf(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(data), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+2:]))
+		if len(f) < 2 || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); ppid == pid {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func killAndRemoveCgroup(d string) {
+	data, _ := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+	for _, f := range strings.Fields(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			syscall.Kill(pid, syscall.SIGKILL)
+			waitGone(pid, 2*time.Second)
+		}
+	}
+	os.Remove(d)
+}
