@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -55,22 +56,10 @@ func waitGone(pid int, start uint64, timeout time.Duration) bool {
 		if !processAlive(pid, start) {
 			return true
 		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		deadline := time.Now().Add(timeout)
-		for {
-			left := time.Until(deadline)
-			if left <= 0 {
-				return !processAlive(pid, start)
-			}
-			n, err := unix.Poll(fds, int(left/time.Millisecond)+1)
-			if err == unix.EINTR {
-				continue
-			}
-			if n > 0 || err != nil {
-				// Exited (it may linger as a zombie until reaped).
-				return true
-			}
+		if waitPidfd(fd, timeout) {
+			return true
 		}
+		return !processAlive(pid, start)
 	}
 	deadline := time.Now().Add(timeout)
 	for processAlive(pid, start) {
@@ -80,4 +69,22 @@ func waitGone(pid int, start uint64, timeout time.Duration) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return true
+}
+
+// waitPidfd waits up to timeout for the process of pidfd to exit (it may
+// linger as a zombie until reaped) and reports whether it did.
+func waitPidfd(fd int, timeout time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		n, err := unix.Poll(fds, int(left/time.Millisecond)+1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return n > 0 || err != nil
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -86,6 +87,11 @@ type initProc struct {
 // kill stops the init for good and reaps what is ours.
 func (p *initProc) kill() {
 	p.watch.end(nil)
+	pidfd := -1
+	if p.forked && p.pid > 0 {
+		// Not our child: a pidfd tells when it is gone.
+		pidfd, _ = unix.PidfdOpen(p.pid, 0)
+	}
 	if p.pid > 0 {
 		unix.Kill(p.pid, unix.SIGKILL)
 	}
@@ -93,7 +99,11 @@ func (p *initProc) kill() {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
 	}
-	if p.forked && p.pid > 0 {
+	if pidfd >= 0 {
+		// Wait (bounded) until it has exited, so that its cgroup can be
+		// removed: the end of a pid namespace's init can take a while.
+		waitPidfd(pidfd, 5*time.Second)
+		unix.Close(pidfd)
 		// Reap it if it is our child (we are its subreaper in `run`).
 		var ws unix.WaitStatus
 		unix.Wait4(p.pid, &ws, unix.WNOHANG, nil)
