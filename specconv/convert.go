@@ -152,7 +152,9 @@ func Convert(spec *specs.Spec, bundle string, opts Options) (*configs.Config, er
 		c.Mounts = append(c.Mounts, cm)
 	}
 	for i, m := range c.Mounts {
-		if m.IDMap && c.NamespaceOf(specs.UserNamespace) == nil {
+		// With mappings of its own, the mount gets a user namespace made
+		// for it (runc 1.2+): the container needs none.
+		if m.IDMap && len(m.UIDMappings) == 0 && c.NamespaceOf(specs.UserNamespace) == nil {
 			return nil, invalid(fmt.Sprintf("mounts[%d]", i), "idmapped mount of %q needs a user namespace", m.Destination)
 		}
 	}

@@ -96,6 +96,8 @@ func TestIDMappedMountOwnMappings(t *testing.T) {
 }
 
 func TestIDMappedMountNeedsUserNamespace(t *testing.T) {
+	// Without mappings of its own, an idmapped mount uses the container's
+	// user namespace: there must be one.
 	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: "/tmp", Options: []string{"rbind", "idmap"}})
 	})
@@ -104,4 +106,29 @@ func TestIDMappedMountNeedsUserNamespace(t *testing.T) {
 		t.Errorf("idmap without a user namespace: exit %d, %q", code, se)
 	}
 	assertNoState(t, id)
+}
+
+// With mappings of its own, an idmapped mount needs no container user
+// namespace (runc 1.2+): on-disk 1000 appears as root, on-disk 0 unmapped.
+func TestIDMappedMountWithoutUserNamespace(t *testing.T) {
+	requireSuite(t)
+	data := t.TempDir()
+	for name, id := range map[string]int{"rootfile": 0, "userfile": 1000} {
+		p := filepath.Join(data, name)
+		if err := os.WriteFile(p, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, id, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maps := []specs.LinuxIDMapping{{ContainerID: 1000, HostID: 0, Size: 1}}
+	b := newBundle(t, withArgs("stat", "-c", "%u:%g", "/data/rootfile", "/data/userfile"), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: data,
+			Options: []string{"rbind"}, UIDMappings: maps, GIDMappings: maps})
+	})
+	out := strings.Fields(mustRunIn(t, b))
+	if strings.Join(out, " ") != "65534:65534 0:0" {
+		t.Errorf("idmapped mount without a container user namespace: got %q, want rootfile 65534:65534, userfile 0:0", out)
+	}
 }
