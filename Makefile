@@ -78,6 +78,7 @@ lint: lint-deps vet
 	@out=$$($(LINTBIN)/deadcode ./cmd/rt); \
 		if [ -n "$$out" ]; then echo "deadcode: unreachable from ./cmd/rt:"; echo "$$out"; exit 1; fi
 	shellcheck $$(git ls-files '*.sh') .ci/run
+	shellcheck -s bash contrib/completions/bash/rt
 
 # Fuzz targets, each run briefly (FUZZTIME each): the init protocol's
 # frame decoder and bootstrap encoder, config loading (specconv.LoadSpec)
@@ -123,6 +124,30 @@ bench: build criu
 
 clean:
 	rm -rf bin
+
+# What runc ships beside its binary: man pages (man/*.8) and bash
+# completion, generated from the command definitions that --help prints
+# (cmd/rt/docs_test.go fails when the committed files differ from them).
+.PHONY: docs install uninstall
+docs:
+	RT_UPDATE_DOCS=1 $(GO) test -count=1 -run '^(TestManPages|TestBashCompletion)$$' ./cmd/rt
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary (make build
+# first), the man pages and the bash completion.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+install:
+	@[ -x $(BIN) ] || { echo "install: $(BIN) missing: run make build first" >&2; exit 1; }
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/rt
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 contrib/completions/bash/rt $(DESTDIR)$(BASHCOMPDIR)/rt
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rt $(DESTDIR)$(BASHCOMPDIR)/rt
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 
 # containerd driving bin/rt through its CRI API (a Go CRI client, as the kubelet
 # does) and through ctr (tests/engines; setup.sh installs containerd if missing).

@@ -51,6 +51,19 @@ func main() {
 		libcontainer.Init()
 		return
 	}
+	app := newApp()
+	cli.ErrWriter = &fatalWriter{cli.ErrWriter}
+	if err := app.Run(os.Args); err != nil {
+		fatal(err)
+	}
+}
+
+// configureLogging sets logrus up as runc does: --log FILE, --log-format,
+// --debug.
+// newApp defines rt's command line: global flags, commands and help. The
+// man pages and the bash completion are generated from it (man_test.go),
+// so they say what --help says.
+func newApp() *cli.App {
 	app := cli.NewApp()
 	app.Name = "rt"
 	app.Usage = usage
@@ -108,14 +121,9 @@ func main() {
 		}
 		return configureLogging(c)
 	}
-	cli.ErrWriter = &fatalWriter{cli.ErrWriter}
-	if err := app.Run(os.Args); err != nil {
-		fatal(err)
-	}
+	return app
 }
 
-// configureLogging sets logrus up as runc does: --log FILE, --log-format,
-// --debug.
 func configureLogging(c *cli.Context) error {
 	if c.GlobalBool("debug") {
 		logrus.SetLevel(logrus.DebugLevel)
