@@ -480,3 +480,31 @@ func TestMaskedDirsShareOneTmpfs(t *testing.T) {
 		t.Errorf("masked directories have %d tmpfs superblocks (%v), want one shared", len(devs), devs)
 	}
 }
+
+// A mount target that is a dangling symlink is resolved inside the rootfs
+// and created there (runc 1.2+): a directory for a tmpfs, a file for a
+// bind-mounted file; the mount lands at the symlink's target.
+func TestMountThroughDanglingSymlink(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "conf")
+	if err := os.WriteFile(src, []byte("from-host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, withArgs("sh", "-c", "grep -E ' /target/(dir|conf) ' /proc/self/mountinfo | cut -d' ' -f5; cat /etc/conf"), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/data", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/etc/conf", Type: "bind", Source: src, Options: []string{"bind", "ro"}})
+	})
+	os.MkdirAll(filepath.Join(b.Rootfs, "etc"), 0o755)
+	for link, target := range map[string]string{"data": "/target/dir", "etc/conf": "../target/conf"} {
+		if err := os.Symlink(target, filepath.Join(b.Rootfs, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := mustRunIn(t, b)
+	if out != "/target/dir\n/target/conf\nfrom-host\n" {
+		t.Errorf("mounts through dangling symlinks: got %q, want /target/dir and /target/conf mounted, the file readable", out)
+	}
+	if _, err := os.Lstat(filepath.Join(b.Rootfs, "target", "conf")); err != nil {
+		t.Errorf("the file target was not created inside the rootfs: %v", err)
+	}
+}

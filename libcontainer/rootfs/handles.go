@@ -97,7 +97,21 @@ func (r *root) target(dest string, isFile bool) (*os.File, error) {
 	if err := r.createFile(dest, 0o644); err != nil {
 		return nil, err
 	}
-	return r.open(dest)
+	f, err = r.open(dest)
+	if errors.Is(err, os.ErrNotExist) {
+		// dest is a dangling symlink: as runc, resolve it as if the
+		// rootfs were "/" and create the file it names there.
+		resolved, jerr := securejoin.SecureJoin(r.path, dest)
+		if jerr != nil {
+			return nil, jerr
+		}
+		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(resolved, r.path), "/")
+		if err := r.createFile(rel, 0o644); err != nil {
+			return nil, err
+		}
+		f, err = r.open(dest)
+	}
+	return f, err
 }
 
 // createFile creates an empty file dest inside the root (its parents too).
