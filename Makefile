@@ -132,21 +132,24 @@ clean:
 docs:
 	RT_UPDATE_DOCS=1 $(GO) test -count=1 -run '^(TestManPages|TestBashCompletion)$$' ./cmd/rt
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the binary (make build
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries (make build
 # first), the man pages and the bash completion.
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# rt-net (the network hook) goes beside rt, where `rt spec --network` looks.
+NETBIN      ?= $(dir $(BIN))rt-net
 install:
-	@[ -x $(BIN) ] || { echo "install: $(BIN) missing: run make build first" >&2; exit 1; }
+	@for b in $(BIN) $(NETBIN); do [ -x $$b ] || { echo "install: $$b missing: run make build first" >&2; exit 1; }; done
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/rt
+	install -D -m 0755 $(NETBIN) $(DESTDIR)$(BINDIR)/rt-net
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -D -m 0644 contrib/completions/bash/rt $(DESTDIR)$(BASHCOMPDIR)/rt
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/rt $(DESTDIR)$(BASHCOMPDIR)/rt
+	rm -f $(DESTDIR)$(BINDIR)/rt $(DESTDIR)$(BINDIR)/rt-net $(DESTDIR)$(BASHCOMPDIR)/rt
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8)))
 
 # containerd driving bin/rt through its CRI API (a Go CRI client, as the kubelet

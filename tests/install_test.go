@@ -54,7 +54,7 @@ func helpFlags(t *testing.T, cmd string) []string {
 	return flags
 }
 
-// TestMakeInstall: make install with PREFIX and DESTDIR puts the binary,
+// TestMakeInstall: make install with PREFIX and DESTDIR puts the binaries,
 // a man page for rt and for every command --help lists (each naming every
 // flag the command's --help shows), and the bash completion under DESTDIR;
 // make uninstall removes them.
@@ -86,6 +86,9 @@ func TestMakeInstall(t *testing.T) {
 	}
 	if out, err := exec.Command(bin, "--version").Output(); err != nil || !strings.HasPrefix(string(out), "rt version ") {
 		t.Errorf("installed rt --version: %v: %q", err, out)
+	}
+	if st, err := os.Stat(filepath.Join(dest, "usr/sbin/rt-net")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("rt-net (the network hook, beside rt): %v", err)
 	}
 	man := filepath.Join(dest, "usr/share/man/man8")
 	if page := readFile(t, filepath.Join(man, "rt.8")); !strings.HasPrefix(page, ".TH RT 8") {
