@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -37,6 +38,14 @@ func setupConsole(sockFd int, proc *specs.Process, hasMountNS bool) error {
 	}
 	slave := int(slaveFd)
 	defer unix.Close(slave)
+	// As runc (fixStdioPermissions): the process's user owns its terminal,
+	// so that it can change its settings; the group is left to devpts
+	// (gid=5 with the usual mount options). A uid that cannot be given
+	// here (unmapped, read-only devpts) leaves it as it is, as runc.
+	if err := unix.Fchown(slave, int(proc.User.UID), -1); err != nil &&
+		!errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EROFS) {
+		return fmt.Errorf("chown pty to process.user.uid %d: %w", proc.User.UID, err)
+	}
 	if proc.ConsoleSize != nil {
 		ws := &unix.Winsize{Row: uint16(proc.ConsoleSize.Height), Col: uint16(proc.ConsoleSize.Width)}
 		if err := unix.IoctlSetWinsize(slave, unix.TIOCSWINSZ, ws); err != nil {

@@ -213,6 +213,9 @@ func (in *initRun) containerSetup() error {
 // prepareProcess does the process setup that can fail in ways the user must
 // hear about at create: limits, cwd, and finding the executable.
 func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
+	// As runc: HOME, when the process has none, from the container's
+	// /etc/passwd.
+	proc.Env = withHome(proc.Env, proc.User.UID)
 	// Compile the seccomp filter while memory is not yet limited.
 	prog, err := seccomp.Compile(in.cfg.Config.Seccomp)
 	if err != nil {

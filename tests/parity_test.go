@@ -294,3 +294,55 @@ func TestCPURealtimeBothLowered(t *testing.T) {
 		t.Errorf("after raising both: period %s runtime %s, want 200000 and 150000", p, r)
 	}
 }
+
+// TestTerminalLikeRunc: the container's pty (rt run with terminal true)
+// has ONLCR cleared, so that output lines end in "\n", not "\r\n"; and its
+// slave belongs to the process's uid (runc chowns the stdio it hands over).
+func TestTerminalLikeRunc(t *testing.T) {
+	b := newBundle(t, withArgs("sh", "-c", `stat -L -c 'owner=%u' /proc/self/fd/0; printf 'a\nb\n'`), func(s *specs.Spec) {
+		s.Process.Terminal = true
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+	})
+	out := mustRunIn(t, b)
+	if strings.Contains(out, "\r") {
+		t.Errorf("output has \\r (ONLCR left on): %q", out)
+	}
+	mustContain(t, "output", out, "owner=1000\na\nb\n")
+}
+
+// TestHomeFromPasswd: without HOME in process.env, the process gets the
+// home directory of its uid in the container's /etc/passwd, "/" when the
+// uid has none, as runc does (run and exec); a HOME in the config wins.
+func TestHomeFromPasswd(t *testing.T) {
+	withPasswd := func(b *bundle) {
+		t.Helper()
+		os.MkdirAll(filepath.Join(b.Rootfs, "etc"), 0o755)
+		data := "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n"
+		if err := os.WriteFile(filepath.Join(b.Rootfs, "etc/passwd"), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		uid  uint32
+		env  string
+		want string
+	}{{0, "", "/root"}, {1000, "", "/home/user"}, {4242, "", "/"}, {1000, "HOME=/config", "/config"}} {
+		b := newBundle(t, withArgs("sh", "-c", `echo "home=$HOME"`), func(s *specs.Spec) {
+			s.Process.User = specs.User{UID: tc.uid, GID: tc.uid}
+			if tc.env != "" {
+				s.Process.Env = append(s.Process.Env, tc.env)
+			}
+		})
+		withPasswd(b)
+		out := mustRunIn(t, b)
+		if strings.TrimSpace(out) != "home="+tc.want {
+			t.Errorf("run as uid %d, env %q: %q, want home=%s", tc.uid, tc.env, strings.TrimSpace(out), tc.want)
+		}
+	}
+	b := newBundle(t, withArgs("sleep", "1000"))
+	withPasswd(b)
+	id, _ := startContainer(t, b)
+	if out := mustRT(t, "exec", "--user", "1000:1000", id, "sh", "-c", `echo "home=$HOME"`); strings.TrimSpace(out) != "home=/home/user" {
+		t.Errorf("exec as uid 1000: %q, want home=/home/user", strings.TrimSpace(out))
+	}
+}

@@ -46,6 +46,11 @@ func (p *consolePair) attach() (*runConsole, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pty master: %w", err)
 	}
+	// As runc: the output reaches rt's terminal, which translates "\n"
+	// itself; the container's pty must not add a "\r" of its own.
+	if err := console.ClearONLCR(master.Fd()); err != nil {
+		return nil, fmt.Errorf("pty master: clear ONLCR: %w", err)
+	}
 	rc := &runConsole{master: master}
 	if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
 		rc.current = cur
