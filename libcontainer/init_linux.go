@@ -78,6 +78,8 @@ type initRun struct {
 	fifoW    int
 	// exePath is the user process's executable, resolved at create.
 	exePath string
+	// startHooks are the startContainer hooks, run by finalExec.
+	startHooks []specs.Hook
 	// seccomp is the compiled filter, installed just before execve.
 	seccomp *seccomp.Program
 }
@@ -129,6 +131,12 @@ func (in *initRun) containerSetup() error {
 		}
 	}
 	if len(cfg.Hooks.CreateContainer) > 0 {
+		// As runc: from the rootfs (before pivot_root), with the process's
+		// environment for a hook that has none of its own.
+		if err := unix.Chdir(cfg.Rootfs); err != nil {
+			return fmt.Errorf("chdir to the rootfs %s: %w", cfg.Rootfs, err)
+		}
+		setHookEnv(proc.Env)
 		if err := hooks.Run("createContainer", cfg.Hooks.CreateContainer, in.containerState(specs.StateCreated)); err != nil {
 			return err
 		}
@@ -202,11 +210,8 @@ func (in *initRun) containerSetup() error {
 	if _, err := unix.Write(fifo, []byte{'0'}); err != nil {
 		return fmt.Errorf("write exec fifo: %w", err)
 	}
-	if len(cfg.Hooks.StartContainer) > 0 {
-		if err := hooks.Run("startContainer", cfg.Hooks.StartContainer, in.containerState(specs.StateCreated)); err != nil {
-			return err
-		}
-	}
+	// startContainer hooks run from finalExec, as the process will run.
+	in.startHooks = cfg.Hooks.StartContainer
 	return in.finalExec(proc)
 }
 
@@ -216,6 +221,7 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 	// As runc: HOME, when the process has none, from the container's
 	// /etc/passwd.
 	proc.Env = withHome(proc.Env, proc.User.UID)
+	setHookEnv(proc.Env)
 	// Compile the seccomp filter while memory is not yet limited.
 	prog, err := seccomp.Compile(in.cfg.Config.Seccomp)
 	if err != nil {
@@ -338,6 +344,15 @@ func (in *initRun) finalExec(proc *specs.Process) error {
 	if proc.ApparmorProfile != "" {
 		if err := apparmor.ApplyProfile(proc.ApparmorProfile); err != nil {
 			return fmt.Errorf("process.apparmorProfile: %w", err)
+		}
+	}
+	// As runc: the startContainer hooks run as the process will: its user,
+	// capabilities, cwd, no_new_privs, AppArmor profile, environment (for a
+	// hook without env of its own), and its seccomp filter unless that is
+	// loaded last (with no_new_privs).
+	if len(in.startHooks) > 0 {
+		if err := hooks.Run("startContainer", in.startHooks, in.containerState(specs.StateCreated)); err != nil {
+			return err
 		}
 	}
 	if proc.NoNewPrivileges {
@@ -471,6 +486,17 @@ func (in *initRun) sendSeccompFd(fd int) error {
 func (in *initRun) askCgroupJoin() error {
 	_, err := in.conn.Request(initproto.Join, initproto.Joined, nil)
 	return err
+}
+
+// setHookEnv makes env the init's own environment, which a hook run by the
+// init without an env of its own inherits (runc's init does the same).
+func setHookEnv(env []string) {
+	os.Clearenv()
+	for _, e := range env {
+		if k, v, ok := strings.Cut(e, "="); ok && k != "" {
+			os.Setenv(k, v)
+		}
+	}
 }
 
 // joinSessionKeyring gives the process the container's session keyring

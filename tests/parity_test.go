@@ -346,3 +346,38 @@ func TestHomeFromPasswd(t *testing.T) {
 		t.Errorf("exec as uid 1000: %q, want home=/home/user", strings.TrimSpace(out))
 	}
 }
+
+// TestHooksInContainerLikeRunc: createContainer hooks run from the rootfs
+// (their cwd) and startContainer hooks as the process will run: its user,
+// capabilities and cwd, under its seccomp filter (loaded before them without
+// no_new_privs); both, without an env of their own, get process.env.
+func TestHooksInContainerLikeRunc(t *testing.T) {
+	logDir := t.TempDir()
+	if err := os.Chmod(logDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	report := `echo "pwd=$(pwd) var=$HOOKVAR uid=$(id -u) $(grep -E '^(Seccomp|CapEff):' /proc/self/status | tr -s '\t' ' ' | tr '\n' ' ')"`
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Process.Env = append(s.Process.Env, "HOOKVAR=from-process")
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+		s.Process.Cwd = "/tmp"
+		s.Process.NoNewPrivileges = false
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"swapoff"}, Action: specs.ActErrno}},
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/hooklog", Type: "bind", Source: logDir, Options: []string{"rbind", "rw"}})
+		s.Hooks = &specs.Hooks{
+			CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", report + " > " + logDir + "/createContainer"}}},
+			StartContainer:  []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", report + " > /hooklog/startContainer"}}},
+		}
+	})
+	mustRunIn(t, b)
+	rootfs, _ := filepath.EvalSymlinks(b.Rootfs)
+	cc := readFile(t, filepath.Join(logDir, "createContainer"))
+	mustContain(t, "createContainer hook", cc, "pwd="+rootfs+" var=from-process uid=0 ")
+	sc := readFile(t, filepath.Join(logDir, "startContainer"))
+	mustContain(t, "startContainer hook", sc, "pwd=/tmp var=from-process uid=1000 ")
+	mustContain(t, "startContainer hook", sc, "Seccomp: 2")
+	mustContain(t, "startContainer hook", sc, "CapEff: 0000000000000000")
+}
