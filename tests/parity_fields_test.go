@@ -508,3 +508,29 @@ func TestMountThroughDanglingSymlink(t *testing.T) {
 		t.Errorf("the file target was not created inside the rootfs: %v", err)
 	}
 }
+
+// Bind mounts and their source's flags (runc >= 1.2): a plain bind keeps
+// them; with any flag option, set or cleared ("ro", "nosuid", "rw"), the
+// mount gets exactly the options' flags.
+func TestBindMountInheritedFlags(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", src, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		t.Fatalf("mount a nosuid,nodev,noexec tmpfs: %v", err)
+	}
+	defer syscall.Unmount(src, syscall.MNT_DETACH)
+	b := newBundle(t, withArgs("sh", "-c", "grep ' /m[0-9] ' /proc/self/mountinfo | cut -d' ' -f5,6"), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/m1", Type: "bind", Source: src, Options: []string{"bind"}},
+			specs.Mount{Destination: "/m2", Type: "bind", Source: src, Options: []string{"bind", "ro"}},
+			specs.Mount{Destination: "/m3", Type: "bind", Source: src, Options: []string{"bind", "nosuid"}},
+			specs.Mount{Destination: "/m4", Type: "bind", Source: src, Options: []string{"rbind", "rw"}},
+		)
+	})
+	want := "/m1 rw,nosuid,nodev,noexec,relatime\n/m2 ro,relatime\n/m3 rw,nosuid,relatime\n/m4 rw,relatime\n"
+	if out := mustRunIn(t, b); out != want {
+		t.Errorf("bind mounts of a nosuid,nodev,noexec source:\n%s\nwant:\n%s", out, want)
+	}
+}

@@ -24,10 +24,19 @@ func mountBind(r *root, m *configs.Mount) error {
 	if err != nil {
 		return err
 	}
-	if m.Flags&^bindOnlyFlags == 0 {
+	if !hasFlagOptions(m) {
 		return nil
 	}
 	return remountBind(r, m.Destination, m.Flags&^bindOnlyFlags, m.ClearedFlags)
+}
+
+// hasFlagOptions: m's options name mount flags, set or cleared ("ro",
+// "nosuid", but also "rw", "suid", "exec"...). As runc >= 1.2, a bind mount
+// with any gets exactly those flags (a remount clears the ones it
+// inherited from its source, where the kernel lets it); a plain "bind"
+// keeps its source's flags.
+func hasFlagOptions(m *configs.Mount) bool {
+	return m.Flags&^bindOnlyFlags != 0 || m.ClearedFlags != 0
 }
 
 // remountBind remounts the bind mount at dest with flags.
@@ -61,7 +70,7 @@ func mountIDMapped(r *root, m *configs.Mount) error {
 	if err != nil {
 		return fmt.Errorf("move_mount idmapped tree: %w", err)
 	}
-	if m.Flags&^bindOnlyFlags == 0 {
+	if !hasFlagOptions(m) {
 		return nil
 	}
 	return remountBind(r, m.Destination, m.Flags&^bindOnlyFlags, m.ClearedFlags)
