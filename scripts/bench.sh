@@ -161,14 +161,18 @@ if [ "${BENCH_NET:-1}" = 1 ] && [ -x "$netrt" ] && command -v ip >/dev/null && c
 	echo "bench: run with and without the bridge network (rt-net), rt and runc" >&2
 	netns=rt-bench-$$
 	ip netns add "$netns"
-	mkbundle nettrue '"/bin/true"'
 	hook="{\"path\": \"$netrt\", \"args\": [\"rt-net\", \"--state-dir\", \"$work/net-state\", \"VERB\"], \"timeout\": 30}"
-	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\", \"rt.network.publish\": \"8080:80\"}, \"hooks\": {\"createRuntime\": [${hook/VERB/setup}], \"poststop\": [${hook/VERB/teardown}]},|" "$work/nettrue/config.json"
+	hooks="\"hooks\": {\"createRuntime\": [${hook/VERB/setup}], \"poststop\": [${hook/VERB/teardown}]}"
+	mkbundle netbr '"/bin/true"'
+	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\"}, $hooks,|" "$work/netbr/config.json"
+	mkbundle netpub '"/bin/true"'
+	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\", \"rt.network.publish\": \"8080:80\"}, $hooks,|" "$work/netpub/config.json"
 	nrt() { local r=$1; shift; nsenter --net="/run/netns/$netns" "${bin[$r]}" --root "$work/root-$r" "$@"; }
 	for i in $(seq "$n"); do
 		for r in rt runc; do
 			sample netoff "$r" nrt "$r" run --bundle "$work/true" "no$i"
-			sample neton "$r" nrt "$r" run --bundle "$work/nettrue" "nb$i"
+			sample netbr "$r" nrt "$r" run --bundle "$work/netbr" "nb$i"
+			sample neton "$r" nrt "$r" run --bundle "$work/netpub" "np$i"
 		done
 	done
 	if [ -n "$(nsenter --net="/run/netns/$netns" "$netrt" --state-dir "$work/net-state" gc)" ] ||
@@ -207,13 +211,13 @@ row "run$many" "run of /bin/true, $many others present" ms
 if [ -s "$work/s/rt/neton" ]; then
 	echo
 	printf '%-44s%9s %9s %9s\n' "network, median of $n (in a scratch netns)" rt runc rt/runc
-	for rr in "netoff:run of /bin/true, no network" "neton:run, bridge network (rt-net hook)"; do
+	for rr in "netoff:run of /bin/true, no network" "netbr:run, bridge network (rt-net hook)" "neton:run, bridge + published port"; do
 		a=$(median "$work/s/rt/${rr%%:*}"); b=$(median "$work/s/runc/${rr%%:*}")
 		awk -v l="${rr#*:}" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f %9.1f %9.2f\n", l " (ms)", a / 1000, b / 1000, a / (b ? b : 1) }'
 	done
 	for r in rt runc; do
-		a=$(median "$work/s/$r/neton"); b=$(median "$work/s/$r/netoff")
-		awk -v r="$r" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f\n", "cost of the network for " r " (ms)", (a - b) / 1000 }'
+		o=$(median "$work/s/$r/netoff"); a=$(median "$work/s/$r/netbr"); b=$(median "$work/s/$r/neton")
+		awk -v r="$r" -v o="$o" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f %9.1f\n", "cost for " r ": bridge, + published (ms)", (a - o) / 1000, (b - o) / 1000 }'
 	done
 fi
 if command -v gcc >/dev/null && [ -f "$perf/floor.c" ]; then
