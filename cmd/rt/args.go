@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/urfave/cli"
 
 	"github.com/rt-runtime/rt/libcontainer"
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/utils"
 	"github.com/rt-runtime/rt/specconv"
 )
 
@@ -129,4 +133,27 @@ func onContainer(do func(*libcontainer.Container) error) cli.ActionFunc {
 		}
 		return do(ctr)
 	}
+}
+
+// writePidFile writes pid to path, made absolute first (as runc), with an
+// atomic rename so a reader never sees a partial file.
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		err = utils.AtomicWriteFile(abs, []byte(strconv.Itoa(pid)), 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("write pid file %s: %w", path, err)
+	}
+	return nil
+}
+
+// abandon removes ctr after a failure err of the command and returns err.
+// A failure to remove it is logged, not lost, and does not hide err (whose
+// text engines match).
+func abandon(ctr *libcontainer.Container, err error) error {
+	if derr := ctr.Delete(true); derr != nil {
+		logrus.Warnf("remove container %s after the failure: %v", ctr.ID(), derr)
+	}
+	return err
 }

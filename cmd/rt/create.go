@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -40,12 +39,8 @@ filesystem.`,
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		ctr, err := createContainer(c, false)
-		if err != nil {
-			return err
-		}
-		_ = ctr
-		return nil
+		_, err := createContainer(c, false)
+		return err
 	},
 }
 
@@ -131,10 +126,8 @@ func createContainer(c *cli.Context, internalConsole bool) (*libcontainer.Contai
 		return nil, err
 	}
 	if pidFile := c.String("pid-file"); pidFile != "" {
-		abs, _ := filepath.Abs(pidFile)
-		if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(ctr.InitPid())), 0o644); err != nil {
-			ctr.Delete(true)
-			return nil, fmt.Errorf("write pid file %s: %w", pidFile, err)
+		if err := writePidFile(pidFile, ctr.InitPid()); err != nil {
+			return nil, abandon(ctr, err)
 		}
 	}
 	return ctr, nil

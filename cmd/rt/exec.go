@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -152,9 +151,8 @@ func execAction(c *cli.Context) error {
 		return err
 	}
 	if pidFile := c.String("pid-file"); pidFile != "" {
-		abs, _ := filepath.Abs(pidFile)
-		if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-			return fmt.Errorf("write pid file %s: %w", pidFile, err)
+		if err := writePidFile(pidFile, pid); err != nil {
+			return err
 		}
 	}
 	var tty *runConsole

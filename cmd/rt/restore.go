@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
@@ -109,10 +107,8 @@ using the rt checkpoint command.`,
 			return err
 		}
 		if pidFile := c.String("pid-file"); pidFile != "" {
-			abs, _ := filepath.Abs(pidFile)
-			if err := utils.AtomicWriteFile(abs, []byte(strconv.Itoa(ctr.InitPid())), 0o644); err != nil {
-				ctr.Delete(true)
-				return fmt.Errorf("write pid file %s: %w", pidFile, err)
+			if err := writePidFile(pidFile, ctr.InitPid()); err != nil {
+				return abandon(ctr, err)
 			}
 		}
 		if detach {
@@ -121,8 +117,7 @@ using the rt checkpoint command.`,
 		var tty *runConsole
 		if consoleForRun != nil {
 			if tty, err = consoleForRun.attach(); err != nil {
-				ctr.Delete(true)
-				return err
+				return abandon(ctr, err)
 			}
 			defer tty.restore()
 		}

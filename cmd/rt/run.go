@@ -60,14 +60,12 @@ filesystem.`,
 		var tty *runConsole
 		if consoleForRun != nil {
 			if tty, err = consoleForRun.attach(); err != nil {
-				ctr.Delete(true)
-				return err
+				return abandon(ctr, err)
 			}
 			defer tty.restore()
 		}
 		if err := ctr.Start(); err != nil {
-			ctr.Delete(true)
-			return err
+			return abandon(ctr, err)
 		}
 		if detach {
 			return nil
