@@ -43,8 +43,11 @@ type CreateOpts struct {
 	IgnoreCgroupPermission bool
 }
 
-// Create sets a container up and leaves its init waiting for Start.
-func Create(o *CreateOpts) (c *Container, retErr error) {
+// Create sets a container up and leaves its init waiting for Start. It
+// checks its inputs, takes the state directory, then runs the steps of
+// (*creation).steps in order; each step registers the undoing of what it
+// made, and a failure at any step undoes everything, in reverse order.
+func Create(o *CreateOpts) (*Container, error) {
 	cfg := o.Config
 	if err := ValidateID(cfg.ID); err != nil {
 		return nil, err
@@ -60,237 +63,340 @@ func Create(o *CreateOpts) (c *Container, retErr error) {
 	if err := system.CloseExecFrom(3 + o.PreserveFds); err != nil {
 		return nil, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
-	rdtRoot := ""
+	cr := &creation{o: o, cfg: cfg, cgroupFD: -1}
 	if cfg.IntelRdt != nil {
 		// As runc: an error where the host has no resctrl.
 		root, err := intelrdt.Root()
 		if err != nil {
 			return nil, err
 		}
-		rdtRoot = root
+		cr.rdtRoot = root
 	}
 	d, err := newStateDir(o.Root, cfg.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer d.unlock()
-	var (
-		proc *initProc
-		mgr  cgroups.Manager
-		rdt  *intelrdt.Group
-	)
-	defer func() {
-		if retErr == nil {
-			return
-		}
-		if proc != nil {
-			proc.kill()
-		}
-		if mgr != nil {
-			mgr.Destroy()
-		}
-		if rdt != nil {
-			rdt.Destroy()
-		}
-		if err := unbindRootfs(d.path); err != nil {
-			warnf("%v", err)
-		}
-		os.RemoveAll(d.path)
-		retErr = fmt.Errorf("create container %q: %w", cfg.ID, retErr)
-	}()
+	cr.dir = d
+	if err := cr.run(); err != nil {
+		return nil, fmt.Errorf("create container %q: %w", cfg.ID, err)
+	}
+	return cr.c, nil
+}
 
-	if needsRootfsBind(cfg) {
-		if err := bindRootfs(d.path, cfg.Rootfs); err != nil {
-			return nil, err
+// creation is one Create in progress: what its steps have made so far.
+type creation struct {
+	o   *CreateOpts
+	cfg *configs.Config
+	dir *lockedDir
+	// undo holds, in the order things were made, how to unmake them.
+	undo []func()
+	// done holds what to release whether create succeeds or not.
+	done []func()
+
+	fifo     *os.File        // O_PATH handle of the exec fifo, for the init
+	mgr      cgroups.Manager // nil when rootless goes without a cgroup
+	cgroupFD int             // cgroup v2: the init is born in it
+	rdtRoot  string
+	rdt      *intelrdt.Group
+	st       *State
+	proc     *initProc
+	c        *Container
+	ociState *specs.State // what the hooks of create see
+}
+
+type createStep struct {
+	name string
+	run  func() error
+}
+
+// steps are the steps of a create, in order.
+func (cr *creation) steps() []createStep {
+	return []createStep{
+		{"bind rootfs", cr.bindRootfs},
+		{"make exec fifo", cr.makeExecFifo},
+		{"prepare cgroup", cr.prepareCgroup},
+		{"spawn init", cr.spawnInit},
+		{"record init", cr.recordInit},
+		{"configure init", cr.configureInit},
+		{"wait for init", cr.awaitInit},
+		{"apply limits", cr.applyLimits},
+		{"commit", cr.commit},
+	}
+}
+
+func (cr *creation) run() (err error) {
+	cr.undo = append(cr.undo, func() { os.RemoveAll(cr.dir.path) })
+	defer func() {
+		if err != nil {
+			for i := len(cr.undo) - 1; i >= 0; i-- {
+				cr.undo[i]()
+			}
+		}
+		for _, f := range cr.done {
+			f()
+		}
+		cr.dir.unlock()
+	}()
+	for _, s := range cr.steps() {
+		logrus.Debugf("create %s: %s", cr.cfg.ID, s.name)
+		if err := s.run(); err != nil {
+			return err
 		}
 	}
-	fifoPath := filepath.Join(d.path, execFifoFile)
+	return nil
+}
+
+// bindRootfs: without a mount namespace, the rootfs is bound onto itself
+// so that delete can detach everything stacked there (see hostmounts.go).
+func (cr *creation) bindRootfs() error {
+	if !needsRootfsBind(cr.cfg) {
+		return nil
+	}
+	cr.undo = append(cr.undo, func() {
+		if err := unbindRootfs(cr.dir.path); err != nil {
+			warnf("%v", err)
+		}
+	})
+	return bindRootfs(cr.dir.path, cr.cfg.Rootfs)
+}
+
+// makeExecFifo makes the fifo the init waits on until start.
+func (cr *creation) makeExecFifo() error {
+	fifoPath := filepath.Join(cr.dir.path, execFifoFile)
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
-		return nil, fmt.Errorf("create exec fifo: %w", err)
+		return fmt.Errorf("create exec fifo: %w", err)
 	}
 	// The umask must not narrow it: an init in a user namespace is
 	// "other" to this file.
 	if err := os.Chmod(fifoPath, 0o622); err != nil {
-		return nil, fmt.Errorf("create exec fifo: %w", err)
+		return fmt.Errorf("create exec fifo: %w", err)
 	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open exec fifo: %w", err)
+		return fmt.Errorf("open exec fifo: %w", err)
 	}
-	defer fifo.Close()
+	cr.fifo = fifo
+	cr.done = append(cr.done, func() { fifo.Close() })
+	return nil
+}
 
-	m, err := cgroups.New(&cfg.Cgroup, cfg.ID)
+// prepareCgroup resolves the container's cgroup, records it in the state
+// before anything is made (a create killed from here on leaves a state
+// that delete cleans up), and on cgroup v2 makes it so that the init is
+// born in it.
+func (cr *creation) prepareCgroup() error {
+	m, err := cgroups.New(&cr.cfg.Cgroup, cr.cfg.ID)
 	if err != nil {
-		return nil, err // already "cgroup: ..."
+		return err // already "cgroup: ..."
 	}
 	// Refused before anything is placed in it, and not removed on the
 	// way out: a cgroup in use is not the container's to destroy.
 	if err := checkCgroupUnused(m); err != nil {
-		return nil, err
+		return err
 	}
-	mgr = m
-	// Record what will be made before making it: if rt is killed from
-	// here on, `delete --force` finds the cgroups in the state.
-	st := &State{
-		ID:          cfg.ID,
+	cr.mgr = m
+	cr.undo = append(cr.undo, func() {
+		if cr.mgr != nil {
+			cr.mgr.Destroy()
+		}
+	})
+	cr.st = &State{
+		ID:          cr.cfg.ID,
 		Creating:    true,
 		Created:     time.Now().UTC(),
 		Owner:       ownerName(),
-		CgroupPaths: cgroupPaths(mgr),
-		Config:      cfg,
+		CgroupPaths: cgroupPaths(cr.mgr),
+		Config:      cr.cfg,
 	}
-	if err := writeState(d.path, st); err != nil {
-		return nil, err
+	if err := writeState(cr.dir.path, cr.st); err != nil {
+		return err
 	}
-	// cgroupFailed turns a permission error into running without cgroups
-	// when that is allowed (rootless, no limits asked).
-	cgroupFailed := func(err error) error {
-		if o.IgnoreCgroupPermission && isPermission(err) && !hasLimits(cfg.Cgroup.Resources) {
-			logrus.Debugf("rootless: no access to the container's cgroup, running without: %v", err)
-			mgr.Destroy()
-			mgr = nil
-			return nil
-		}
+	cf, ok := cr.mgr.(interface{ CgroupFD() (int, error) })
+	if !ok {
+		return nil // cgroup v1: placed while the C stage runs
+	}
+	if err := cr.mgr.Apply(0); err != nil {
+		return cr.cgroupFailed(err)
+	}
+	fd, err := cf.CgroupFD()
+	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
-	// On cgroup v2 the cgroup is made first and the init is born in it.
-	cgroupFD := -1
-	if cf, ok := mgr.(interface{ CgroupFD() (int, error) }); ok {
-		if err := mgr.Apply(0); err != nil {
-			if err := cgroupFailed(err); err != nil {
-				return nil, err
+	cr.cgroupFD = fd
+	cr.done = append(cr.done, func() { unix.Close(fd) })
+	return nil
+}
+
+// cgroupFailed turns a permission error into running without cgroups when
+// that is allowed (rootless, no limits asked).
+func (cr *creation) cgroupFailed(err error) error {
+	if cr.o.IgnoreCgroupPermission && isPermission(err) && !hasLimits(cr.cfg.Cgroup.Resources) {
+		logrus.Debugf("rootless: no access to the container's cgroup, running without: %v", err)
+		cr.mgr.Destroy()
+		cr.mgr = nil
+		return nil
+	}
+	return fmt.Errorf("cgroup: %w", err)
+}
+
+// placeInCgroup puts the C stage (pid) in the container's cgroups and
+// resctrl group while it enters its namespaces.
+func (cr *creation) placeInCgroup(pid int, bornInCgroup bool) error {
+	if !bornInCgroup && cr.mgr != nil {
+		if err := cr.mgr.Apply(pid); err != nil {
+			if err := cr.cgroupFailed(err); err != nil {
+				return err
 			}
-		} else if cgroupFD, err = cf.CgroupFD(); err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
-		} else {
-			defer unix.Close(cgroupFD)
 		}
 	}
-	extra := make([]*os.File, o.PreserveFds)
+	if cr.rdtRoot != "" {
+		// The C stage is one thread: what it forks follows it.
+		g, err := intelrdt.Apply(cr.rdtRoot, cr.cfg.IntelRdt, cr.cfg.ID, pid)
+		if err != nil {
+			return err
+		}
+		cr.rdt = g
+		cr.undo = append(cr.undo, func() { g.Destroy() })
+	}
+	return nil
+}
+
+// spawnInit starts `rt init` and drives its C stage until the
+// container's init process exists.
+func (cr *creation) spawnInit() error {
+	extra := make([]*os.File, cr.o.PreserveFds)
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	bootstrap, err := bootstrapData(cfg.Namespaces, cfg.TimeOffsets, false)
+	bootstrap, err := bootstrapData(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	proc, err = spawnInit(&spawnOpts{
+	proc, err := spawnInit(&spawnOpts{
 		bootstrap:     bootstrap,
 		extraFiles:    extra,
-		fifo:          fifo,
-		consoleSocket: o.ConsoleSocket,
-		io:            o.IO,
-		uidMaps:       cfg.UIDMappings,
-		gidMaps:       cfg.GIDMappings,
-		cgroupFD:      cgroupFD,
-		watchCgroup:   mgr,
-		placeInCgroup: func(pid int, bornInCgroup bool) error {
-			if !bornInCgroup && mgr != nil {
-				if err := mgr.Apply(pid); err != nil {
-					if err := cgroupFailed(err); err != nil {
-						return err
-					}
-				}
-			}
-			if rdtRoot != "" {
-				// The C stage is one thread: what it forks follows it.
-				g, err := intelrdt.Apply(rdtRoot, cfg.IntelRdt, cfg.ID, pid)
-				if err != nil {
-					return err
-				}
-				rdt = g
-			}
-			return nil
-		},
+		fifo:          cr.fifo,
+		consoleSocket: cr.o.ConsoleSocket,
+		io:            cr.o.IO,
+		uidMaps:       cr.cfg.UIDMappings,
+		gidMaps:       cr.cfg.GIDMappings,
+		cgroupFD:      cr.cgroupFD,
+		watchCgroup:   cr.mgr,
+		placeInCgroup: cr.placeInCgroup,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	start, _, err := procStartTime(proc.pid)
+	cr.proc = proc
+	cr.undo = append(cr.undo, proc.kill)
+	return nil
+}
+
+// recordInit writes the init's pid (with its start time) to the state,
+// after what the parent does to the init before it runs on.
+func (cr *creation) recordInit() error {
+	pid := cr.proc.pid
+	start, _, err := procStartTime(pid)
 	if err != nil {
-		return nil, fmt.Errorf("read init process start time: %w", err)
+		return fmt.Errorf("read init process start time: %w", err)
 	}
-	if cfg.Process.OOMScoreAdj != nil {
-		if err := system.SetOOMScoreAdj(proc.pid, *cfg.Process.OOMScoreAdj); err != nil {
-			return nil, err
+	if cr.cfg.Process.OOMScoreAdj != nil {
+		if err := system.SetOOMScoreAdj(pid, *cr.cfg.Process.OOMScoreAdj); err != nil {
+			return err
 		}
 	}
-	if len(cfg.NetDevices) > 0 {
+	if len(cr.cfg.NetDevices) > 0 {
 		// As runc 1.3: from the parent, once the init's network namespace
 		// exists and before any hook or the init's own set-up runs.
-		if err := moveNetDevices(proc.pid, cfg.NetDevices); err != nil {
-			return nil, err
+		if err := moveNetDevices(pid, cr.cfg.NetDevices); err != nil {
+			return err
 		}
 	}
-	st.InitPid, st.InitStart = proc.pid, start
-	st.CgroupPaths = cgroupPaths(mgr) // none if rootless went without
-	st.IntelRdt = rdt
-	c = &Container{root: o.Root, dir: d.path, state: st}
-	if err := writeState(d.path, st); err != nil {
-		return nil, err
-	}
+	cr.st.InitPid, cr.st.InitStart = pid, start
+	cr.st.CgroupPaths = cgroupPaths(cr.mgr) // none if rootless went without
+	cr.st.IntelRdt = cr.rdt
+	cr.c = &Container{root: cr.o.Root, dir: cr.dir.path, state: cr.st}
+	return writeState(cr.dir.path, cr.st)
+}
+
+// configureInit sends the init its configuration and idmapped mounts.
+func (cr *creation) configureInit() error {
+	cfg := cr.cfg
 	// The hooks of create see the container as "created" (as crun and the
 	// conformance suite have it): its namespaces and init exist.
-	ociState := c.ociState(Created)
+	cr.ociState = cr.c.ociState(Created)
 	ic := &initConfig{
 		Config:         initView(cfg),
 		Process:        cfg.Process,
-		PreserveFds:    o.PreserveFds,
+		PreserveFds:    cr.o.PreserveFds,
 		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
-		State:          ociState,
+		State:          cr.ociState,
 	}
-	if err := proc.sendConfig(ic); err != nil {
-		return nil, err
+	if err := cr.proc.sendConfig(ic); err != nil {
+		return err
 	}
-	if hasIDMapMounts(cfg) {
-		idx, fds, err := idmapTrees(cfg, proc.pid)
-		if err == nil {
-			err = proc.sendIDMapTrees(idx, fds)
-		}
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		if err != nil {
-			return nil, err
-		}
+	if !hasIDMapMounts(cfg) {
+		return nil
 	}
-	_, err = proc.serve(&initHandlers{
+	idx, fds, err := idmapTrees(cfg, cr.proc.pid)
+	if err == nil {
+		err = cr.proc.sendIDMapTrees(idx, fds)
+	}
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	return err
+}
+
+// awaitInit answers the init's requests (the parent's hooks, the seccomp
+// notify fd) until it is set up and waits for start.
+func (cr *creation) awaitInit() error {
+	cfg := cr.cfg
+	_, err := cr.proc.serve(&initHandlers{
 		hooks: func() error {
-			if err := hooks.Run("prestart", cfg.Hooks.Prestart, ociState); err != nil {
+			if err := hooks.Run("prestart", cfg.Hooks.Prestart, cr.ociState); err != nil {
 				return err
 			}
-			return hooks.Run("createRuntime", cfg.Hooks.CreateRuntime, ociState)
+			return hooks.Run("createRuntime", cfg.Hooks.CreateRuntime, cr.ociState)
 		},
 		seccomp: func(fd int) error {
-			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
+			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, cr.proc.pid, cfg.Seccomp.ListenerMetadata, *cr.ociState)
 		},
 	}, initproto.Ready)
-	if err = proc.watch.end(err); err != nil {
-		return nil, err
+	return cr.proc.watch.end(err)
+}
+
+// applyLimits writes the cgroup limits once the init is set up and parked
+// on the exec fifo (as runc does): a tight pids or memory limit is the
+// container's, not a limit on rt's own setup work.
+func (cr *creation) applyLimits() error {
+	if cr.cfg.Cgroup.Resources == nil || cr.mgr == nil {
+		return nil
 	}
-	// Limits apply once the init is set up and parked on the exec fifo (as
-	// runc does): a tight pids or memory limit is the container's, not a
-	// limit on rt's own setup work.
-	if cfg.Cgroup.Resources != nil && mgr != nil {
-		if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
+	if err := cr.mgr.Set(cr.cfg.Cgroup.Resources); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	return nil
+}
+
+// commit records the container as created and lets the init go on
+// without rt.
+func (cr *creation) commit() error {
+	cr.st.Creating = false
+	if err := writeState(cr.dir.path, cr.st); err != nil {
+		return err
+	}
+	cr.proc.conn.Close()
+	if cr.o.PidfdSocket != nil {
+		if err := sendPidfd(cr.o.PidfdSocket, cr.proc.pid); err != nil {
+			return err
 		}
 	}
-	st.Creating = false
-	if err := writeState(d.path, st); err != nil {
-		return nil, err
-	}
-	proc.conn.Close()
-	if o.PidfdSocket != nil {
-		if err := sendPidfd(o.PidfdSocket, proc.pid); err != nil {
-			return nil, err
-		}
-	}
-	if !proc.forked {
+	if !cr.proc.forked {
 		// Our direct child: let it go on living after we exit.
-		proc.cmd.Process.Release()
+		cr.proc.cmd.Process.Release()
 	}
-	return c, nil
+	return nil
 }
 
 func moveNetDevices(pid int, devs map[string]specs.LinuxNetDevice) error {
