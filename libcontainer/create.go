@@ -325,6 +325,7 @@ func (cr *creation) configureInit() error {
 	// The hooks of create see the container as "created" (as crun and the
 	// conformance suite have it): its namespaces and init exist.
 	cr.ociState = cr.c.ociState(Created)
+	markSourceTrees(cfg)
 	ic := &initConfig{
 		Config:         initView(cfg),
 		Process:        cfg.Process,
@@ -417,9 +418,11 @@ func ownerName() string {
 	return strconv.Itoa(uid)
 }
 
+// hasIDMapMounts: the parent sends the init detached trees (idmapped
+// mounts, and bind sources it cloned for a user namespace).
 func hasIDMapMounts(cfg *configs.Config) bool {
 	for _, m := range cfg.Mounts {
-		if m.IDMap {
+		if m.IDMap || m.SourceTree {
 			return true
 		}
 	}

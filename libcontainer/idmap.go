@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"reflect"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -35,6 +36,15 @@ func idmapTrees(cfg *configs.Config, initPid int) (idx []int, fds []int, retErr 
 		}
 	}()
 	for i, m := range cfg.Mounts {
+		if m.SourceTree {
+			fd, err := cloneSource(m)
+			if err != nil {
+				return nil, nil, fmt.Errorf("mounts[%d] (%s): %w", i, m.Destination, err)
+			}
+			fds = append(fds, fd)
+			idx = append(idx, i)
+			continue
+		}
 		if !m.IDMap {
 			continue
 		}
@@ -78,6 +88,41 @@ func idmapTrees(cfg *configs.Config, initPid int) (idx []int, fds []int, retErr 
 		}
 	}
 	return idx, fds, nil
+}
+
+// markSourceTrees picks the bind mounts whose source the parent clones on
+// the host for a container with a new user namespace (runc >= 1.2 opens
+// bind sources outside the container's user namespace): those outside the
+// rootfs, which the container's earlier mounts cannot change.
+func markSourceTrees(cfg *configs.Config) {
+	if !cfg.HasNewNamespace(specs.UserNamespace) || os.Geteuid() != 0 {
+		return
+	}
+	for _, m := range cfg.Mounts {
+		if !m.IsBind() || m.IDMap || m.Source == "" {
+			continue
+		}
+		if m.Source == cfg.Rootfs || strings.HasPrefix(m.Source, cfg.Rootfs+"/") {
+			continue
+		}
+		if _, err := os.Stat(m.Source); err == nil {
+			m.SourceTree = true
+		}
+	}
+}
+
+// cloneSource clones m's source into a detached tree (recursively for
+// rbind).
+func cloneSource(m *configs.Mount) (int, error) {
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	if m.Flags&unix.MS_REC != 0 {
+		flags |= unix.AT_RECURSIVE
+	}
+	fd, err := unix.OpenTree(unix.AT_FDCWD, m.Source, flags)
+	if err != nil {
+		return -1, fmt.Errorf("open_tree %s: %w", m.Source, err)
+	}
+	return fd, nil
 }
 
 // newUserns returns an fd of a new user namespace with the given
@@ -156,7 +201,7 @@ func recvIDMapTrees(conn *initproto.Conn, cfg *configs.Config) error {
 		return fmt.Errorf("receive idmapped mounts: %d fds for %d mounts", len(m.Fds), len(idx))
 	}
 	for _, i := range idx {
-		if i < 0 || i >= len(cfg.Mounts) || !cfg.Mounts[i].IDMap {
+		if i < 0 || i >= len(cfg.Mounts) || !(cfg.Mounts[i].IDMap || cfg.Mounts[i].SourceTree) {
 			m.CloseFds()
 			return fmt.Errorf("receive idmapped mounts: bad mount index %d", i)
 		}

@@ -534,3 +534,40 @@ func TestBindMountInheritedFlags(t *testing.T) {
 		t.Errorf("bind mounts of a nosuid,nodev,noexec source:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// Bind sources are opened outside the container's user namespace (runc
+// >= 1.2): a source under a 0700 directory of the host's root, which the
+// container's mapped root cannot reach, is mounted.
+func TestBindSourceOpenedOutsideUserNamespace(t *testing.T) {
+	if !hasNS("user") {
+		t.Skip("kernel lacks user namespaces (/proc/self/ns/user)")
+	}
+	private := t.TempDir() // 0700, owned by root
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(private, "shared")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "f"), []byte("reached\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBundle(t, withArgs("cat", "/data/f"), func(s *specs.Spec) {
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: src, Options: []string{"rbind", "ro"}})
+	})
+	if err := os.Mkdir(filepath.Join(b.Rootfs, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{b.Dir, b.Dir + "/.."} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out := mustRunIn(t, b); out != "reached\n" {
+		t.Errorf("bind source under a 0700 directory: got %q", out)
+	}
+}

@@ -48,7 +48,12 @@ type Mount struct {
 	IDMap bool `json:"idmap,omitempty"`
 	// IDMapFd is the detached, idmapped mount tree the parent prepared
 	// (open_tree + mount_setattr), received by the init: not serialised.
-	IDMapFd        int                    `json:"-"`
+	IDMapFd int `json:"-"`
+	// SourceTree: the runtime's parent, on the host, cloned the bind
+	// source (open_tree) for the init, which attaches it like an idmapped
+	// tree (IDMapFd): a container in a user namespace could not open a
+	// source only the host's root can reach.
+	SourceTree     bool                   `json:"source_tree,omitempty"`
 	UIDMappings    []specs.LinuxIDMapping `json:"uid_mappings,omitempty"`
 	GIDMappings    []specs.LinuxIDMapping `json:"gid_mappings,omitempty"`
 	IDMapRecursive bool                   `json:"idmap_recursive,omitempty"`

@@ -131,7 +131,7 @@ func splitFields(s string) []string {
 
 // mountEntry makes one configured mount inside the root.
 func mountEntry(r *root, cfg *configs.Config, m *configs.Mount) error {
-	if m.IDMap && m.IDMapFd <= 0 {
+	if (m.IDMap || m.SourceTree) && m.IDMapFd <= 0 {
 		return ErrIDMapNoTree
 	}
 	if err := checkProcMount(m); err != nil {
@@ -144,7 +144,7 @@ func mountEntry(r *root, cfg *configs.Config, m *configs.Mount) error {
 	}
 	var err error
 	switch {
-	case m.IDMap:
+	case m.IDMap || m.SourceTree:
 		err = mountIDMapped(r, m)
 	case m.IsBind():
 		err = mountBind(r, m)
