@@ -674,3 +674,35 @@ func TestNetDevices(t *testing.T) {
 		t.Errorf("netDevices without a network namespace: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestNetworkLongID: an id longer than the hook keeps in a file name (rt
+// itself takes ids of up to about 235 bytes: its state directory is named
+// after them) gets its lease under a hashed file name and leaves nothing
+// after delete. (Table names and aliases are hashed past 248 bytes, for
+// runtimes that allow longer ids.)
+func TestNetworkLongID(t *testing.T) {
+	w := newNetWorld(t)
+	b := w.bundle([]string{"sleep", "300"}, "--publish", "8080:80")
+	id := strings.Repeat("l", 220) + newID(t)[:10]
+	w.mu.Lock()
+	w.ids = append(w.ids, id)
+	w.mu.Unlock()
+	w.mustRT("create", "--bundle", b.Dir, id)
+	if rs := w.ruleset(); !strings.Contains(rs, "table ip rt-ctr-"+id+" ") {
+		t.Fatalf("no table for the long id:\n%s", rs)
+	}
+	ents, _ := os.ReadDir(filepath.Join(w.stateDir, "leases", w.bridge))
+	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "#") {
+		t.Fatalf("leases %v, want one hashed file name", ents)
+	}
+	w.mustRT("delete", "--force", id)
+	if rs := w.ruleset(); strings.Contains(rs, "rt-ctr-") {
+		t.Errorf("table left:\n%s", rs)
+	}
+	if l := w.links(); strings.Contains(l, "rt-net:") {
+		t.Errorf("veth left:\n%s", l)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(w.stateDir, "leases", w.bridge)); len(ents) != 0 {
+		t.Errorf("lease left")
+	}
+}

@@ -227,7 +227,9 @@ func alive(l *ipam.Lease) bool {
 }
 
 // Collect removes the leases, tables and veths of containers that no longer
-// exist (their init is gone), and returns their ids.
+// exist (their init is gone), and tables and veths no live lease names, and
+// returns what it removed: container ids, and the names of orphan tables and
+// veths.
 func (n *Network) Collect() ([]string, error) {
 	fw, err := firewall.Open()
 	if err != nil {
@@ -242,44 +244,74 @@ func (n *Network) Collect() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	live := map[string]bool{}
+	var removed []string
+	var errs []error
+	liveTables, liveVeths := map[string]bool{}, map[string]bool{}
 	dead := map[string]bool{}
 	for _, l := range leases {
 		if alive(l) {
-			live[l.ID] = true
+			liveTables[l.Table] = true
+			liveVeths[l.Veth] = true
 		} else {
 			dead[l.ID] = true
 		}
 	}
-	tables, err := fw.ContainerTables()
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range tables {
-		if !live[id] {
-			dead[id] = true
-		}
-	}
-	veths, err := link.Owned()
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range veths {
-		if !live[id] {
-			dead[id] = true
-		}
-	}
-	var removed []string
-	var errs []error
 	for id := range dead {
-		if live[id] {
-			continue
-		}
 		if err := n.teardownLocked(fw, id); err != nil {
 			errs = append(errs, fmt.Errorf("%q: %w", id, err))
 			continue
 		}
 		removed = append(removed, id)
 	}
-	return removed, errors.Join(errs...)
+	tables, err := fw.ContainerTables()
+	if err != nil {
+		return removed, errors.Join(append(errs, err)...)
+	}
+	for _, t := range tables {
+		if liveTables[t] {
+			continue
+		}
+		if err := fw.DeleteTable(t); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, orphanName(t, firewall.ContainerPrefix))
+	}
+	veths, err := link.Owned()
+	if err != nil {
+		return removed, errors.Join(append(errs, err)...)
+	}
+	for _, v := range veths {
+		if liveVeths[v] {
+			continue
+		}
+		if err := link.Delete(v); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, "veth "+v)
+	}
+	return dedup(removed), errors.Join(errs...)
+}
+
+// orphanName reports an orphan table by its container id when the name
+// holds it.
+func orphanName(table, prefix string) string {
+	id := strings.TrimPrefix(table, prefix)
+	if strings.HasPrefix(id, "#") {
+		return "table " + table
+	}
+	return id
+}
+
+func dedup(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }

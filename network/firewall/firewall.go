@@ -6,7 +6,9 @@
 package firewall
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -35,8 +37,15 @@ const (
 	containerForwardPriority = -2
 )
 
-// ContainerTable is the name of id's table.
-func ContainerTable(id string) string { return ContainerPrefix + id }
+// ContainerTable is the name of id's table: rt-ctr-<id>, or, for an id too
+// long for a table name (255 bytes), rt-ctr-#<64 hex of its SHA-256>.
+func ContainerTable(id string) string {
+	if len(ContainerPrefix)+len(id) <= 255 {
+		return ContainerPrefix + id
+	}
+	h := sha256.Sum256([]byte(id))
+	return ContainerPrefix + "#" + hex.EncodeToString(h[:])
+}
 
 // SharedTable is the name of bridge's shared table.
 func SharedTable(bridge string) string { return SharedPrefix + bridge }
@@ -276,19 +285,19 @@ func (c *Conn) DeleteTable(name string) error {
 	return nil
 }
 
-// ContainerTables returns the container ids of every rt-ctr-* table.
+// ContainerTables returns the names of every rt-ctr-* table.
 func (c *Conn) ContainerTables() ([]string, error) {
 	ts, err := c.c.ListTablesOfFamily(nftables.TableFamilyIPv4)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: list tables: %w", err)
 	}
-	var ids []string
+	var names []string
 	for _, t := range ts {
-		if id, ok := strings.CutPrefix(t.Name, ContainerPrefix); ok {
-			ids = append(ids, id)
+		if strings.HasPrefix(t.Name, ContainerPrefix) {
+			names = append(names, t.Name)
 		}
 	}
-	return ids, nil
+	return names, nil
 }
 
 // DockerCompat is what FixForwardDrop found and did.

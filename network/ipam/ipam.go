@@ -6,6 +6,8 @@
 package ipam
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +69,16 @@ func (s *Store) Lock(timeout time.Duration) (unlock func(), err error) {
 
 func (s *Store) bridgeDir(bridge string) string { return filepath.Join(s.Dir, "leases", bridge) }
 
+// fileName is the lease file of id: the id itself, or for an id longer
+// than a file name may be, "#" and the hex SHA-256 of the id.
+func fileName(id string) string {
+	if len(id) <= 200 {
+		return id
+	}
+	h := sha256.Sum256([]byte(id))
+	return "#" + hex.EncodeToString(h[:])
+}
+
 func validID(id string) error {
 	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
 		return fmt.Errorf("lease store: invalid container id %q", id)
@@ -105,7 +117,7 @@ func (s *Store) List(bridge string) ([]*Lease, error) {
 			l := &Lease{ID: e.Name(), Bridge: b}
 			if data, err := os.ReadFile(filepath.Join(s.bridgeDir(b), e.Name())); err == nil {
 				var r Lease
-				if json.Unmarshal(data, &r) == nil && r.ID == e.Name() {
+				if json.Unmarshal(data, &r) == nil && fileName(r.ID) == e.Name() {
 					l = &r
 					l.Bridge = b
 				}
@@ -127,7 +139,7 @@ func (s *Store) Find(id string) ([]*Lease, error) {
 	}
 	var out []*Lease
 	for _, e := range ents {
-		data, err := os.ReadFile(filepath.Join(s.bridgeDir(e.Name()), id))
+		data, err := os.ReadFile(filepath.Join(s.bridgeDir(e.Name()), fileName(id)))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -185,11 +197,11 @@ func (s *Store) Allocate(l *Lease, subnet netip.Prefix) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+l.ID+".tmp")
+	tmp := filepath.Join(dir, "."+fileName(l.ID)+".tmp")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("lease store: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, l.ID)); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, fileName(l.ID))); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("lease store: %w", err)
 	}
@@ -201,7 +213,7 @@ func (s *Store) Release(bridge, id string) error {
 	if err := validID(id); err != nil {
 		return err
 	}
-	err := os.Remove(filepath.Join(s.bridgeDir(bridge), id))
+	err := os.Remove(filepath.Join(s.bridgeDir(bridge), fileName(id)))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("lease store: release %q: %w", id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,5 +71,29 @@ func TestAllocateConcurrent(t *testing.T) {
 	}
 	if err := s.Allocate(&Lease{ID: "../x", Bridge: "br0"}, subnet); err == nil {
 		t.Fatal("an id with a slash was accepted")
+	}
+}
+
+// An id longer than a file name may be still gets a lease (under a hashed
+// file name) that Find and List return with the full id.
+func TestLongID(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	id := strings.Repeat("x", 1000)
+	if err := s.Allocate(&Lease{ID: id, Bridge: "br0"}, netip.MustParsePrefix("192.0.2.0/24")); err != nil {
+		t.Fatal(err)
+	}
+	found, err := s.Find(id)
+	if err != nil || len(found) != 1 || found[0].ID != id {
+		t.Fatalf("Find: %v %v", found, err)
+	}
+	all, err := s.List("")
+	if err != nil || len(all) != 1 || all[0].ID != id {
+		t.Fatalf("List: %v %v", all, err)
+	}
+	if err := s.Release("br0", id); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.List(""); len(all) != 0 {
+		t.Fatalf("left after release: %v", all)
 	}
 }

@@ -27,6 +27,15 @@ const AliasPrefix = "rt-net:"
 // ContainerIfname is the container end of the veth pair.
 const ContainerIfname = "eth0"
 
+// Alias is the alias of id's host-side veth: "rt-net:<id>", or for an id
+// too long for an alias (255 bytes) "rt-net:#<12 hex>" (its veth name's).
+func Alias(id string) string {
+	if len(AliasPrefix)+len(id) <= 255 {
+		return AliasPrefix + id
+	}
+	return AliasPrefix + "#" + VethName(id)[3:]
+}
+
 // VethName is the host-side name of id's veth: "rtv" and 12 hex digits of
 // the id's SHA-256 (interface names have at most 15 characters).
 func VethName(id string) string {
@@ -116,7 +125,7 @@ func Veth(id string, bridgeIndex int, nsFd int, addr netip.Prefix, gw netip.Addr
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
 	attrs.MasterIndex = bridgeIndex
-	attrs.Alias = AliasPrefix + id
+	attrs.Alias = Alias(id)
 	v := &netlink.Veth{LinkAttrs: attrs, PeerName: ContainerIfname, PeerNamespace: netlink.NsFd(nsFd)}
 	if err := netlink.LinkAdd(v); err != nil {
 		return fmt.Errorf("create veth %s (peer %s in the container): %w", name, ContainerIfname, err)
@@ -173,17 +182,17 @@ func Delete(name string) error {
 	return nil
 }
 
-// Owned returns the host-side veths of rt-net by container id (from their
+// Owned returns the names of the host-side veths of rt-net (found by their
 // alias).
-func Owned() (map[string]string, error) {
+func Owned() ([]string, error) {
 	links, err := netlink.LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
-	out := map[string]string{}
+	var out []string
 	for _, l := range links {
-		if id, ok := strings.CutPrefix(l.Attrs().Alias, AliasPrefix); ok && l.Type() == "veth" {
-			out[l.Attrs().Name] = id
+		if strings.HasPrefix(l.Attrs().Alias, AliasPrefix) && l.Type() == "veth" {
+			out = append(out, l.Attrs().Name)
 		}
 	}
 	return out, nil
