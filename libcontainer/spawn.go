@@ -114,7 +114,7 @@ func (p *initProc) kill() {
 // bootstrapData returns the C stage's instructions (see initproto).
 func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) ([]byte, error) {
 	b := initproto.BootstrapData{LateCgroup: lateCgroup, NonDumpable: true}
-	for _, ns := range nss {
+	for _, ns := range joinOrder(nss) {
 		f := nsCloneFlag(ns.Type)
 		if ns.Path == "" {
 			b.CloneFlags |= f
@@ -130,6 +130,28 @@ func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTi
 		b.TimeOffsets = append(b.TimeOffsets, initproto.TimeOffset{Clock: id, Secs: off.Secs, Nanosecs: off.Nanosecs})
 	}
 	return b.Encode()
+}
+
+// runcJoinOrder is the order runc joins namespaces by path in (its
+// configs.NamespaceTypes): the user namespace first, which grants the
+// rights for the others, the mount namespace late, after which host paths
+// may no longer resolve.
+var runcJoinOrder = []specs.LinuxNamespaceType{
+	specs.UserNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace,
+	specs.PIDNamespace, specs.MountNamespace, specs.CgroupNamespace, specs.TimeNamespace,
+}
+
+// joinOrder returns nss in runc's join order, whatever the config's order.
+func joinOrder(nss []configs.Namespace) []configs.Namespace {
+	out := make([]configs.Namespace, 0, len(nss))
+	for _, t := range runcJoinOrder {
+		for _, ns := range nss {
+			if ns.Type == t {
+				out = append(out, ns)
+			}
+		}
+	}
+	return out
 }
 
 func nsCloneFlag(t specs.LinuxNamespaceType) uintptr {

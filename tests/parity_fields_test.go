@@ -571,3 +571,43 @@ func TestBindSourceOpenedOutsideUserNamespace(t *testing.T) {
 		t.Errorf("bind source under a 0700 directory: got %q", out)
 	}
 }
+
+// A network namespace joined by path together with a new user namespace
+// (Kubernetes' pods with user namespaces): as runc, the netns is joined
+// first, as the host's root, then the user namespace is made.
+func TestJoinNetnsWithNewUserNamespace(t *testing.T) {
+	if !hasNS("user") {
+		t.Skip("kernel lacks user namespaces (/proc/self/ns/user)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("iproute2 `ip` not installed")
+	}
+	name := fmt.Sprintf("rt-pf-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Skipf("ip netns add failed (network namespaces unavailable?): %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	path := "/var/run/netns/" + name
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		for i := range s.Linux.Namespaces {
+			if s.Linux.Namespaces[i].Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = path
+			}
+		}
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	})
+	for _, d := range []string{b.Dir, b.Dir + "/.."} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, pid := startContainer(t, b)
+	if statIno(t, path) != statIno(t, fmt.Sprintf("/proc/%d/ns/net", pid)) {
+		t.Errorf("the container is not in the joined network namespace")
+	}
+	if nsInode(t, pid, "user") == nsInode(t, os.Getpid(), "user") {
+		t.Errorf("no new user namespace")
+	}
+}
