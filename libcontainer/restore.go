@@ -289,6 +289,9 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 					// criu restores the process into a time namespace of
 					// its own: exec must join it too.
 					cfg.Namespaces = append(cfg.Namespaces, configs.Namespace{Type: specs.TimeNamespace})
+					if err := writeConfig(d.path, cfg); err != nil {
+						return err
+					}
 				}
 				return writeState(d.path, st)
 			case "orphan-pts-master":

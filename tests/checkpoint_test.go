@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,7 +152,16 @@ const crCounterScript = `i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; [ $((i
 // crBundle is a container whose shell keeps a counter in memory and
 // writes it to /tmp/cnt (read from the host through the rootfs).
 func crBundle(t *testing.T, opts ...bundleOpt) *bundle {
-	return newBundle(t, append([]bundleOpt{withArgs("sh", "-c", crCounterScript)}, opts...)...)
+	return newBundle(t, append([]bundleOpt{withArgs("sh", "-c", crCounterScript), withKexecDenied}, opts...)...)
+}
+
+// withKexecDenied gives the container a seccomp filter (one denied
+// syscall), so that its survival across checkpoint/restore shows.
+func withKexecDenied(s *specs.Spec) {
+	s.Linux.Seccomp = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"kexec_load"}, Action: specs.ActErrno}},
+	}
 }
 
 func crCounter(t *testing.T, b *bundle) int {
@@ -216,6 +227,7 @@ func TestCheckpointRestoreKeepsMemoryState(t *testing.T) {
 	pid := crRunDetached(t, b, io, id)
 	cg := cgroupDirsOf(pid)
 	crCounterAbove(t, b, 3)
+	before := procStatus(t, pid)
 	dir := t.TempDir()
 	img, work := filepath.Join(dir, "img"), filepath.Join(dir, "work")
 	mustRT(t, "checkpoint", "--image-path", img, "--work-path", work, id)
@@ -242,6 +254,16 @@ func TestCheckpointRestoreKeepsMemoryState(t *testing.T) {
 	trackPid(t, st.Pid)
 	if got := strings.TrimSpace(readFile(t, pidFile)); got != strconv.Itoa(st.Pid) {
 		t.Errorf("--pid-file holds %q, state says %d", got, st.Pid)
+	}
+	// Seccomp filter and capabilities came back with the process.
+	after := procStatus(t, st.Pid)
+	for _, k := range []string{"Seccomp", "Seccomp_filters", "CapEff", "CapBnd", "NoNewPrivs"} {
+		if before[k] != after[k] {
+			t.Errorf("%s: %q before checkpoint, %q after restore", k, before[k], after[k])
+		}
+	}
+	if before["Seccomp"] != "2" {
+		t.Errorf("test container has no seccomp filter (Seccomp %q): nothing shown", before["Seccomp"])
 	}
 	// The memory state carried on: the counter continues from where it
 	// stopped, it does not start again from 1.
@@ -275,6 +297,11 @@ func TestCheckpointRestoreKeepsMemoryState(t *testing.T) {
 	mustRT(t, "resume", id)
 	crCounterAbove(t, b, p1)
 	mustContain(t, "ps of the restored container", mustRT(t, "ps", id), "sh -c")
+	// Masked and read-only paths are still so.
+	out = mustRT(t, "exec", id, "sh", "-c", "wc -c < /proc/keys; echo x > /proc/sys/kernel/domainname && echo writable || echo read-only")
+	if f := strings.Fields(out); len(f) < 2 || f[0] != "0" || f[len(f)-1] != "read-only" {
+		t.Errorf("masked /proc/keys and read-only /proc/sys after restore: %q", out)
+	}
 	if lst := mustRT(t, "list", "-q"); !strings.Contains(lst, id) {
 		t.Errorf("list after restore: %q lacks %s", lst, id)
 	}
@@ -693,5 +720,148 @@ func TestStdioDevNullReopened(t *testing.T) {
 			t.Errorf("fd %d of the init: mount %s, want the container's /dev (%s)", fd, mnt, devMnt)
 		}
 	}
+	mustRT(t, "delete", "--force", id)
+}
+
+// TestCheckpointExternalUnixSocket: the container's stdout is a datagram
+// socket connected to a socket of the host (bound at a path that is bind
+// mounted into the container at the same place): an external unix socket.
+// criu refuses it without --ext-unix-sk; with it, the restored process's
+// socket is connected to the host's peer again and its lines keep coming.
+func TestCheckpointExternalUnixSocket(t *testing.T) {
+	requireCriu(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	addr := filepath.Join(dir, "log")
+	srv, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var mu sync.Mutex
+	var last int
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, _, err := srv.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			if v, err := strconv.Atoi(strings.TrimSpace(string(buf[:n]))); err == nil {
+				mu.Lock()
+				last = v
+				mu.Unlock()
+			}
+		}
+	}()
+	got := func() int { mu.Lock(); defer mu.Unlock(); return last }
+	connect := func() *os.File {
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := c.File()
+		c.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	b := newBundle(t, withArgs("sh", "-c", `i=0; while :; do i=$((i+1)); echo $i; sleep 0.2; done`), func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: dir, Source: dir, Type: "bind", Options: []string{"bind"}})
+		// The socket is made here, in the host's network namespace: criu
+		// finds a process's sockets in the namespace it dumps.
+		var nss []specs.LinuxNamespace
+		for _, ns := range s.Linux.Namespaces {
+			if ns.Type != specs.NetworkNamespace {
+				nss = append(nss, ns)
+			}
+		}
+		s.Linux.Namespaces = nss
+	})
+	id := newID(t)
+	sock := connect()
+	// stderr too: the container keeps it, and criu cannot dump a host file.
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rtBinary, "--root", ctxFor(t).root, "run", "-d", "--bundle", b.Dir, id)
+	cmd.Stdout, cmd.Stderr = sock, sock
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run -d: %v (its message went to %s)", err, addr)
+	}
+	trackPid(t, state(t, id).Pid)
+	if !pollUntil(10*time.Second, func() bool { return got() > 3 }) {
+		t.Fatalf("nothing received from the container on %s", addr)
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	if _, se, code := rt(t, "checkpoint", "--image-path", img, id); code == 0 {
+		t.Fatal("checkpoint of a container with an external unix socket succeeded without --ext-unix-sk")
+	} else if st := state(t, id); st.Status != "running" {
+		t.Fatalf("after the refused checkpoint (%s): %s", strings.TrimSpace(se), st.Status)
+	}
+	mustRT(t, "checkpoint", "--ext-unix-sk", "--image-path", img, id)
+	at := got()
+	mustRTCr(t, newCrStdio(t), nil, "restore", "-d", "--ext-unix-sk", "--image-path", img, "--bundle", b.Dir, id)
+	trackPid(t, state(t, id).Pid)
+	if !pollUntil(10*time.Second, func() bool { return got() > at+3 }) {
+		t.Fatalf("no more lines on the external socket after restore: last %d, %d at checkpoint", got(), at)
+	}
+	mustRT(t, "delete", "--force", id)
+}
+
+// TestCheckpointRestoreJoinedNamespaceAndHooks: a container that joined a
+// network namespace by path is restored into that same namespace (criu's
+// external namespace, handed over as an inherited fd), and the prestart
+// and createRuntime hooks run at restore with the restored init's pid.
+func TestCheckpointRestoreJoinedNamespaceAndHooks(t *testing.T) {
+	requireCriu(t)
+	dir := t.TempDir()
+	nsFile := filepath.Join(dir, "netns")
+	if err := os.WriteFile(nsFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("unshare", "--net="+nsFile, "true").CombinedOutput(); err != nil {
+		t.Skipf("SKIP: cannot make a persistent network namespace (unshare --net): %v %s", err, out)
+	}
+	t.Cleanup(func() { syscall.Unmount(nsFile, syscall.MNT_DETACH) })
+	var nsSt syscall.Stat_t
+	if err := syscall.Stat(nsFile, &nsSt); err != nil {
+		t.Fatal(err)
+	}
+	hookOut := filepath.Join(dir, "hooks")
+	hook := func(name string) specs.Hook {
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "cat >> " + hookOut + "; echo ' " + name + "' >> " + hookOut}}
+	}
+	b := crBundle(t, func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				s.Linux.Namespaces[i].Path = nsFile
+			}
+		}
+	})
+	id := newID(t)
+	pid := crRunDetached(t, b, newCrStdio(t), id)
+	if got := nsInode(t, pid, "net"); got != fmt.Sprintf("net:[%d]", nsSt.Ino) {
+		t.Fatalf("container's netns %s, want the joined one (inode %d)", got, nsSt.Ino)
+	}
+	crCounterAbove(t, b, 2)
+	img := filepath.Join(dir, "img")
+	mustRT(t, "checkpoint", "--image-path", img, id)
+	// Hooks for the restore only.
+	b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("prestart")}, CreateRuntime: []specs.Hook{hook("createRuntime")}}
+	b.write(t)
+	c1 := crCounter(t, b)
+	mustRTCr(t, newCrStdio(t), nil, "restore", "-d", "--image-path", img, "--bundle", b.Dir, id)
+	st := state(t, id)
+	trackPid(t, st.Pid)
+	crCounterAbove(t, b, c1)
+	if got := nsInode(t, st.Pid, "net"); got != fmt.Sprintf("net:[%d]", nsSt.Ino) {
+		t.Errorf("restored init's netns %s, want the joined one (inode %d)", got, nsSt.Ino)
+	}
+	out := readFile(t, hookOut)
+	mustContain(t, "hooks at restore", out, "prestart")
+	mustContain(t, "hooks at restore", out, "createRuntime")
+	mustContain(t, "hook state", out, `"id":"`+id+`"`)
 	mustRT(t, "delete", "--force", id)
 }
