@@ -61,7 +61,8 @@ vet:
 
 # Static checks, run by .ci/run: gofmt, go vet, staticcheck (staticcheck.conf),
 # errorlint (errors.Is/As, %w), deadcode (nothing of the binary may be
-# unreachable from main), shellcheck on every shell script. The tools are
+# unreachable from main), shellcheck on every shell script, the import
+# rules of CONTRIBUTING.md (scripts/check-imports.sh). The tools are
 # installed at pinned versions by scripts/install-lint-deps.sh.
 LINTBIN := $(abspath .tools/bin)
 .PHONY: lint lint-deps
@@ -79,6 +80,7 @@ lint: lint-deps vet
 		if [ -n "$$out" ]; then echo "deadcode: unreachable from ./cmd/rt:"; echo "$$out"; exit 1; fi
 	shellcheck $$(git ls-files '*.sh') .ci/run
 	shellcheck -s bash contrib/completions/bash/rt
+	GO=$(GO) ./scripts/check-imports.sh
 
 # Fuzz targets, each run briefly (FUZZTIME each): the init protocol's
 # frame decoder and bootstrap encoder, config loading (specconv.LoadSpec)
