@@ -706,3 +706,34 @@ func TestNetworkLongID(t *testing.T) {
 		t.Errorf("lease left")
 	}
 }
+
+// TestNetworkGCOrphans: gc removes an rt-ctr-* table and an rt-net veth that
+// no lease names (what a crash between their creation and the lease's
+// removal, or a lost lease directory, leaves), and nothing else.
+func TestNetworkGCOrphans(t *testing.T) {
+	w := newNetWorld(t)
+	hn := filepath.Base(w.host)
+	f := filepath.Join(t.TempDir(), "orphan.nft")
+	os.WriteFile(f, []byte("table ip rt-ctr-ghost {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat;\n\t}\n}\ntable ip bystander {\n}\n"), 0o644)
+	if out, err := in(w.host, 10*time.Second, "nft", "-f", f); err != nil {
+		t.Fatalf("nft -f: %v %s", err, out)
+	}
+	sh(t, "ip", "-n", hn, "link", "add", "rtvghost", "type", "veth", "peer", "name", "ghostpeer")
+	sh(t, "ip", "-n", hn, "link", "set", "rtvghost", "alias", "rt-net:ghost")
+	sh(t, "ip", "-n", hn, "link", "add", "other0", "type", "veth", "peer", "name", "other1")
+	out, err := exec.Command("nsenter", "--net="+w.host, w.hook, "--state-dir", w.stateDir, "gc").CombinedOutput()
+	if err != nil {
+		t.Fatalf("gc: %v %s", err, out)
+	}
+	if !strings.Contains(string(out), "ghost") || !strings.Contains(string(out), "veth rtvghost") {
+		t.Errorf("gc reported %q, want the table of ghost and veth rtvghost", out)
+	}
+	rs := w.ruleset()
+	if strings.Contains(rs, "rt-ctr-ghost") || !strings.Contains(rs, "table ip bystander") {
+		t.Errorf("after gc:\n%s", rs)
+	}
+	l := w.links()
+	if strings.Contains(l, "rtvghost") || !strings.Contains(l, "other0") {
+		t.Errorf("after gc:\n%s", l)
+	}
+}
