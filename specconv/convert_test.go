@@ -131,9 +131,6 @@ func TestConvertRefusesBadInput(t *testing.T) {
 		{"userns without mappings", func(_ string, s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 		}, "linux.uidMappings"},
-		{"unknown capability", func(_ string, s *specs.Spec) {
-			s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_TEST")
-		}, "CAP_TEST"},
 		{"relative hook", func(_ string, s *specs.Spec) {
 			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "hook"}}}
 		}, "hooks.createRuntime[0].path"},
@@ -167,5 +164,27 @@ func TestLoadSpecErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"ociVersion": "1.0.0"} {}`), 0o644)
 	if _, err := LoadSpec(dir); err == nil || !strings.Contains(err.Error(), "trailing") {
 		t.Errorf("trailing data: %v", err)
+	}
+}
+
+// TestUnknownCapabilityDropped: as runc, a capability name rt or the kernel
+// does not know is dropped (with a warning), not refused.
+func TestUnknownCapabilityDropped(t *testing.T) {
+	dir, s := bundleFor(t)
+	s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_TEST")
+	s.Process.Capabilities.Ambient = []string{"CAP_TEST", "CAP_KILL"}
+	c, err := Convert(s, dir, Options{ID: "x"})
+	if err != nil {
+		t.Fatalf("Convert with an unknown capability: %v", err)
+	}
+	for _, set := range [][]string{c.Process.Capabilities.Bounding, c.Process.Capabilities.Ambient} {
+		for _, n := range set {
+			if n == "CAP_TEST" {
+				t.Errorf("CAP_TEST kept in %v", set)
+			}
+		}
+	}
+	if got := c.Process.Capabilities.Ambient; len(got) != 1 || got[0] != "CAP_KILL" {
+		t.Errorf("ambient %v, want [CAP_KILL]", got)
 	}
 }

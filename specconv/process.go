@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
@@ -34,8 +35,12 @@ func ValidateProcess(p *specs.Process) error {
 		return invalid("process.cwd", "%q is not absolute", p.Cwd)
 	}
 	if p.Capabilities != nil {
-		if err := capabilities.Validate(p.Capabilities); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		// As runc: names rt or the kernel does not know are dropped with a
+		// warning, not refused.
+		c := *p.Capabilities
+		if unknown := capabilities.DropUnknown(&c); len(unknown) > 0 {
+			logrus.Warnf("ignoring unknown or unavailable capabilities: %v", unknown)
+			p.Capabilities = &c
 		}
 	}
 	if err := system.ValidateRlimits(p.Rlimits); err != nil {

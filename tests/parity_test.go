@@ -381,3 +381,34 @@ func TestHooksInContainerLikeRunc(t *testing.T) {
 	mustContain(t, "startContainer hook", sc, "Seccomp: 2")
 	mustContain(t, "startContainer hook", sc, "CapEff: 0000000000000000")
 }
+
+// TestCapabilitiesLikeRunc: an unknown capability name is ignored with
+// runc's warning (config and exec --cap); exec --cap adds to the ambient
+// set when the process has an inheritable set, as runc.
+func TestCapabilitiesLikeRunc(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_NOPE", "CAP_KILL")
+		s.Process.Capabilities.Permitted = append(s.Process.Capabilities.Permitted, "CAP_KILL")
+		s.Process.Capabilities.Inheritable = []string{"CAP_KILL"}
+	})
+	id := newID(t)
+	_, se, code := rt(t, "run", "-d", "--bundle", b.Dir, id)
+	if code != 0 {
+		t.Fatalf("run with an unknown capability: exit %d: %s", code, se)
+	}
+	mustContain(t, "run stderr", se, "ignoring unknown or unavailable capabilities: [CAP_NOPE]")
+	trackPid(t, state(t, id).Pid)
+	out, se, code := rt(t, "exec", "--user", "1000:1000", "--cap", "CAP_KILL", "--cap", "CAP_NOPE", id, "grep", "CapAmb", "/proc/self/status")
+	if code != 0 {
+		t.Fatalf("exec --cap: exit %d: %s", code, se)
+	}
+	mustContain(t, "exec stderr", se, "ignoring unknown or unavailable capabilities: [CAP_NOPE]")
+	if want := fmt.Sprintf("%016x", 1<<5); !strings.Contains(out, want) {
+		t.Errorf("exec --cap CAP_KILL: %q, want CapAmb %s (CAP_KILL ambient)", strings.TrimSpace(out), want)
+	}
+
+	// Without an inheritable set, --cap leaves the ambient set alone.
+	_, id2, _ := sleeper(t)
+	out = mustRT(t, "exec", "--user", "1000:1000", "--cap", "CAP_KILL", id2, "grep", "CapAmb", "/proc/self/status")
+	mustContain(t, "exec --cap without inheritable", out, "0000000000000000")
+}

@@ -261,6 +261,12 @@ func execProcess(c *cli.Context, ctr *libcontainer.Container) (*specs.Process, e
 		cp.Bounding = append(append([]string(nil), cp.Bounding...), caps...)
 		cp.Effective = append(append([]string(nil), cp.Effective...), caps...)
 		cp.Permitted = append(append([]string(nil), cp.Permitted...), caps...)
+		// As runc: ambient too, when the process has an inheritable set
+		// (an ambient capability must be inheritable to be raised; --cap
+		// does not add to the inheritable set, CVE-2022-29162).
+		if cp.Inheritable != nil {
+			cp.Ambient = append(append([]string(nil), cp.Ambient...), caps...)
+		}
 		p.Capabilities = cp
 	}
 	if u := c.String("user"); u != "" {

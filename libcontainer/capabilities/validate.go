@@ -3,6 +3,7 @@ package capabilities
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -44,4 +45,42 @@ func Validate(c *specs.LinuxCapabilities) error {
 		}
 	}
 	return nil
+}
+
+// DropUnknown removes from c every name that rt does not know or that the
+// running kernel lacks (above cap_last_cap), and returns those names, sorted
+// and once each. runc ignores them with a warning rather than refuse the
+// config ("ignoring unknown or unavailable capabilities"), so that a config
+// written for a newer kernel still runs.
+func DropUnknown(c *specs.LinuxCapabilities) []string {
+	if c == nil {
+		return nil
+	}
+	last := LastCap()
+	seen := map[string]bool{}
+	filter := func(names []string) []string {
+		var keep []string
+		for _, name := range names {
+			if n, ok := Lookup(name); ok && n <= last {
+				keep = append(keep, name)
+				continue
+			}
+			seen[name] = true
+		}
+		if len(keep) == len(names) {
+			return names
+		}
+		return keep
+	}
+	c.Bounding = filter(c.Bounding)
+	c.Effective = filter(c.Effective)
+	c.Inheritable = filter(c.Inheritable)
+	c.Permitted = filter(c.Permitted)
+	c.Ambient = filter(c.Ambient)
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
