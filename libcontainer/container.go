@@ -67,12 +67,13 @@ func Load(root, id string) (*Container, error) {
 	return &Container{root: root, dir: dir, state: st}, nil
 }
 
-// List returns every container under root, sorted by id.
+// List returns every container under root, sorted by id. A missing root is
+// an error wrapping os.ErrNotExist (the caller knows whether that is fine).
 func List(root string) ([]*Container, error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
+			return nil, err // "open <root>: no such file or directory"
 		}
 		return nil, fmt.Errorf("read state root %s: %w", root, err)
 	}

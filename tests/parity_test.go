@@ -412,3 +412,14 @@ func TestCapabilitiesLikeRunc(t *testing.T) {
 	out = mustRT(t, "exec", "--user", "1000:1000", "--cap", "CAP_KILL", id2, "grep", "CapAmb", "/proc/self/status")
 	mustContain(t, "exec --cap without inheritable", out, "0000000000000000")
 }
+
+// TestListMissingRoot: as runc, `list` with a --root that does not exist
+// fails naming it (a missing default root is merely no container yet).
+func TestListMissingRoot(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-root")
+	r := runBinary(rtBinary, []string{"--root", missing, "list"}, nil, "", nil)
+	if r.code == 0 {
+		t.Fatalf("list --root %s: exit 0, stdout %q", missing, r.stdout)
+	}
+	mustContain(t, "stderr", r.stderr, "open "+missing+": no such file or directory")
+}

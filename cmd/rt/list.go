@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -30,7 +31,11 @@ Where the given root is specified via the global option "--root"
 		}
 		ctrs, err := libcontainer.List(stateRoot(c))
 		if err != nil {
-			return err
+			// As runc: a missing default root means no container was
+			// created yet; a missing --root given by the caller is an error.
+			if !errors.Is(err, os.ErrNotExist) || c.GlobalIsSet("root") {
+				return err
+			}
 		}
 		if c.Bool("quiet") {
 			out := bufio.NewWriter(os.Stdout)
