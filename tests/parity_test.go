@@ -423,3 +423,27 @@ func TestListMissingRoot(t *testing.T) {
 	}
 	mustContain(t, "stderr", r.stderr, "open "+missing+": no such file or directory")
 }
+
+// TestDeviceAccessRWA: device access "rwa" is accepted as runc accepts it
+// (the "a" means nothing: the rule is "rw").
+func TestDeviceAccessRWA(t *testing.T) {
+	requireCgroupV1(t, "devices")
+	path := fmt.Sprintf("/rt-rwa-%d-%d", os.Getpid(), idCounter.Add(1))
+	b := newBundle(t, withArgs("sh", "-c", "echo x > /dev/null && cat /dev/null && echo ok; sleep 1000"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
+			{Allow: false, Access: "rwm"},
+			{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rwa"},
+		}}
+	})
+	id := newID(t)
+	so := outFile(t)
+	mustRTOut(t, so, "run", "-d", "--bundle", b.Dir, id)
+	trackPid(t, state(t, id).Pid)
+	if out := waitLines(t, so, 1); out != "ok\n" {
+		t.Errorf("/dev/null with access rwa: %q", out)
+	}
+	if list := cgFile(t, "devices", path, "devices.list"); !strings.Contains("\n"+list+"\n", "\nc 1:3 rw\n") {
+		t.Errorf("devices.list %q, want the rule c 1:3 rw", list)
+	}
+}

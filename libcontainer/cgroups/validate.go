@@ -254,7 +254,10 @@ func validateDevices(rules []specs.LinuxDeviceCgroup) error {
 		if d.Minor != nil && *d.Minor < -1 {
 			return invalid(field+".minor", fmt.Sprintf("%d is negative", *d.Minor))
 		}
-		if strings.Trim(d.Access, "rwm") != "" {
+		// "a" is accepted and means nothing, as in runc (whose device
+		// rules keep r, w and m of the string and drop the rest): configs
+		// written for runc say "rwa".
+		if strings.Trim(d.Access, "rwma") != "" {
 			return invalid(field+".access", fmt.Sprintf("%q is not a combination of r, w and m", d.Access))
 		}
 	}

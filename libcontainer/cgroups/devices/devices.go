@@ -87,6 +87,8 @@ func FromSpec(d specs.LinuxDeviceCgroup) (Rule, error) {
 			r.Access |= Write
 		case 'm':
 			r.Access |= Mknod
+		case 'a':
+			// Accepted and ignored, as runc does ("rwa" is "rw").
 		default:
 			return r, fmt.Errorf("invalid access %q (want a combination of r, w and m)", d.Access)
 		}
