@@ -429,11 +429,12 @@ func TestListMissingRoot(t *testing.T) {
 func TestDeviceAccessRWA(t *testing.T) {
 	requireCgroupV1(t, "devices")
 	path := fmt.Sprintf("/rt-rwa-%d-%d", os.Getpid(), idCounter.Add(1))
-	b := newBundle(t, withArgs("sh", "-c", "echo x > /dev/null && cat /dev/null && echo ok; sleep 1000"), func(s *specs.Spec) {
+	b := newBundle(t, withArgs("sh", "-c", "echo ok; sleep 1000"), func(s *specs.Spec) {
 		s.Linux.CgroupsPath = path
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/kmsg", Type: "c", Major: 1, Minor: 11, FileMode: ptr(os.FileMode(0o666))})
 		s.Linux.Resources = &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 			{Allow: false, Access: "rwm"},
-			{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rwa"},
+			{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(11)), Access: "rwa"},
 		}}
 	})
 	id := newID(t)
@@ -441,9 +442,9 @@ func TestDeviceAccessRWA(t *testing.T) {
 	mustRTOut(t, so, "run", "-d", "--bundle", b.Dir, id)
 	trackPid(t, state(t, id).Pid)
 	if out := waitLines(t, so, 1); out != "ok\n" {
-		t.Errorf("/dev/null with access rwa: %q", out)
+		t.Errorf("container with a device rule rwa: %q", out)
 	}
-	if list := cgFile(t, "devices", path, "devices.list"); !strings.Contains("\n"+list+"\n", "\nc 1:3 rw\n") {
-		t.Errorf("devices.list %q, want the rule c 1:3 rw", list)
+	if list := cgFile(t, "devices", path, "devices.list"); !strings.Contains("\n"+list+"\n", "\nc 1:11 rw\n") {
+		t.Errorf("devices.list %q, want the rule c 1:11 rw", list)
 	}
 }
