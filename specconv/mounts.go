@@ -103,14 +103,21 @@ var recAttrFlags = map[string]recAttr{
 	"rexec":          {true, unix.MOUNT_ATTR_NOEXEC},
 	"rnodiratime":    {false, unix.MOUNT_ATTR_NODIRATIME},
 	"rdiratime":      {true, unix.MOUNT_ATTR_NODIRATIME},
-	"rrelatime":      {false, unix.MOUNT_ATTR_RELATIME},
-	"rnorelatime":    {true, unix.MOUNT_ATTR_RELATIME},
-	"rnoatime":       {false, unix.MOUNT_ATTR_NOATIME},
-	"ratime":         {true, unix.MOUNT_ATTR_NOATIME},
-	"rstrictatime":   {false, unix.MOUNT_ATTR_STRICTATIME},
-	"rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
 	"rnosymfollow":   {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
 	"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
+// recAtimeModes are the recursive access-time options and the mode each
+// sets (the last one given wins). The negative ones take mount(8)'s
+// meaning: "atime" and "nostrictatime" are the kernel's default (relatime),
+// "norelatime" updates the access time on every access (strictatime).
+var recAtimeModes = map[string]uint64{
+	"rrelatime":      unix.MOUNT_ATTR_RELATIME,
+	"rnoatime":       unix.MOUNT_ATTR_NOATIME,
+	"rstrictatime":   unix.MOUNT_ATTR_STRICTATIME,
+	"ratime":         unix.MOUNT_ATTR_RELATIME,
+	"rnostrictatime": unix.MOUNT_ATTR_RELATIME,
+	"rnorelatime":    unix.MOUNT_ATTR_STRICTATIME,
 }
 
 // MountOptions lists every mount option ConvertMount understands (the
@@ -125,6 +132,9 @@ func MountOptions() []string {
 		opts = append(opts, k)
 	}
 	for k := range recAttrFlags {
+		opts = append(opts, k)
+	}
+	for k := range recAtimeModes {
 		opts = append(opts, k)
 	}
 	opts = append(opts, "tmpcopyup", "idmap", "ridmap")
@@ -179,6 +189,14 @@ func ConvertMount(m specs.Mount, bundle string) (*configs.Mount, error) {
 			cm.PropagationFlags = append(cm.PropagationFlags, p)
 			continue
 		}
+		if mode, ok := recAtimeModes[o]; ok {
+			// The access-time setting is one 3-state field, not bits:
+			// mount_setattr(2) takes the new mode in attr_set with all of
+			// MOUNT_ATTR__ATIME in attr_clr (a part of it is EINVAL).
+			cm.RecAttrSet = cm.RecAttrSet&^unix.MOUNT_ATTR__ATIME | mode
+			cm.RecAttrClr |= unix.MOUNT_ATTR__ATIME
+			continue
+		}
 		if a, ok := recAttrFlags[o]; ok {
 			if a.clear {
 				cm.RecAttrSet &^= a.attr
@@ -186,11 +204,6 @@ func ConvertMount(m specs.Mount, bundle string) (*configs.Mount, error) {
 			} else {
 				cm.RecAttrSet |= a.attr
 				cm.RecAttrClr &^= a.attr
-				// mount_setattr(2): an atime mode in attr_set needs
-				// MOUNT_ATTR__ATIME in attr_clr.
-				if a.attr&unix.MOUNT_ATTR__ATIME == a.attr {
-					cm.RecAttrClr |= unix.MOUNT_ATTR__ATIME
-				}
 			}
 			continue
 		}

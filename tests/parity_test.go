@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -446,5 +447,49 @@ func TestDeviceAccessRWA(t *testing.T) {
 	}
 	if list := cgFile(t, "devices", path, "devices.list"); !strings.Contains("\n"+list+"\n", "\nc 1:11 rw\n") {
 		t.Errorf("devices.list %q, want the rule c 1:11 rw", list)
+	}
+}
+
+// TestRecursiveAtimeOptions: the recursive access-time options work with
+// mount_setattr (the mode is a 3-state field: it goes in attr_set with all
+// of MOUNT_ATTR__ATIME in attr_clr), on the mount and on what is below it.
+func TestRecursiveAtimeOptions(t *testing.T) {
+	src := t.TempDir()
+	sub := filepath.Join(src, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", sub, "tmpfs", syscall.MS_NOATIME, "size=1m"); err != nil {
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(sub, syscall.MNT_DETACH) })
+	for opt, want := range map[string]string{
+		"rnoatime": "noatime", "ratime": "relatime", "rrelatime": "relatime",
+		"rnostrictatime": "relatime", "rstrictatime": "", "rnorelatime": "",
+	} {
+		b := newBundle(t, withArgs("sh", "-c", `awk '$5 == "/m" || $5 == "/m/sub" { print $5, $6 }' /proc/self/mountinfo`), func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/m", Type: "bind", Source: src, Options: []string{"rbind", opt}})
+		})
+		out, se, code := runIn(t, b)
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", opt, code, se)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 {
+			t.Errorf("%s: mountinfo lines %q, want /m and /m/sub", opt, out)
+			continue
+		}
+		for _, l := range lines {
+			f := strings.Fields(l)
+			opts := strings.Split(f[1], ",")
+			has := func(s string) bool { return contains(opts, s) }
+			switch {
+			case want != "" && !has(want):
+				t.Errorf("%s: %s has options %s, want %s", opt, f[0], f[1], want)
+			case want == "" && (has("noatime") || has("relatime")):
+				t.Errorf("%s: %s has options %s, want strictatime (neither noatime nor relatime)", opt, f[0], f[1])
+			}
+		}
 	}
 }
