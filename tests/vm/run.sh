@@ -41,13 +41,13 @@ printf 'root:x:0:\n' > "$R/etc/group"
 
 echo "== tests/vm in the cgroup v2 VM (payload $(du -sh "$P" | cut -f1))"
 set +e
-# fs2's own tests first (its root tests need the v2 controllers), then
-# the runtime end to end. The script expands inside the VM.
-# shellcheck disable=SC2016
 # Two NUMA nodes (a CPU and half the memory each) for the memoryPolicy test.
 MEM=${RUN_IN_VM_MEM:-2048}
 NUMA="-object memory-backend-ram,id=m0,size=$((MEM / 2))M -object memory-backend-ram,id=m1,size=$((MEM - MEM / 2))M"
 NUMA="$NUMA -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1"
+# fs2's own tests first (its root tests need the v2 controllers), then
+# the runtime end to end. The script expands inside the VM.
+# shellcheck disable=SC2016
 RUN_IN_VM_MEM=$MEM RUN_IN_VM_SMP=2 RUN_IN_VM_QEMU_ARGS="${RUN_IN_VM_QEMU_ARGS:-} $NUMA" \
 RUN_IN_VM_TIMEOUT=${RUN_IN_VM_TIMEOUT:-420} "$RUNVM" "$P" sh -c \
   'echo "== libcontainer/cgroups/fs2"; ./fs2.test -test.v -test.timeout 2m; a=$?
