@@ -40,7 +40,9 @@ var nsProcName = map[specs.LinuxNamespaceType]string{
 }
 
 // Exec starts a new process in the running container and returns its
-// host pid once it has been exec'd.
+// host pid once it has been exec'd. After the checks, its steps are those
+// of (*execution).run; the one resource they make, the process, is killed
+// if a later step fails.
 func (c *Container) Exec(o *ExecOpts) (int, error) {
 	d, err := lockDir(c.dir, unix.LOCK_SH)
 	if err != nil {
@@ -55,99 +57,151 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err := checkStatus(op, c.ID(), status); err != nil {
 		return -1, err
 	}
-	paused := status == Paused
 	if o.Process.Terminal && o.ConsoleSocket == nil {
 		return -1, errors.New("process.terminal is true but no console socket was given (--console-socket)")
 	}
 	if err := system.CloseExecFrom(3 + o.PreserveFds); err != nil {
 		return -1, fmt.Errorf("mark inherited fds close-on-exec: %w", err)
 	}
-	cfg, err := c.config()
+	x := &execution{c: c, o: o, status: status, paused: status == Paused}
+	pid, err := x.run()
+	if err != nil {
+		return pid, fmt.Errorf("exec in container %q: %w", c.ID(), err)
+	}
+	return pid, nil
+}
+
+// execution is one Exec in progress.
+type execution struct {
+	c      *Container
+	o      *ExecOpts
+	status Status
+	// paused: a frozen cgroup freezes what enters it, so the process
+	// joins it last, just before it execs (and runs on resume).
+	paused bool
+
+	cfg      *configs.Config
+	mgr      cgroups.Manager // nil for a container without a cgroup
+	proc     *initProc
+	ociState *specs.State
+}
+
+func (x *execution) run() (int, error) {
+	cfg, err := x.c.config()
 	if err != nil {
 		return -1, err
 	}
-	initPid := c.state.InitPid
-	// Join every namespace the container has, through its init.
+	x.cfg = cfg
+	if m, err := x.c.cgroupManager(); err == nil {
+		x.mgr = m
+	}
+	if err := x.spawn(); err != nil {
+		return -1, err
+	}
+	if err := x.configureInit(); err != nil {
+		x.proc.kill()
+		return -1, err
+	}
+	if err := x.awaitExec(); err != nil {
+		x.proc.kill()
+		return -1, err
+	}
+	return x.proc.pid, x.release()
+}
+
+// placeInCgroup puts pid in the container's cgroup (or sub-cgroup) and
+// resctrl group.
+func (x *execution) placeInCgroup(pid int, _ bool) error {
+	if g := x.c.state.IntelRdt; g != nil {
+		if err := intelrdt.AddPid(g, pid); err != nil {
+			return err
+		}
+	}
+	if x.mgr == nil {
+		return nil // a container without a cgroup (none was made)
+	}
+	return joinCgroup(x.mgr, pid, x.o.SubCgroup)
+}
+
+// spawn starts `rt init`, whose C stage joins every namespace of the
+// container through its init.
+func (x *execution) spawn() error {
+	initPid := x.c.state.InitPid
 	var joins []configs.Namespace
-	for _, ns := range cfg.Namespaces {
+	for _, ns := range x.cfg.Namespaces {
 		joins = append(joins, configs.Namespace{
 			Type: ns.Type,
 			Path: "/proc/" + strconv.Itoa(initPid) + "/ns/" + nsProcName[ns.Type],
 		})
 	}
-	mgr, mgrErr := c.cgroupManager()
-	extra := make([]*os.File, o.PreserveFds)
+	bootstrap, err := bootstrapData(joins, nil, x.paused)
+	if err != nil {
+		return err
+	}
+	extra := make([]*os.File, x.o.PreserveFds)
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
-	}
-	join := func(pid int, _ bool) error {
-		if g := c.state.IntelRdt; g != nil {
-			if err := intelrdt.AddPid(g, pid); err != nil {
-				return err
-			}
-		}
-		if mgrErr != nil {
-			return nil // a container without a cgroup (none was made)
-		}
-		return joinCgroup(mgr, pid, o.SubCgroup)
-	}
-	bootstrap, err := bootstrapData(joins, nil, paused)
-	if err != nil {
-		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
 	}
 	so := &spawnOpts{
 		bootstrap:     bootstrap,
 		extraFiles:    extra,
-		consoleSocket: o.ConsoleSocket,
-		io:            o.IO,
+		consoleSocket: x.o.ConsoleSocket,
+		io:            x.o.IO,
 		cgroupFD:      -1,
-		placeInCgroup: join,
-		affinity:      o.Process.ExecCPUAffinity,
+		placeInCgroup: x.placeInCgroup,
+		affinity:      x.o.Process.ExecCPUAffinity,
 	}
-	if paused {
-		// A frozen cgroup freezes what enters it: the process joins last.
-		so.placeInCgroup = nil
-	} else if mgrErr == nil {
-		so.watchCgroup = mgr
+	if x.paused {
+		so.placeInCgroup = nil // the init asks to join last (Join)
+	} else if x.mgr != nil {
+		so.watchCgroup = x.mgr
 	}
-	proc, err := spawnInit(so)
-	if err != nil {
-		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
-	}
-	ociState := c.ociState(status)
-	ic := &initConfig{Config: initView(cfg), Process: o.Process, Exec: true, PreserveFds: o.PreserveFds, State: ociState, LateCgroup: paused}
-	if err := proc.sendConfig(ic); err != nil {
-		proc.kill()
-		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
-	}
-	// The init reports an error, or closes its (close-on-exec) end of the
-	// socket by exec'ing the process; before that it may send its seccomp
-	// notify fd for the listener, or (paused) ask to join the cgroup: then
-	// it freezes there and execs once resumed, so there is no exec to wait
-	// for.
+	x.proc, err = spawnInit(so)
+	return err
+}
+
+// configureInit sends the init the process to run.
+func (x *execution) configureInit() error {
+	x.ociState = x.c.ociState(x.status)
+	return x.proc.sendConfig(&initConfig{
+		Config: initView(x.cfg), Process: x.o.Process, Exec: true,
+		PreserveFds: x.o.PreserveFds, State: x.ociState, LateCgroup: x.paused,
+	})
+}
+
+// awaitExec answers the init until it execs the process (its
+// close-on-exec socket end closes) or fails; before that it may send its
+// seccomp notify fd for the listener, or (paused) ask to join the cgroup:
+// then it freezes there and execs once resumed, so there is no exec to
+// wait for.
+func (x *execution) awaitExec() error {
+	cfg := x.cfg
 	h := &initHandlers{
 		seccomp: func(fd int) error {
-			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, proc.pid, cfg.Seccomp.ListenerMetadata, *ociState)
+			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, x.proc.pid, cfg.Seccomp.ListenerMetadata, *x.ociState)
 		},
 	}
-	if paused {
-		h.join = func() error { return join(proc.pid, false) }
+	if x.paused {
+		h.join = func() error { return x.placeInCgroup(x.proc.pid, false) }
 	}
-	_, err = proc.serve(h, initproto.Join)
-	if err = proc.watch.end(err); err != nil && !isInitGone(err) {
-		proc.kill()
-		return -1, fmt.Errorf("exec in container %q: %w", c.ID(), err)
+	_, err := x.proc.serve(h, initproto.Join)
+	if err = x.proc.watch.end(err); err != nil && !isInitGone(err) {
+		return err
 	}
-	proc.conn.Close()
-	if o.PidfdSocket != nil {
-		if err := sendPidfd(o.PidfdSocket, proc.pid); err != nil {
-			return proc.pid, err
-		}
+	return nil
+}
+
+// release hands the process over: its pidfd to --pidfd-socket, and it
+// lives on after rt exits.
+func (x *execution) release() error {
+	x.proc.conn.Close()
+	if !x.proc.forked {
+		defer x.proc.cmd.Process.Release()
 	}
-	if !proc.forked {
-		proc.cmd.Process.Release()
+	if x.o.PidfdSocket != nil {
+		return sendPidfd(x.o.PidfdSocket, x.proc.pid)
 	}
-	return proc.pid, nil
+	return nil
 }
 
 // joinCgroup moves pid into the container's cgroup, or into a sub-cgroup.
