@@ -418,17 +418,6 @@ func ownerName() string {
 	return strconv.Itoa(uid)
 }
 
-// hasIDMapMounts: the parent sends the init detached trees (idmapped
-// mounts, and bind sources it cloned for a user namespace).
-func hasIDMapMounts(cfg *configs.Config) bool {
-	for _, m := range cfg.Mounts {
-		if m.IDMap || m.SourceTree {
-			return true
-		}
-	}
-	return false
-}
-
 func cgroupPaths(m cgroups.Manager) map[string]string {
 	if m == nil {
 		return nil

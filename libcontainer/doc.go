@@ -8,4 +8,12 @@
 // into the options here, and everything that touches the kernel lives
 // here or below (rootfs, cgroups, capabilities, seccomp, apparmor, system).
 // docs/design.md describes the protocol between rt and its init.
+//
+// Parent and init: files named init_*.go hold what runs in `rt init` (the
+// container's process before it execs: Init, the rootfs and process set
+// up, the init's side of the protocol); every other file runs in rt, the
+// parent (the verbs, spawning the init and serving its requests). The
+// messages between the two are package initproto; what both sides must
+// agree on beyond it (initConfig, hasIDMapMounts) is in spawn.go. The
+// parent does not call into init_*.go.
 package libcontainer

@@ -42,6 +42,18 @@ type initConfig struct {
 	State *specs.State `json:"state,omitempty"`
 }
 
+// hasIDMapMounts reports whether the parent sends the init detached trees
+// (initproto.IDMapTrees, right after the config): idmapped mounts, and
+// bind sources it cloned for a user namespace.
+func hasIDMapMounts(cfg *configs.Config) bool {
+	for _, m := range cfg.Mounts {
+		if m.IDMap || m.SourceTree {
+			return true
+		}
+	}
+	return false
+}
+
 // IO is the stdio the container's process gets.
 type IO struct {
 	Stdin, Stdout, Stderr *os.File
