@@ -200,6 +200,8 @@ func (in *initRun) containerSetup() error {
 	}
 	in.conn.Close()
 	in.released = true
+	// Nothing but start is left: give back what setting up took.
+	releaseIdleMemory()
 	// Block until `rt start` opens the fifo for reading.
 	fifo, err := unix.Open("/proc/self/fd/"+strconv.Itoa(in.fifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {

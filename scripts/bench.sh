@@ -85,6 +85,7 @@ memcg_usage() { # PID: bytes charged to its memory cgroup
 }
 lifecycle() { rtc "$1" create --bundle "$work/sleep" "$2" && rtc "$1" start "$2" && rtc "$1" delete --force "$2"; }
 fill() { # RUNTIME FROM TO: running containers f<FROM>..f<TO>
+	# shellcheck disable=SC2016 # expanded by the inner sh, from its arguments
 	seq "$2" "$3" | xargs -P 4 -I{} sh -c '"$1" --root "$2" create --bundle "$3" f{} </dev/null >/dev/null 2>&1 && "$1" --root "$2" start f{}' \
 		_ "${bin[$1]}" "$work/root-$1" "$work/fill"
 }
