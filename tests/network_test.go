@@ -11,16 +11,19 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -229,6 +232,33 @@ func (w *netWorld) assertGone(id string) {
 	}
 }
 
+// udpIn makes a UDP socket in the network namespace ns: on a locked thread
+// moved into ns, which then ends with its goroutine (never reused).
+func udpIn(ns string, mk func() (*net.UDPConn, error)) (*net.UDPConn, error) {
+	type res struct {
+		c   *net.UDPConn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		runtime.LockOSThread() // not unlocked: the thread dies with the goroutine
+		f, err := os.Open(ns)
+		if err != nil {
+			ch <- res{nil, err}
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			ch <- res{nil, fmt.Errorf("setns %s: %w", ns, err)}
+			return
+		}
+		c, err := mk()
+		ch <- res{c, err}
+	}()
+	r := <-ch
+	return r.c, r.err
+}
+
 // fetch gets url with busybox wget from namespace ns, retrying a few times
 // (a just-started server may not listen yet). Bounded: 5 tries of 3 s.
 func fetch(ns, url string) (string, error) {
@@ -329,6 +359,45 @@ func TestNetworkBridge(t *testing.T) {
 		sh(t, "ip", "-n", filepath.Base(w.outside), "route", "add", w.subnet, "via", hostAddr)
 		if !refused(w.outside, "http://"+ipA+":80/index.html") {
 			t.Errorf("the container's unpublished port 80 answered an outside host routing through the host")
+		}
+	})
+	t.Run("udp published from outside", func(t *testing.T) {
+		// busybox has no UDP server: a socket of the test, made in the
+		// container's namespace, answers; the client's is made in the outside.
+		srv, err := udpIn(ctrNS, func() (*net.UDPConn, error) { return net.ListenUDP("udp4", &net.UDPAddr{Port: 53}) })
+		if err != nil {
+			t.Fatalf("listen in the container's namespace: %v", err)
+		}
+		defer srv.Close()
+		go func() {
+			buf := make([]byte, 64)
+			srv.SetDeadline(time.Now().Add(15 * time.Second))
+			for {
+				n, from, err := srv.ReadFromUDP(buf)
+				if err != nil {
+					return
+				}
+				srv.WriteToUDP(append([]byte("pong "), buf[:n]...), from)
+			}
+		}()
+		cl, err := udpIn(w.outside, func() (*net.UDPConn, error) {
+			return net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.ParseIP(hostAddr), Port: 5353})
+		})
+		if err != nil {
+			t.Fatalf("dial from the outside namespace: %v", err)
+		}
+		defer cl.Close()
+		var got string
+		for i := 0; i < 5 && got == ""; i++ {
+			cl.Write([]byte("ping"))
+			cl.SetReadDeadline(time.Now().Add(time.Second))
+			buf := make([]byte, 64)
+			if n, err := cl.Read(buf); err == nil {
+				got = string(buf[:n])
+			}
+		}
+		if got != "pong ping" {
+			t.Fatalf("udp %s:5353 from outside: got %q, want %q", hostAddr, got, "pong ping")
 		}
 	})
 	t.Run("rules", func(t *testing.T) {
