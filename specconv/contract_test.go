@@ -62,10 +62,11 @@ var fieldContract = map[string]fieldRule{
 	"process.oomScoreAdj":              shown("TestOOMScoreAdj"),
 	"process.scheduler.policy":         shown("TestSchedulerIOPriorityPersonality"),
 	"process.scheduler.nice":           shown("TestSchedulerIOPriorityPersonality"),
-	// SCHED_DEADLINE's and the real-time parameters: passed to
-	// sched_setattr as validated (cgroup v1 rt limits refuse them here).
-	"process.scheduler.priority":                            shown("TestValidateScheduler"),
-	"process.scheduler.flags":                               shown("TestValidateScheduler"),
+	"process.scheduler.priority":       shown("TestSchedulerRealtime"),
+	"process.scheduler.flags":          shown("TestSchedulerRealtime"),
+	// SCHED_DEADLINE's parameters: passed to sched_setattr as validated
+	// (the kernel refuses SCHED_DEADLINE in a cgroup of RT group
+	// scheduling, as on the test host).
 	"process.scheduler.runtime":                             shown("TestValidateScheduler"),
 	"process.scheduler.deadline":                            shown("TestValidateScheduler"),
 	"process.scheduler.period":                              shown("TestValidateScheduler"),
@@ -138,8 +139,8 @@ var fieldContract = map[string]fieldRule{
 	"linux.resources.cpu.quota":                             shown("TestCgroupResources"),
 	"linux.resources.cpu.burst":                             shown("TestValidateAcceptsV2Fields"),
 	"linux.resources.cpu.period":                            shown("TestCgroupResources"),
-	"linux.resources.cpu.realtimeRuntime":                   shown("TestValidateResourcesAccepts"),
-	"linux.resources.cpu.realtimePeriod":                    shown("TestValidateResourcesRejects"),
+	"linux.resources.cpu.realtimeRuntime":                   shown("TestSchedulerRealtime"),
+	"linux.resources.cpu.realtimePeriod":                    shown("TestSchedulerRealtime"),
 	"linux.resources.cpu.cpus":                              shown("TestCgroupResources"),
 	"linux.resources.cpu.mems":                              shown("TestManagerRealCgroupV1"),
 	"linux.resources.cpu.idle":                              shown("TestValidateAcceptsV2Fields"),

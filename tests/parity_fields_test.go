@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Spec fields runc 1.5 applies and rt once ignored (issue: "Spec fields
@@ -609,5 +610,39 @@ func TestJoinNetnsWithNewUserNamespace(t *testing.T) {
 	}
 	if nsInode(t, pid, "user") == nsInode(t, os.Getpid(), "user") {
 		t.Errorf("no new user namespace")
+	}
+}
+
+// Real-time scheduling: process.scheduler's SCHED_FIFO priority reaches the
+// process, given real-time time in its cgroup (linux.resources.cpu
+// realtimeRuntime/realtimePeriod, cgroup v1 with RT group scheduling).
+func TestSchedulerRealtime(t *testing.T) {
+	requireCgroupV1(t, "cpu")
+	if _, err := os.Stat(filepath.Join(cgroupRoot, "cpu", "cpu.rt_runtime_us")); err != nil {
+		t.Skip("kernel without RT group scheduling (no cpu.rt_runtime_us)")
+	}
+	path := fmt.Sprintf("/rt-test-%d-%d", os.Getpid(), idCounter.Add(1))
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Linux.CgroupsPath = path
+		s.Linux.Resources = &specs.LinuxResources{CPU: &specs.LinuxCPU{
+			RealtimeRuntime: ptr(int64(10000)), RealtimePeriod: ptr(uint64(1000000))}}
+		s.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedFIFO, Priority: 10, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
+	})
+	_, pid := startContainer(t, b)
+	stat := readFile(t, "/proc/"+strconv.Itoa(pid)+"/stat")
+	f := strings.Fields(stat[strings.LastIndexByte(stat, ')')+2:])
+	// Fields 40 (rt_priority) and 41 (policy; SCHED_RESET_ON_FORK is not
+	// shown there); f starts at field 3.
+	if len(f) < 39 || f[37] != "10" || f[38] != "1" {
+		t.Errorf("stat: rt_priority %q policy %q, want 10 and 1 (SCHED_FIFO)", f[37], f[38])
+	}
+	if attr, err := unix.SchedGetAttr(pid, 0); err != nil || attr.Flags&unix.SCHED_FLAG_RESET_ON_FORK == 0 || attr.Priority != 10 {
+		t.Errorf("sched_getattr: %+v, %v; want priority 10 and SCHED_FLAG_RESET_ON_FORK", attr, err)
+	}
+	if got := cgFile(t, "cpu", path, "cpu.rt_runtime_us"); got != "10000" {
+		t.Errorf("cpu.rt_runtime_us = %q, want 10000", got)
+	}
+	if got := cgFile(t, "cpu", path, "cpu.rt_period_us"); got != "1000000" {
+		t.Errorf("cpu.rt_period_us = %q, want 1000000", got)
 	}
 }
