@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -77,19 +80,60 @@ func List(root string) ([]*Container, error) {
 		}
 		return nil, fmt.Errorf("read state root %s: %w", root, err)
 	}
-	var out []*Container
+	var names []string
 	for _, e := range entries {
-		if !e.IsDir() || e.Name()[0] == '.' {
-			continue
+		if e.IsDir() && e.Name()[0] != '.' {
+			names = append(names, e.Name())
 		}
-		c, err := Load(root, e.Name())
-		if err != nil {
-			continue
+	}
+	loaded := make([]*Container, len(names))
+	Parallel(len(names), func(i int) {
+		if c, err := Load(root, names[i]); err == nil {
+			loaded[i] = c
 		}
-		out = append(out, c)
+	})
+	var out []*Container
+	for _, c := range loaded {
+		if c != nil {
+			out = append(out, c)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID() < out[j].ID() })
 	return out, nil
+}
+
+// Parallel calls f(0) ... f(n-1) from up to GOMAXPROCS goroutines (one
+// for small n): list's per-container reads and status probes are
+// independent of each other.
+func Parallel(n int, f func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if w := n / 32; w < workers {
+		workers = w
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Status computes the container's status from the kernel: whether its init

@@ -45,8 +45,9 @@ Where the given root is specified via the global option "--root"
 			return out.Flush()
 		}
 		var states []containerState // nil when empty: runc prints null
-		for _, ctr := range ctrs {
-			states = append(states, stateOf(ctr))
+		if len(ctrs) > 0 {
+			states = make([]containerState, len(ctrs))
+			libcontainer.Parallel(len(ctrs), func(i int) { states[i] = stateOf(ctrs[i]) })
 		}
 		switch f := c.String("format"); f {
 		case "table":
