@@ -43,12 +43,13 @@ integration: build
 	RT_REQUIRE_ALL=0 RT_BINARY=$(abspath $(BIN)) $(GO) test -count=1 -v ./tests/vm/
 
 # The checkpoint/restore tests in the qemu VM of ../shared/harness/vm (cgroup
-# v2 only, Debian's 6.1 kernel and criu 3.17.1): the cgroup v2 freezer path
-# and --pre-dump + --parent-path, which the host cannot show. ~2.5 min.
+# v2 only, Debian's 6.1 kernel, the CRIU 4.2 of make criu): the cgroup v2
+# freezer path and --pre-dump + --parent-path, which the host cannot show.
+# ~2.5 min.
 .PHONY: test-criu-vm
-test-criu-vm: build
+test-criu-vm: build criu
 	WITH_CRIU_VM=1 ./scripts/install-deps.sh
-	SHARED=$(SHARED) RT_BINARY=$(abspath $(BIN)) ./scripts/criu-vm.sh
+	SHARED=$(SHARED) CRIU_DIR=$(CRIU_DIR) RT_BINARY=$(abspath $(BIN)) ./scripts/criu-vm.sh
 
 # Builds/installs CRIU 4.2 into CRIU_DIR (see scripts/install-criu.sh).
 .PHONY: criu

@@ -347,6 +347,11 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 	if restored == 0 {
 		return nil, errors.New("criu did not report the restored process")
 	}
+	if cfg.Process.NoNewPrivileges && !noNewPrivs(restored) {
+		// Older criu (3.17) restores a process without its no_new_privs
+		// bit: refuse rather than run it with less than its config says.
+		return nil, errors.New("process.noNewPrivileges: criu restored the process without no_new_privs (a newer criu restores it)")
+	}
 	return c, nil
 }
 
@@ -416,4 +421,18 @@ func destroyCgroup(m cgroups.Manager) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// noNewPrivs reports whether pid has its no_new_privs bit set.
+func noNewPrivs(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "NoNewPrivs:"); ok {
+			return strings.TrimSpace(v) == "1"
+		}
+	}
+	return false
 }

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # criu-vm.sh: rt's checkpoint/restore tests (tests/checkpoint_test.go) in the
 # qemu VM of ../shared/harness/vm: Debian's 6.1 kernel, cgroup v2 only, with
-# Debian's criu 3.17.1 (which works on that kernel, not on the host's). What
+# the CRIU 4.2 of scripts/install-criu.sh (CRIU_DIR; Debian's 3.17.1 works on
+# that kernel too but restores no_new_privs unset, which rt refuses). What
 # the host cannot show: the cgroup v2 freezer path and --pre-dump +
 # --parent-path (the 6.1 kernel has soft-dirty tracking). The payload holds
 # bin/rt, criu and the ldd closure, GNU tar and gzip (criu archives tmpfs
 # mounts with GNU tar options), iptables (criu locks the network with
 # iptables-restore) with its xtables plugins, and the compiled tests.
 # Ends with "N passed, M failed"; exit 0 only when every test passed.
-# Needs: bin/rt, criu + iptables + busybox-static (apt), qemu (the harness).
+# Needs: bin/rt, criu (make criu), iptables, busybox-static, qemu (the harness).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -16,11 +17,11 @@ SHARED=${SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 RUNVM=$SHARED/harness/vm/run-in-vm.sh
 RT=${RT_BINARY:-$ROOT/bin/rt}
 GO=${GO:-go}
-CRIU=${VM_CRIU:-/usr/sbin/criu}
+CRIU=$(readlink -f "${VM_CRIU:-${CRIU_DIR:-/usr/local/libexec/rt-criu}/criu}")
 [ -x "$RUNVM" ] || { echo "run-in-vm.sh not found at $RUNVM (set SHARED)" >&2; exit 2; }
 [ -x "$RT" ] || { echo "$RT missing: run make build" >&2; exit 2; }
 for b in "$CRIU" "$(command -v xtables-nft-multi || true)" /usr/bin/tar /usr/bin/gzip; do
-	[ -n "$b" ] && [ -x "$b" ] || { echo "criu-vm: need criu, iptables, tar and gzip (apt-get install criu iptables)" >&2; exit 2; }
+	[ -n "$b" ] && [ -x "$b" ] || { echo "criu-vm: need criu (make criu), iptables, tar and gzip" >&2; exit 2; }
 done
 start=$(date +%s)
 P=$(mktemp -d /tmp/rt-criu-vm.XXXXXX)

@@ -7,9 +7,8 @@ pkgs="libseccomp-dev busybox-static gcc make iproute2 util-linux procps nftables
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs runc crun time"
 # The cgroup v2 + AppArmor VM of ../shared/harness/vm (make test-v2).
 [ "${WITH_VM:-0}" = 1 ] && pkgs="$pkgs qemu-system-x86 qemu-system-data cpio zstd xz-utils"
-# Debian's criu (works on the VM's 6.1 kernel; make test-criu-vm) and what
-# criu runs there: iptables, GNU tar, gzip.
-[ "${WITH_CRIU_VM:-0}" = 1 ] && pkgs="$pkgs qemu-system-x86 qemu-system-data cpio zstd xz-utils criu iptables tar gzip"
+# make test-criu-vm: the VM, and what criu runs there: iptables, GNU tar, gzip.
+[ "${WITH_CRIU_VM:-0}" = 1 ] && pkgs="$pkgs qemu-system-x86 qemu-system-data cpio zstd xz-utils iptables tar gzip"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
