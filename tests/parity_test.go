@@ -1,11 +1,13 @@
 package tests
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -492,4 +494,55 @@ func TestRecursiveAtimeOptions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDebugLinesLikeRunc: with --debug, a foreground run logs runc's
+// parent-side lines: each signal forwarded to the container, and the exit.
+func TestDebugLinesLikeRunc(t *testing.T) {
+	b := newBundle(t, withArgs("sh", "-c", `trap "exit 3" USR1; echo ready; while :; do sleep 0.1; done`))
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(rtBinary, "--root", ctxFor(t).root, "--debug", "run", "--bundle", b.Dir, newID(t))
+	cmd.Stdout, cmd.Stderr = &syncWriter{w: &stdout}, &syncWriter{w: &stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	ready := pollUntil(10*time.Second, func() bool { return strings.Contains(readLocked(&stdout), "ready") })
+	if ready {
+		cmd.Process.Signal(syscall.SIGUSR1)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("run did not end after SIGUSR1; stderr %q", readLocked(&stderr))
+	}
+	if !ready {
+		t.Fatalf("the container did not start; stderr %q", readLocked(&stderr))
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d, want 3", code)
+	}
+	se := readLocked(&stderr)
+	mustContain(t, "--debug stderr", se, "forwarding signal 10 (SIGUSR1) to ")
+	mustContain(t, "--debug stderr", se, "process exited")
+	mustContain(t, "--debug stderr", se, "status=3")
+}
+
+var outMu sync.Mutex
+
+type syncWriter struct{ w *bytes.Buffer }
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	return s.w.Write(p)
+}
+
+func readLocked(b *bytes.Buffer) string {
+	outMu.Lock()
+	defer outMu.Unlock()
+	return b.String()
 }

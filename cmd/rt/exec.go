@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
@@ -165,7 +166,7 @@ func execAction(c *cli.Context) error {
 	if detach {
 		return nil
 	}
-	status, err := waitForwarding(
+	status, err := waitForwarding(pid,
 		func() (int, error) { return libcontainer.WaitPid(pid) },
 		func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) },
 		sigs, tty)
@@ -182,7 +183,7 @@ func execAction(c *cli.Context) error {
 
 // waitForwarding runs wait while forwarding the signals rt receives with
 // signal (SIGWINCH resizes the pty instead), and returns wait's status.
-func waitForwarding(wait func() (int, error), signal func(unix.Signal) error, sigs chan os.Signal, tty *runConsole) (int, error) {
+func waitForwarding(pid int, wait func() (int, error), signal func(unix.Signal) error, sigs chan os.Signal, tty *runConsole) (int, error) {
 	done := make(chan struct{})
 	var status int
 	var werr error
@@ -201,9 +202,16 @@ func waitForwarding(wait func() (int, error), signal func(unix.Signal) error, si
 					tty.resize()
 				}
 			default:
-				signal(sig)
+				// runc's --debug lines (signals.go), which people grep for.
+				logrus.Debugf("forwarding signal %d (%s) to %d", int(sig), unix.SignalName(sig), pid)
+				if err := signal(sig); err != nil {
+					logrus.Error(err)
+				}
 			}
 		case <-done:
+			if werr == nil {
+				logrus.WithFields(logrus.Fields{"pid": pid, "status": status}).Debug("process exited")
+			}
 			if tty != nil {
 				tty.wait()
 			}

@@ -121,7 +121,7 @@ using the rt checkpoint command.`,
 			}
 			defer tty.restore()
 		}
-		status, werr := waitForwarding(ctr.Wait,
+		status, werr := waitForwarding(ctr.InitPid(), ctr.Wait,
 			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
 			sigs, tty)
 		if tty != nil {

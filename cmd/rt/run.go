@@ -70,7 +70,7 @@ filesystem.`,
 		if detach {
 			return nil
 		}
-		status, werr := waitForwarding(ctr.Wait,
+		status, werr := waitForwarding(ctr.InitPid(), ctr.Wait,
 			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
 			sigs, tty)
 		stdioForRun.Wait(stdioDrain)
