@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/containerd/console"
 
@@ -74,9 +75,20 @@ func (rc *runConsole) resize() {
 	}
 }
 
-// wait waits for the output copy to drain (the pty closes when the last
-// process holding it exits).
-func (rc *runConsole) wait() { rc.wg.Wait() }
+// wait waits for the output copy to drain: until the pty closes (when the
+// last process holding it exits), or at most stdioDrain, since processes
+// the container's process left behind may hold it for ever.
+func (rc *runConsole) wait() {
+	done := make(chan struct{})
+	go func() {
+		rc.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stdioDrain):
+	}
+}
 
 func (rc *runConsole) restore() {
 	rc.once.Do(func() {
