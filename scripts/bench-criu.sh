@@ -23,7 +23,10 @@ sed -i 's|"sh"|"sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; sle
 now() { date +%s%N; }
 logtime() { tail -n 1 "$1" | sed -E 's/^\(([0-9]+)\.([0-9]+)\).*/\1\2/' | awk '{ printf "%d", $1 / 1000 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-exec {p}<> <(:); exec {in_r}</proc/self/fd/$p {out_w}>/proc/self/fd/$p {p}>&-
+# An anonymous pipe, both ends kept (read and write of the same fd on purpose).
+exec {p}<> <(:)
+# shellcheck disable=SC2094
+exec {in_r}</proc/self/fd/$p {out_w}>/proc/self/fd/$p {p}>&-
 one() { # runtime name -> "ckpt_ms criu_dump_ms restore_ms criu_restore_ms"
 	local R=$1 root=$w/root-$2 id=bench-$2 dbg=()
 	[ "$2" = rt ] && dbg=(--debug --log "$w/rt.log")
@@ -31,11 +34,13 @@ one() { # runtime name -> "ckpt_ms criu_dump_ms restore_ms criu_restore_ms"
 	"$R" --root "$root" run -d --bundle "$b" "$id" <&$in_r >&$out_w 2>&$out_w
 	sleep 0.5
 	rm -rf "$w/img"
-	local t0 t1 t2 t3
+	local t0 t1 t2
 	t0=$(now); "$R" "${dbg[@]}" --root "$root" checkpoint --image-path "$w/img" "$id"; t1=$(now)
 	(cd "$b" && "$R" "${dbg[@]}" --root "$root" restore -d --image-path "$w/img" "$id" <&$in_r >&$out_w 2>&$out_w); t2=$(now)
 	"$R" --root "$root" delete -f "$id"
-	local cd=$(logtime "$w/img/dump.log") cr=$(logtime "$w/img/restore.log")
+	local cd cr
+	cd=$(logtime "$w/img/dump.log")
+	cr=$(logtime "$w/img/restore.log")
 	if [ "$2" = rt ]; then
 		cd=$(sed -nE 's/.*criu dump: ([0-9]+) us.*/\1/p' "$w/rt.log" | awk '{ printf "%d", $1 / 1000 }')
 		cr=$(sed -nE 's/.*criu restore: ([0-9]+) us.*/\1/p' "$w/rt.log" | awk '{ printf "%d", $1 / 1000 }')

@@ -21,7 +21,7 @@ CRIU=$(readlink -f "${VM_CRIU:-${CRIU_DIR:-/usr/local/libexec/rt-criu}/criu}")
 [ -x "$RUNVM" ] || { echo "run-in-vm.sh not found at $RUNVM (set SHARED)" >&2; exit 2; }
 [ -x "$RT" ] || { echo "$RT missing: run make build" >&2; exit 2; }
 for b in "$CRIU" "$(command -v xtables-nft-multi || true)" /usr/bin/tar /usr/bin/gzip; do
-	[ -n "$b" ] && [ -x "$b" ] || { echo "criu-vm: need criu (make criu), iptables, tar and gzip" >&2; exit 2; }
+	{ [ -n "$b" ] && [ -x "$b" ]; } || { echo "criu-vm: need criu (make criu), iptables, tar and gzip" >&2; exit 2; }
 done
 start=$(date +%s)
 P=$(mktemp -d /tmp/rt-criu-vm.XXXXXX)

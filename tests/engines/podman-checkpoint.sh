@@ -67,6 +67,8 @@ printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"
 tar --numeric-owner -C "$r" -cf "$T/rootfs.tar" .
 "${P[@]}" import "$T/rootfs.tar" "$IMG" >/dev/null 2>&1
 
+# The counter script runs in the container: its $((...)) expands there.
+# shellcheck disable=SC2016
 "${P[@]}" run -d --name "$NAME" --cgroup-parent "$CGP" --network none "$IMG" \
 	sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; sleep 0.2; done' >/dev/null
 cnt() { "${P[@]}" exec "$NAME" cat /tmp/cnt; }
@@ -80,6 +82,6 @@ st=$("${P[@]}" inspect -f '{{.State.Status}}' "$NAME")
 st=$("${P[@]}" inspect -f '{{.State.Status}}' "$NAME")
 [ "$st" = running ] || fail "after restore: state $st, want running"
 a=$(cnt); sleep 1; b=$(cnt)
-[ "$a" -ge "$before" ] && [ "$a" -lt $((before + 40)) ] && [ "$b" -gt "$a" ] ||
+{ [ "$a" -ge "$before" ] && [ "$a" -lt $((before + 40)) ] && [ "$b" -gt "$a" ]; } ||
 	fail "counter checkpointed at $before, then $a and $b after restore: want it to carry on and keep counting"
 echo "PASS podman checkpoint/restore through rt: counter $before at checkpoint, $a then $b after restore"
