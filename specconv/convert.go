@@ -299,6 +299,10 @@ func checkSysctl(c *configs.Config, key string) error {
 		if c.NamespaceOf(specs.UTSNamespace) == nil {
 			return invalid(field, "needs a uts namespace")
 		}
+		if key == "kernel.hostname" {
+			// As runc: the hostname field says it.
+			return invalid(field, "is not allowed: it conflicts with the hostname field")
+		}
 	case strings.HasPrefix(key, "user."):
 		// The user.max_* limits belong to the user namespace (runc 1.5).
 		if c.NamespaceOf(specs.UserNamespace) == nil {

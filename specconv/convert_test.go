@@ -78,6 +78,9 @@ func TestConvertRefusesBadInput(t *testing.T) {
 		{"empty mount destination", func(_ string, s *specs.Spec) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "", Type: "tmpfs", Source: "tmpfs"})
 		}, "mounts[7]"},
+		{"kernel.hostname sysctl", func(_ string, s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"kernel.hostname": "x"}
+		}, "conflicts with the hostname field"},
 		{"user sysctl without userns", func(_ string, s *specs.Spec) {
 			s.Linux.Sysctl = map[string]string{"user.max_user_namespaces": "10"}
 		}, "user.max_user_namespaces"},

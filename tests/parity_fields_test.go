@@ -646,3 +646,18 @@ func TestSchedulerRealtime(t *testing.T) {
 		t.Errorf("cpu.rt_period_us = %q, want 1000000", got)
 	}
 }
+
+// The kernel.hostname sysctl is refused: it conflicts with the hostname
+// field (runc's error); kernel.domainname is allowed with a uts namespace.
+func TestSysctlKernelHostnameRefused(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.Sysctl = map[string]string{"kernel.hostname": "other"}
+	})
+	expectCreateFails(t, b, "kernel.hostname")
+	b = newBundle(t, withArgs("cat", "/proc/sys/kernel/domainname"), func(s *specs.Spec) {
+		s.Linux.Sysctl = map[string]string{"kernel.domainname": "example.org"}
+	})
+	if out := mustRunIn(t, b); strings.TrimSpace(out) != "example.org" {
+		t.Errorf("kernel.domainname inside: %q, want example.org", out)
+	}
+}
