@@ -198,6 +198,22 @@ func manPages(app *cli.App) map[string]string {
 	return pages
 }
 
+// idCommands are the commands whose first argument is an existing
+// container's id (create, run and restore name a new one).
+func idCommands(app *cli.App) []string {
+	var out []string
+	for _, c := range visibleCommands(app) {
+		switch c.Name {
+		case "create", "run", "restore":
+			continue
+		}
+		if strings.HasPrefix(c.ArgsUsage, "<container-id>") {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
 // bashCompletion returns a bash completion script for app: the commands,
 // the global flags, and each command's flags.
 func bashCompletion(app *cli.App) string {
@@ -221,6 +237,7 @@ _%[1]s() {
 	local cur="${COMP_WORDS[COMP_CWORD]}"
 	local commands="%[2]s"
 	local global_flags="%[3]s --version -v"
+	local id_commands="%[4]s"
 	local cmd="" i
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case "${COMP_WORDS[i]}" in
@@ -243,13 +260,23 @@ _%[1]s() {
 		fi
 		return
 		;;
-`, app.Name, strings.Join(cmds, " "), names(app.Flags))
+`, app.Name, strings.Join(cmds, " "), names(app.Flags), strings.Join(idCommands(app), " "))
 	for _, c := range visibleCommands(app) {
 		fmt.Fprintf(&b, "\t%s) flags=\"%s\" ;;\n", c.Name, names(c.Flags))
 	}
 	fmt.Fprintf(&b, `	esac
 	if [[ "$cur" == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$flags" -- "$cur")
+	elif [[ " $id_commands " == *" $cmd "* ]]; then
+		# The container ids of the state root the command line names.
+		local root=() j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case "${COMP_WORDS[j]}" in
+			--root) root=(--root "${COMP_WORDS[j + 1]}") ;;
+			--root=*) root=("${COMP_WORDS[j]}") ;;
+			esac
+		done
+		mapfile -t COMPREPLY < <(compgen -W "$("${COMP_WORDS[0]}" "${root[@]}" list -q 2>/dev/null)" -- "$cur")
 	else
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 	fi
@@ -349,6 +376,22 @@ func TestBashCompletion(t *testing.T) {
 	}
 	if got := complete("rt", "--r"); !contains(got, "--root") || !contains(got, "--rootless") {
 		t.Errorf("rt --r<TAB>: %q, want --root and --rootless", got)
+	}
+	// Container ids come from `<rt> [--root R] list -q`: a stand-in rt
+	// lists ids that name the root it was given.
+	fake := filepath.Join(t.TempDir(), "rt")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\n"+
+		`[ "$1" = --root ] && { r=$2; shift 2; }; [ "$*" = "list -q" ] && printf 'ctr-%s\nctr-x\nother\n' "${r:-default}"`+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := complete(fake, "delete", "ctr-"); strings.Join(got, " ") != "ctr-default ctr-x" {
+		t.Errorf("rt delete ctr-<TAB>: %q, want the ids rt list -q gives", got)
+	}
+	if got := complete(fake, "--root", "/r1", "kill", "ctr-"); strings.Join(got, " ") != "ctr-/r1 ctr-x" {
+		t.Errorf("rt --root /r1 kill ctr-<TAB>: %q, want the ids of that root", got)
+	}
+	if ids := idCommands(app); !contains(ids, "delete") || !contains(ids, "exec") || contains(ids, "list") || contains(ids, "spec") || contains(ids, "create") {
+		t.Errorf("commands completing container ids: %q", ids)
 	}
 }
 
