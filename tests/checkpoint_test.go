@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -864,4 +865,48 @@ func TestCheckpointRestoreJoinedNamespaceAndHooks(t *testing.T) {
 	mustContain(t, "hooks at restore", out, "createRuntime")
 	mustContain(t, "hook state", out, `"id":"`+id+`"`)
 	mustRT(t, "delete", "--force", id)
+}
+
+// TestRestoreForeground: without -d, rt restore waits for the restored
+// init (its child), exits with its status and removes the container.
+func TestRestoreForeground(t *testing.T) {
+	requireCriu(t)
+	b := crBundle(t)
+	id := newID(t)
+	crRunDetached(t, b, newCrStdio(t), id)
+	crCounterAbove(t, b, 2)
+	img := filepath.Join(t.TempDir(), "img")
+	mustRT(t, "checkpoint", "--image-path", img, id)
+	io := newCrStdio(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rtBinary, "--root", ctxFor(t).root, "restore", "--image-path", img, "--bundle", b.Dir, id)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.inR, io.outW, io.outW
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var st specs.State
+	if !pollUntil(15*time.Second, func() bool {
+		so, _, code := rt(t, "state", id)
+		return code == 0 && strings.Contains(so, `"running"`) && json.Unmarshal([]byte(so), &st) == nil
+	}) {
+		t.Fatalf("restored container not running: %s", io.readFor(300*time.Millisecond))
+	}
+	trackPid(t, st.Pid)
+	mustRT(t, "kill", id, "KILL")
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 137 {
+			t.Fatalf("rt restore (foreground) ended with %v, want exit 137", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("rt restore did not return after its container was killed")
+	}
+	if lst := mustRT(t, "list", "-q"); strings.Contains(lst, id) {
+		t.Errorf("container still listed after the foreground restore ended: %q", lst)
+	}
 }
