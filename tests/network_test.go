@@ -406,6 +406,7 @@ func TestNetworkBridge(t *testing.T) {
 			"table ip rt-net-" + w.bridge,
 			"ip saddr " + w.subnet + " oifname != \"" + w.bridge + "\"",
 			"oifname \"" + w.bridge + "\" counter packets",
+			"iifname \"" + w.bridge + "\" ip daddr 127.0.0.0/8 ct state ! established,related counter",
 			"table ip rt-ctr-" + idA,
 			"fib daddr type local tcp dport 8080 counter",
 			"dnat to " + ipA + ":80",
@@ -804,5 +805,48 @@ func TestNetworkGCOrphans(t *testing.T) {
 	l := w.links()
 	if strings.Contains(l, "rtvghost") || !strings.Contains(l, "other0") {
 		t.Errorf("after gc:\n%s", l)
+	}
+}
+
+// TestNetworkLoopbackGuard: route_localnet on the bridge (for 127.0.0.1
+// reaching published ports) must not let a container open connections to
+// the host's loopback services (CVE-2020-8558 in kube-proxy). The container
+// side plays an attacker with CAP_NET_ADMIN: it routes 127.0.0.2 (a host
+// loopback address that is no longer local in the container) through the
+// bridge. With rt-net's input rule the connection fails; with the rule
+// flushed it succeeds, which shows the check can fail.
+func TestNetworkLoopbackGuard(t *testing.T) {
+	w := newNetWorld(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("host loopback secret\n"), 0o644)
+	srv := exec.Command("nsenter", "--net="+w.host, "busybox", "httpd", "-f", "-p", "127.0.0.2:9999", "-h", dir)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if out, err := fetch(w.host, "http://127.0.0.2:9999/"); err != nil || !strings.Contains(out, "secret") {
+		t.Fatalf("host loopback server: %v %q", err, out)
+	}
+	b := w.bundle([]string{"sleep", "300"})
+	_, pid := w.start(b)
+	ns := fmt.Sprintf("/proc/%d/ns/net", pid)
+	gw := strings.TrimSuffix(w.subnet, ".0/24") + ".1"
+	for _, c := range [][]string{
+		{"sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet"},
+		{"ip", "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local"},
+		{"ip", "route", "add", "127.0.0.2/32", "via", gw, "dev", "eth0"},
+	} {
+		if out, err := in(ns, 5*time.Second, c...); err != nil {
+			t.Fatalf("%v in the container's namespace: %v %s", c, err, out)
+		}
+	}
+	if !refused(ns, "http://127.0.0.2:9999/") {
+		t.Fatalf("the container reached the host's 127.0.0.2:9999 through the bridge")
+	}
+	if out, err := in(w.host, 5*time.Second, "nft", "flush", "chain", "ip", "rt-net-"+w.bridge, "input"); err != nil {
+		t.Fatalf("nft flush chain: %v %s", err, out)
+	}
+	if out, err := fetch(ns, "http://127.0.0.2:9999/"); err != nil || !strings.Contains(out, "secret") {
+		t.Fatalf("without the input rule the attack should work (or this test proves nothing): %v %q", err, out)
 	}
 }

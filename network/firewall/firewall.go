@@ -147,8 +147,13 @@ func one(e ...expr.Any) []expr.Any { return e }
 // is built in one netlink batch, so it exists whole or not at all.
 func (c *Conn) EnsureShared(bridge string, subnet netip.Prefix) error {
 	name := SharedTable(bridge)
-	if _, err := c.c.ListTableOfFamily(name, nftables.TableFamilyIPv4); err == nil {
-		return nil
+	if old, err := c.c.ListTableOfFamily(name, nftables.TableFamilyIPv4); err == nil {
+		// Made by this version (it has the input chain, the last one
+		// added): keep it. Otherwise replace it in the same batch.
+		if _, err := c.c.ListChain(old, "input"); err == nil {
+			return nil
+		}
+		c.c.DelTable(old)
 	}
 	t := c.c.AddTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv4})
 	post := c.c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
@@ -178,6 +183,18 @@ func (c *Conn) EnsureShared(bridge string, subnet netip.Prefix) error {
 	} {
 		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: r})
 	}
+	// route_localnet on the bridge (for the host's 127.0.0.1 reaching
+	// published ports) would also let a container send new connections to
+	// the host's loopback services: only replies may come in from the
+	// bridge to 127.0.0.0/8 (as kube-proxy's fix of CVE-2020-8558).
+	in := c.c.AddChain(&nftables.Chain{Name: "input", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityRef(sharedForwardPriority), Policy: &accept})
+	c.c.AddRule(&nftables.Rule{Table: t, Chain: in, Exprs: join(iif(bridge), daddr(loopback), []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: ne32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED), Xor: ne32(0)},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ne32(0)},
+		&expr.Counter{}, verdict(expr.VerdictDrop),
+	})})
 	if err := c.c.Flush(); err != nil {
 		return fmt.Errorf("nftables: create table ip %s: %w", name, err)
 	}
