@@ -208,6 +208,10 @@ func (cr *creation) prepareCgroup() error {
 		CgroupPaths: cgroupPaths(cr.mgr),
 		Config:      cr.cfg,
 	}
+	if cr.rdtRoot != "" {
+		// Recorded before it is made, as the cgroups are.
+		cr.st.IntelRdt = intelrdt.Plan(cr.rdtRoot, cr.cfg.IntelRdt, cr.cfg.ID)
+	}
 	if err := writeState(cr.dir.path, cr.st); err != nil {
 		return err
 	}

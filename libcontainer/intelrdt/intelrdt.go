@@ -77,6 +77,24 @@ func schemata(r *specs.LinuxIntelRdt) []string {
 	return lines
 }
 
+// Plan is the group Apply will make or join, recorded in the container's
+// state before Apply runs, so that a crash in between leaves nothing that
+// delete cannot remove: Created is whether the group does not exist yet.
+func Plan(root string, r *specs.LinuxIntelRdt, id string) *Group {
+	name := r.ClosID
+	if name == "" {
+		name = id
+	}
+	g := &Group{Path: filepath.Join(root, name)}
+	if _, err := os.Lstat(g.Path); errors.Is(err, os.ErrNotExist) {
+		g.Created = true
+	}
+	if r.EnableMonitoring {
+		g.MonPath = filepath.Join(g.Path, "mon_groups", id)
+	}
+	return g
+}
+
 // Apply makes or joins the group of r under root (the resctrl mount),
 // writes its schemata if rt made it, and moves pid into it (and into a
 // monitoring group named id when monitoring is asked for). pid should be

@@ -173,3 +173,28 @@ func TestRootWithoutResctrl(t *testing.T) {
 		t.Errorf("error does not name the field: %v", err)
 	}
 }
+
+// The planned group, recorded before Apply, removes what Apply made.
+func TestPlanThenCrash(t *testing.T) {
+	root := fakeResctrl(t)
+	r := &specs.LinuxIntelRdt{EnableMonitoring: true}
+	plan := Plan(root, r, "ctr6")
+	if !plan.Created || plan.Path != filepath.Join(root, "ctr6") || plan.MonPath != filepath.Join(root, "ctr6", "mon_groups", "ctr6") {
+		t.Fatalf("plan %+v", plan)
+	}
+	if _, err := Apply(root, r, "ctr6", 5); err != nil {
+		t.Fatal(err)
+	}
+	// rt dies here; delete uses the recorded plan.
+	if err := plan.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(plan.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("group left: %v", err)
+	}
+	// An existing closID group is never planned for removal.
+	mkdir(filepath.Join(root, "cos"))
+	if p := Plan(root, &specs.LinuxIntelRdt{ClosID: "cos"}, "ctr7"); p.Created {
+		t.Errorf("existing group planned as made: %+v", p)
+	}
+}
