@@ -20,6 +20,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/system"
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // initConfig is what the Go part of `rt init` receives from the parent.
@@ -196,12 +197,10 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return nil, err
 	}
 	defer exe.Close()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	parent, child, err := utils.SocketPair("init-parent", "init-child")
 	if err != nil {
 		return nil, fmt.Errorf("init socketpair: %w", err)
 	}
-	parent := os.NewFile(uintptr(fds[0]), "init-parent")
-	child := os.NewFile(uintptr(fds[1]), "init-child")
 	defer child.Close()
 
 	cmd := &exec.Cmd{

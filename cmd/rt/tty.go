@@ -21,7 +21,7 @@ type consolePair struct {
 var consoleForRun *consolePair
 
 func newConsolePair() (*consolePair, error) {
-	local, remote, err := utils.SocketPair()
+	local, remote, err := utils.SocketPair("console-local", "console-remote")
 	if err != nil {
 		return nil, fmt.Errorf("console socket pair: %w", err)
 	}
