@@ -34,7 +34,7 @@ type Options struct {
 // refused, as are trailing data and a missing file.
 func LoadSpec(bundle string) (*specs.Spec, error) {
 	path := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxConfigFile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("JSON specification file %s not found: %w", path, err)
@@ -93,6 +93,9 @@ var nsFlags = map[specs.LinuxNamespaceType]bool{
 // Convert validates spec (of the bundle at bundle, an absolute path) and
 // returns rt's internal configuration.
 func Convert(spec *specs.Spec, bundle string, opts Options) (*configs.Config, error) {
+	if err := CheckSizes(spec, ""); err != nil {
+		return nil, err
+	}
 	if err := CheckVersion(spec.Version); err != nil {
 		return nil, err
 	}

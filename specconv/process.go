@@ -16,6 +16,9 @@ import (
 // ValidateProcess checks the fields of a process (of config.json or of
 // `rt exec -p`), naming the field at fault.
 func ValidateProcess(p *specs.Process) error {
+	if err := CheckSizes(p, "process"); err != nil {
+		return err
+	}
 	if p.CommandLine != "" {
 		return invalid("process.commandLine", "is Windows-only: use process.args")
 	}

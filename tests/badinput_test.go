@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,60 @@ func TestBadIDs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(ctxFor(t).root), "escape")); err == nil {
 		t.Errorf("id ../escape created a dir outside the state root")
+	}
+}
+
+// TestHugeValuesRejected: a value far beyond what the kernel takes (a 1 MB
+// cgroupsPath, hostname, argument...) is refused before anything is made,
+// with a short error that names the field and does not echo the value; a
+// config.json beyond rt's limit is refused before it is parsed.
+func TestHugeValuesRejected(t *testing.T) {
+	big := strings.Repeat("a", 1<<20)
+	for _, c := range []struct {
+		field string
+		set   func(*specs.Spec)
+	}{
+		{"linux.cgroupsPath", func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + big }},
+		{"hostname", func(s *specs.Spec) { s.Hostname = big }},
+		{"process.args[0]", func(s *specs.Spec) { s.Process.Args = []string{big} }},
+		{"process.env[1]", func(s *specs.Spec) { s.Process.Env = append(s.Process.Env[:1], "X="+big) }},
+		{"process.cwd", func(s *specs.Spec) { s.Process.Cwd = "/" + big }},
+		{"mounts[0].destination", func(s *specs.Spec) { s.Mounts[0].Destination = "/" + big }},
+		{"annotations[\"k\"]", func(s *specs.Spec) { s.Annotations = map[string]string{"k": big + big} }},
+		{"hooks.prestart[0].path", func(s *specs.Spec) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/" + big}}} }},
+		{"config.json", func(s *specs.Spec) { s.Annotations = map[string]string{"a": big, "b": big, "c": big, "d": big, "e": big, "f": big, "g": big, "h": big, "i": big} }},
+	} {
+		t.Run(c.field, func(t *testing.T) {
+			b := newBundle(t, c.set)
+			for _, cmd := range []string{"create", "run"} {
+				id := newID(t)
+				_, se, code := rt(t, cmd, "--bundle", b.Dir, id)
+				if code == 0 {
+					t.Fatalf("%s succeeded", cmd)
+				}
+				if !strings.Contains(se, c.field) {
+					t.Errorf("%s error does not name %s: %.300s", cmd, c.field, se)
+				}
+				if len(se) > 512 {
+					t.Errorf("%s error is %d bytes long (the value echoed?): %.300s", cmd, len(se), se)
+				}
+				assertNoState(t, id)
+				assertNoCgroupNamed(t, id)
+			}
+		})
+	}
+	// exec --process: the same limits.
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id, _ := createContainer(t, b)
+	proc := filepath.Join(t.TempDir(), "process.json")
+	p := *b.Spec.Process
+	p.Args = []string{"echo", big}
+	data, _ := json.Marshal(&p)
+	if err := os.WriteFile(proc, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, se, code := rt(t, "exec", "--process", proc, id)
+	if code == 0 || !strings.Contains(se, "process.args[1]") || len(se) > 512 {
+		t.Errorf("exec --process with a 1 MB argument: exit %d, %.300s", code, se)
 	}
 }

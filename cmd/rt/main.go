@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -157,11 +158,28 @@ func fatal(err error) {
 
 // fatalWithCode is fatal with exit status code.
 func fatalWithCode(err error, code int) {
+	msg := clipMessage(err.Error())
 	if logToFile {
-		logrus.Error(err)
+		logrus.Error(msg)
 	}
-	fmt.Fprintln(os.Stderr, err)
+	fmt.Fprintln(os.Stderr, msg)
 	os.Exit(code)
+}
+
+// maxMessage bounds an error message: a value echoed in it (a path, an
+// argument) must not turn one line into megabytes.
+const maxMessage = 4096
+
+// clipMessage shortens msg to maxMessage bytes, saying how long it was.
+func clipMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + fmt.Sprintf("... (message of %d bytes clipped)", len(msg))
 }
 
 // fatalWriter sends urfave/cli's own error output (bad usage) to the log
