@@ -910,3 +910,110 @@ func TestRestoreForeground(t *testing.T) {
 		t.Errorf("container still listed after the foreground restore ended: %q", lst)
 	}
 }
+
+// TestCheckpointLazyPages: --lazy-pages with a page server (on the
+// loopback of a network namespace made here) and criu's lazy-pages daemon.
+// Where the kernel lets criu transfer pages lazily, the restored container
+// carries on; where it does not (this host's kernel fails criu's splice),
+// checkpoint fails with criu's error in one line and the container runs on.
+func TestCheckpointLazyPages(t *testing.T) {
+	requireCriu(t)
+	if !criuHasFeature("uffd-noncoop") {
+		t.Skip("SKIP: no non-cooperative userfaultfd in this kernel (criu check --feature uffd-noncoop)")
+	}
+	dir := t.TempDir()
+	nsFile := filepath.Join(dir, "netns")
+	os.WriteFile(nsFile, nil, 0o644)
+	if out, err := exec.Command("unshare", "--net="+nsFile, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Skipf("SKIP: cannot make a network namespace for the page server: %v %s", err, out)
+	}
+	t.Cleanup(func() { syscall.Unmount(nsFile, syscall.MNT_DETACH) })
+	b := crBundle(t)
+	id := newID(t)
+	crRunDetached(t, b, newCrStdio(t), id)
+	crCounterAbove(t, b, 2)
+	img := filepath.Join(dir, "img")
+	os.Mkdir(img, 0o700)
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer statusR.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	// (Read before: the dump may freeze the shell between truncating the
+	// file and writing it.)
+	at := crCounter(t, b)
+	var ckptErr strings.Builder
+	ckpt := exec.CommandContext(ctx, "nsenter", "--net="+nsFile, rtBinary, "--root", ctxFor(t).root, "checkpoint",
+		"--lazy-pages", "--page-server", "127.0.0.1:27100", "--status-fd", "3", "--image-path", img, id)
+	ckpt.ExtraFiles = []*os.File{statusW}
+	ckpt.Stdout, ckpt.Stderr = &ckptErr, &ckptErr
+	ckpt.WaitDelay = 2 * time.Second
+	if err := ckpt.Start(); err != nil {
+		t.Fatal(err)
+	}
+	statusW.Close()
+	ckptDone := make(chan error, 1)
+	go func() { ckptDone <- ckpt.Wait() }()
+	statusR.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if n, err := statusR.Read(make([]byte, 1)); n != 1 {
+		t.Fatalf("no \\0 on --status-fd once the lazy-pages server was ready: %v; %s", err, ckptErr.String())
+	}
+	lazy := exec.CommandContext(ctx, "nsenter", "--net="+nsFile, "criu", "lazy-pages", "--page-server", "--address", "127.0.0.1",
+		"--port", "27100", "--images-dir", img, "-o", "lazy-pages.log")
+	if err := lazy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { lazy.Process.Kill(); lazy.Wait() }()
+	restored := newID(t)
+	rio := newCrStdio(t)
+	rcmd := exec.CommandContext(ctx, rtBinary, "--root", ctxFor(t).root, "restore", "-d", "--lazy-pages", "--image-path", img, "--bundle", b.Dir, restored)
+	rcmd.Stdin, rcmd.Stdout, rcmd.Stderr = rio.inR, rio.outW, rio.outW
+	rcmd.WaitDelay = 2 * time.Second
+	if err := rcmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	restoreDone := make(chan error, 1)
+	go func() { restoreDone <- rcmd.Wait() }()
+	var werr error
+	select {
+	case werr = <-ckptDone:
+	case <-time.After(60 * time.Second):
+		t.Fatal("lazy checkpoint still waiting 60 s after the restore started")
+	}
+	if werr != nil {
+		// The page transfer failed: criu's restore waits for ever on
+		// processes whose pages will never come. Kill rt there, as a
+		// crash would: delete --force must remove all it left.
+		select {
+		case <-restoreDone:
+		case <-time.After(3 * time.Second):
+			rcmd.Process.Kill()
+			<-restoreDone
+		}
+	}
+	r := result{code: rcmd.ProcessState.ExitCode(), stderr: rio.readFor(200 * time.Millisecond)}
+	if werr == nil {
+		// The kernel allows it: the restored copy carries on.
+		if r.code != 0 {
+			t.Fatalf("restore --lazy-pages: %s", r.stderr)
+		}
+		trackPid(t, state(t, restored).Pid)
+		if c := crCounterAbove(t, b, at); c > at+40 {
+			t.Errorf("counter after lazy restore %d, want just above %d", c, at)
+		}
+		return
+	}
+	msg := strings.TrimSpace(ckptErr.String())
+	t.Logf("lazy pages do not work here: %s", msg)
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "criu dump failed") {
+		t.Errorf("failed lazy checkpoint: %q, want one line with criu's error", msg)
+	}
+	if st := state(t, id); st.Status != "running" {
+		t.Fatalf("after the failed lazy checkpoint: %s, want running", st.Status)
+	}
+	crCounterAbove(t, b, crCounter(t, b))
+	rt(t, "delete", "--force", restored)
+	crAssertNothingLeft(t, restored, b)
+}
