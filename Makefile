@@ -173,3 +173,18 @@ test-engines: build
 test-v2: build
 	WITH_VM=1 ./scripts/install-deps.sh
 	SHARED=$(SHARED) RT_BINARY=$(abspath $(BIN)) tests/vm/run.sh
+
+# The systemd cgroup driver (--systemd-cgroup: transient units over D-Bus)
+# in a qemu guest whose PID 1 is systemd (tests/systemd/vm.sh builds and
+# caches the Debian image): scope properties, limits, update, pause,
+# exec, kill, delete, D-Bus errors, containerd with the systemd cgroup
+# driver. Ends with "N passed, M failed".
+.PHONY: test-systemd bench-systemd
+test-systemd: build
+	WITH_VM=1 ./scripts/install-deps.sh
+	RT_BINARY=$(abspath $(BIN)) tests/systemd/run.sh
+
+# run latency with and without --systemd-cgroup, rt vs the guest's runc.
+bench-systemd: build
+	WITH_VM=1 ./scripts/install-deps.sh
+	RT_SYSTEMD_BENCH=1 RT_SYSTEMD_BENCH_ONLY=1 RT_BINARY=$(abspath $(BIN)) tests/systemd/run.sh

@@ -176,6 +176,9 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if len(c.state.CgroupPaths) == 0 {
 		return nil, errors.New("container has no cgroup")
 	}
+	if cfg := c.state.Config; cfg != nil {
+		return cgroups.LoadConfig(&cfg.Cgroup, c.state.ID, c.state.CgroupPaths)
+	}
 	return cgroups.Load(c.state.CgroupPaths)
 }
 

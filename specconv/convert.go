@@ -147,6 +147,16 @@ func Convert(spec *specs.Spec, bundle string, opts Options) (*configs.Config, er
 		return nil, err
 	}
 	c.Cgroup.Systemd = opts.SystemdCgroup
+	if opts.SystemdCgroup {
+		for k, v := range spec.Annotations {
+			if strings.HasPrefix(k, "org.systemd.property.") {
+				if c.Cgroup.SystemdProps == nil {
+					c.Cgroup.SystemdProps = map[string]string{}
+				}
+				c.Cgroup.SystemdProps[k] = v
+			}
+		}
+	}
 	for i, m := range spec.Mounts {
 		cm, err := ConvertMount(m, bundle)
 		if err != nil {

@@ -38,8 +38,8 @@ var featuresCommand = cli.Command{
 				Cgroup: &features.Cgroup{
 					V1:          &t,
 					V2:          &t,
-					Systemd:     &f,
-					SystemdUser: &f,
+					Systemd:     &t,
+					SystemdUser: &t,
 					Rdma:        &t,
 				},
 				Apparmor:        &features.Apparmor{Enabled: boolPtr(apparmor.IsEnabled())},
@@ -55,7 +55,7 @@ var featuresCommand = cli.Command{
 				// rt has checkpoint/restore (criu is found through PATH).
 				"org.opencontainers.rt.checkpoint.enabled": "true",
 			},
-			PotentiallyUnsafeConfigAnnotations: []string{"bundle"},
+			PotentiallyUnsafeConfigAnnotations: []string{"bundle", "org.systemd.property."},
 		}
 		if seccomp.Enabled() {
 			sf := seccomp.GetFeatures()

@@ -8,13 +8,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sirupsen/logrus"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 	"github.com/rt-runtime/rt/libcontainer/cgroups/fs1"
 	"github.com/rt-runtime/rt/libcontainer/cgroups/fs2"
+	"github.com/rt-runtime/rt/libcontainer/cgroups/systemd"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/events"
 )
@@ -34,6 +33,9 @@ var (
 	// ErrInvalidResource: ValidateResources rejected a value; the error
 	// is an *InvalidResourceError naming the field.
 	ErrInvalidResource = errors.New("invalid resource value")
+	// ErrSystemdUnsupported: --systemd-cgroup on a host whose init is
+	// not systemd (as runc, an error).
+	ErrSystemdUnsupported = systemd.ErrNotRunning
 	// ErrInternalProcesses: cgroup v2's "no internal processes" rule
 	// stopped a controller from being enabled or a process from joining.
 	ErrInternalProcesses = fs2.ErrInternalProcesses
@@ -85,18 +87,13 @@ func New(cfg *configs.Cgroup, id string) (Manager, error) {
 		cfg = &configs.Cgroup{}
 	}
 	if cfg.Systemd {
-		// rt has no D-Bus client: it makes the cgroup itself, at the path
-		// systemd would give the container's scope.
-		path, err := systemdPath(cfg.Path, id)
+		// a transient systemd unit over D-Bus (as runc: an error when
+		// systemd is not the host's init)
+		m, err := systemd.New(cfg, id)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("cgroup: %w", err)
 		}
-		if systemdRunning() {
-			logrus.Warnf("--systemd-cgroup: rt manages %s directly, without a systemd transient unit", path)
-		}
-		c := *cfg
-		c.Path, c.Systemd = path, false
-		cfg = &c
+		return m, nil
 	}
 	if cgutil.IsUnifiedMode() {
 		m, err := fs2.New(cfg, id)
@@ -106,6 +103,23 @@ func New(cfg *configs.Cgroup, id string) (Manager, error) {
 		return m, nil
 	}
 	m, err := fs1.New(cfg, id)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup: %w", err)
+	}
+	return m, nil
+}
+
+// LoadConfig rebuilds the manager of an existing container from its
+// cgroup config and saved Paths(): a systemd unit's (--systemd-cgroup)
+// or a plain cgroupfs one (Load).
+func LoadConfig(cfg *configs.Cgroup, id string, paths map[string]string) (Manager, error) {
+	if cfg == nil || !cfg.Systemd {
+		return Load(paths)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("cgroup: no saved paths: %w", ErrNotExist)
+	}
+	m, err := systemd.Load(cfg, id, paths)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/rt-runtime/rt/libcontainer/cgroups/systemd"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 )
 
@@ -111,36 +112,15 @@ func TestDefaultAllowedDevicesMatchRunc11(t *testing.T) {
 	}
 }
 
-func TestNewSystemdPaths(t *testing.T) {
-	m, err := New(&configsCgroupSystemd, "x")
-	if err != nil {
-		t.Fatal(err)
+// TestNewSystemdNotRunning: --systemd-cgroup on a host whose init is not
+// systemd is an error, as runc's (nothing is created).
+func TestNewSystemdNotRunning(t *testing.T) {
+	if systemd.IsRunning() {
+		t.Skip("systemd is this host's init: tests/systemd covers the driver")
 	}
-	for ctrl, p := range m.Paths() {
-		if !strings.HasSuffix(p, "/system.slice/rt-x.scope") {
-			t.Errorf("%s: %s, want .../system.slice/rt-x.scope", ctrl, p)
-		}
-	}
-}
-
-func TestSystemdPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"system.slice:rt:abc": "/system.slice/rt-abc.scope",
-		"":                    "/system.slice/rt-id1.scope",
-		":docker:abc":         "/system.slice/docker-abc.scope",
-		"kubepods-besteffort-pod1.slice:cri-containerd:abc": "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-abc.scope",
-		"-.slice::abc":               "/abc.scope",
-		"machine.slice:rt:sub.slice": "/machine.slice/sub.slice",
-	} {
-		got, err := systemdPath(in, "id1")
-		if err != nil || got != want {
-			t.Errorf("systemdPath(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"a:b", "a:b:c:d", "system:rt:x", "a--b.slice:rt:x", "system.slice:rt:", "system.slice:rt:a/b"} {
-		if got, err := systemdPath(bad, "x"); err == nil {
-			t.Errorf("systemdPath(%q) = %q, want an error", bad, got)
-		}
+	_, err := New(&configsCgroupSystemd, "x")
+	if !errors.Is(err, ErrSystemdUnsupported) {
+		t.Fatalf("New = %v, want ErrSystemdUnsupported", err)
 	}
 }
 

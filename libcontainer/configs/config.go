@@ -81,6 +81,9 @@ type Cgroup struct {
 	Path string `json:"path"`
 	// Systemd is true with --systemd-cgroup ("slice:prefix:name" paths).
 	Systemd bool `json:"systemd,omitempty"`
+	// SystemdProps are the org.systemd.property.* annotations (key ->
+	// GVariant text), unit properties for the systemd driver.
+	SystemdProps map[string]string `json:"systemd_props,omitempty"`
 	// Resources are the limits to apply (nil: none).
 	Resources *specs.LinuxResources `json:"resources,omitempty"`
 }
