@@ -9,7 +9,7 @@ pass() { echo "--- PASS: $1"; }
 fail() { echo "--- FAIL: $1: $2"; rc=1; }
 
 if [ "${RT_SYSTEMD_BENCH_ONLY:-0}" != 1 ]; then
-  ./systemd.test -test.v -test.timeout 10m || rc=1
+  ./systemd.test -test.v -test.timeout 10m ${RT_SYSTEMD_RUN:+-test.run "$RT_SYSTEMD_RUN"} || rc=1
 
   # containerd (Debian's, as packaged) with its runc v2 shim driving rt
   # with the systemd cgroup driver: ctr run --runc-binary rt
@@ -40,7 +40,7 @@ EOT
   else
     sleep 1
     st=$(systemctl show -p ActiveState --value $unit); dl=$(systemctl show -p Delegate --value $unit)
-    pid=$($ctr task ls | awk '$1=="rtc1" {print $2}')
+    pid=$($ctr task ls | busybox awk '$1=="rtc1" {print $2}')
     cgl=$(cat /proc/$pid/cgroup 2>/dev/null)
     if [ "$st" != active ] || [ "$dl" != yes ] || [ "$cgl" != "0::/system.slice/$unit" ]; then
       fail TestContainerdSystemdCgroup "unit $unit ActiveState=$st Delegate=$dl, task pid $pid cgroup '$cgl'"

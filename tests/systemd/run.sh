@@ -31,7 +31,7 @@ for a in $("$BB" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; d
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/etc/passwd"
 printf 'root:x:0:\n' > "$R/etc/group"
 (cd "$ROOT" && CGO_ENABLED=0 "$GO" test -c -tags systemdvm -o "$P/systemd.test" ./tests/systemd)
-cp "$HERE/guest.sh" "$P/guest.sh"
+cp "$HERE/guest.sh" "$HERE/bench.sh" "$P/"
 
 # the busybox rootfs as an OCI image archive for containerd (ctr import)
 I=$(mktemp -d /tmp/rt-sd-img.XXXXXX)
@@ -50,7 +50,7 @@ rm -rf "$I"
 
 echo "== tests/systemd in a systemd guest (payload $(du -sh "$P" | cut -f1))"
 set +e
-RT_SYSTEMD_VM_ENV="RT_SYSTEMD_BENCH" RT_SYSTEMD_VM_TIMEOUT=${RT_SYSTEMD_VM_TIMEOUT:-900} \
+RT_SYSTEMD_VM_ENV="RT_SYSTEMD_BENCH RT_SYSTEMD_BENCH_ONLY RT_SYSTEMD_RUN" RT_SYSTEMD_VM_TIMEOUT=${RT_SYSTEMD_VM_TIMEOUT:-900} \
   flock /tmp/rt-vm.lock "$HERE/vm.sh" "$P" sh guest.sh 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e

@@ -95,7 +95,9 @@ func TestLimitsEnforced(t *testing.T) {
 		t.Errorf("pids.current %d > 12", n)
 	}
 	if p := show(t, "rt-"+id+".scope", "TasksMax"); p["TasksMax"] != "12" {
-		t.Errorf("TasksMax=%q, want 12", p["TasksMax"])
+		out, _ := run("systemctl", "show", "rt-"+id+".scope")
+		j, _ := run("journalctl", "--no-pager", "-n", "30")
+		t.Errorf("TasksMax=%q, want 12\n%s\n%s", p["TasksMax"], out, j)
 	}
 	mustRT(t, "delete", "-f", id)
 	gone(t, "rt-"+id+".scope", dir)
@@ -258,6 +260,13 @@ func TestOwnSlice(t *testing.T) {
 		t.Errorf("init's cgroup %q", b)
 	}
 	mustRT(t, "delete", "-f", id)
-	gone(t, unit, dir)
+	// a stopped slice may stay loaded a while (systemd synthesizes
+	// slices by name): it must be inactive and its cgroup gone
+	if !waitFor(20*time.Second, func() bool {
+		_, err := os.Stat(dir)
+		return os.IsNotExist(err) && show(t, unit, "ActiveState")["ActiveState"] == "inactive"
+	}) {
+		t.Errorf("%s: %v after delete", unit, show(t, unit, "ActiveState", "LoadState"))
+	}
 	run("systemctl", "stop", "rtsd.slice")
 }

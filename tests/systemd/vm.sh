@@ -121,6 +121,8 @@ build_image() { # KEY DEST
   printf 'root:*:1::::::\nmessagebus:*:1::::::\nrtuser:*:1::::::\nnobody:*:1::::::\n' > "$R/etc/shadow"
   printf 'rtuser:100000:65536\n' > "$R/etc/subuid"; cp "$R/etc/subuid" "$R/etc/subgid"
   mkdir -p "$R/home/rtuser"; chown 1000:1000 "$R/home/rtuser"
+  # user@.service's PAM stack (pam-auth-update did not run)
+  printf 'account required pam_permit.so\nsession required pam_permit.so\n' > "$R/etc/pam.d/systemd-user"
   printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' > "$R/etc/nsswitch.conf"
   printf '127.0.0.1 localhost vm\n' > "$R/etc/hosts"; echo vm > "$R/etc/hostname"
   printf 'PRETTY_NAME="Debian GNU/Linux 12 (rt systemd test guest)"\nNAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\n' > "$R/usr/lib/os-release"

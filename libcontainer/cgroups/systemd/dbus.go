@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,17 @@ func (d *conn) get() (*sddbus.Conn, error) {
 			err error
 		)
 		if d.user {
-			c, err = sddbus.NewUserConnectionContext(ctx)
+			// the user's bus, else the user manager's private socket
+			// (what systemctl --user uses when there is no user bus)
+			if c, err = sddbus.NewUserConnectionContext(ctx); err != nil {
+				if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
+					if c2, err2 := sddbus.NewConnection(func() (*godbus.Conn, error) {
+						return userPrivate(rd + "/systemd/private")
+					}); err2 == nil {
+						c, err = c2, nil
+					}
+				}
+			}
 		} else {
 			// root talks to systemd directly on its private socket (as
 			// systemctl does): no bus daemon in between, and it works
@@ -83,6 +94,20 @@ func (d *conn) get() (*sddbus.Conn, error) {
 		return nil, fmt.Errorf("connect to the %s systemd over D-Bus: %w", which, err)
 	}
 	d.c = c
+	return c, nil
+}
+
+// userPrivate connects to a user manager's private socket (no bus
+// daemon: EXTERNAL authentication, no Hello).
+func userPrivate(path string) (*godbus.Conn, error) {
+	c, err := godbus.Dial("unix:path=" + path)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Auth([]godbus.Auth{godbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -48,6 +48,10 @@ type Manager struct {
 	cfg       configs.Cgroup
 	annProps  []sddbus.Property
 	sdVersion int
+	// owned: the unit is this container's (Apply started it, or the
+	// manager was loaded from the container's state). Destroy never
+	// stops a unit of the same name that rt did not start.
+	owned bool
 }
 
 // New resolves the container's unit from cfg (cgroupsPath
@@ -81,7 +85,7 @@ func Load(cfg *configs.Cgroup, id string, paths map[string]string) (*Manager, er
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{unit: u, rootless: rootless, dbus: &conn{user: rootless}, cfg: *cfg, sdVersion: -2}
+	m := &Manager{unit: u, rootless: rootless, dbus: &conn{user: rootless}, cfg: *cfg, sdVersion: -2, owned: true}
 	if _, ok := paths[""]; ok && len(paths) == 1 {
 		m.v2 = true
 		fm, err := fs2.Load(paths)
@@ -168,6 +172,7 @@ func (m *Manager) Apply(pid int) error {
 	if err := m.dbus.startUnit(m.unit.Name, props, pid <= 0); err != nil {
 		return err
 	}
+	m.owned = true
 	c := m.cfg
 	c.Path, c.Systemd = path, false
 	var fm fsManager
@@ -227,7 +232,10 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 // reset-failed so that systemd forgets it) and removes what is left of
 // the cgroup (sub-cgroups the container made).
 func (m *Manager) Destroy() error {
-	err := m.dbus.stopUnit(m.unit.Name)
+	var err error
+	if m.owned {
+		err = m.dbus.stopUnit(m.unit.Name)
+	}
 	if m.fsManager != nil {
 		if ferr := m.fsManager.Destroy(); ferr != nil && err == nil {
 			err = ferr
