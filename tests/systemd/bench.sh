@@ -17,7 +17,7 @@ mk sd system.slice:bench:c
 now() { date +%s%N; }
 t() { # t RUNTIME FLAGS BUNDLE -> ms
   local s e; s=$(now)
-  $1 --root /run/bench-$(basename $1) $2 run --bundle $B/$3 c >/dev/null 2>&1 || { echo "FAIL $1 $2 $3" >&2; }
+  $1 --root /run/bench-$(basename $1) $2 run --bundle $B/$3 c >$B/out 2>&1 || { echo "FAIL $1 $2 $3: $(cat $B/out)" >&2; }
   e=$(now); echo $(( (e - s) / 1000000 ))
 }
 for r in /payload/bin/rt $RUNC; do t $r "" fs >/dev/null; t $r --systemd-cgroup sd >/dev/null; done   # warm up

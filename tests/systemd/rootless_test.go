@@ -24,7 +24,8 @@ func asUser(args ...string) (string, int) {
 // user.slice below the manager's own cgroup; delete removes it.
 func TestRootlessUserManager(t *testing.T) {
 	if out, code := run("systemctl", "start", "user@1000.service"); code != 0 {
-		t.Fatalf("systemctl start user@1000.service: exit %d: %s", code, out)
+		j, _ := run("journalctl", "--no-pager", "-n", "25", "-u", "user@1000.service", "-u", "user-runtime-dir@1000.service")
+		t.Fatalf("systemctl start user@1000.service: exit %d: %s\n%s", code, out, j)
 	}
 	defer run("systemctl", "stop", "user@1000.service")
 	dir, err := os.MkdirTemp("", "rt-rootless-")
@@ -53,7 +54,7 @@ func TestRootlessUserManager(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := "/run/user/1000/rt"
-	out, code := asUser("sh", "-c", rtBinary+" --root "+root+" --systemd-cgroup run -d --bundle "+dir+" sdrootless </dev/null >/dev/null 2>"+dir+"/err; e=$?; cat "+dir+"/err; exit $e")
+	out, code := asUser("sh", "-c", rtBinary+" --root "+root+" --systemd-cgroup run -d --bundle "+dir+" sdrootless </dev/null >/dev/null 2>/run/user/1000/rt-err; e=$?; cat /run/user/1000/rt-err; exit $e")
 	if code != 0 {
 		t.Fatalf("rootless rt --systemd-cgroup run -d: exit %d: %s", code, out)
 	}

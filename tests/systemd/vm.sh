@@ -45,7 +45,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (apt
 MA=x86_64-linux-gnu
 # The guest's userland: systemd + the system bus, containerd and runc (the
 # engine and the reference runtime for the comparison), busybox for scripts.
-PKGS="systemd dbus containerd runc busybox-static util-linux mount dash coreutils grep sed procps"
+PKGS="systemd dbus containerd runc busybox-static util-linux mount dash coreutils grep sed procps mawk libpam-modules"
 # or-group alternatives and tools apt-cache lists that the guest does not need
 SKIP='^(libelogind0|usrmerge|perl|perl-base|perl-modules-.*|libperl.*|cdebconf|libdebian-installer4|libnewt.*|libslang2|libtextwrap1|lib.*-perl|install-info|debconf|adduser|dpkg|init-system-helpers)$'
 
@@ -123,6 +123,10 @@ build_image() { # KEY DEST
   mkdir -p "$R/home/rtuser"; chown 1000:1000 "$R/home/rtuser"
   # user@.service's PAM stack (pam-auth-update did not run)
   printf 'account required pam_permit.so\nsession required pam_permit.so\n' > "$R/etc/pam.d/systemd-user"
+  cp "$R/etc/pam.d/systemd-user" "$R/etc/pam.d/other"
+  # pam_systemd (with logind) would set it
+  mkdir -p "$R/etc/systemd/system/user@.service.d"
+  printf '[Service]\nEnvironment=XDG_RUNTIME_DIR=/run/user/%%i\n' > "$R/etc/systemd/system/user@.service.d/env.conf"
   printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' > "$R/etc/nsswitch.conf"
   printf '127.0.0.1 localhost vm\n' > "$R/etc/hosts"; echo vm > "$R/etc/hostname"
   printf 'PRETTY_NAME="Debian GNU/Linux 12 (rt systemd test guest)"\nNAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\n' > "$R/usr/lib/os-release"

@@ -1,11 +1,9 @@
 package systemd
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -52,6 +50,8 @@ type Manager struct {
 	// manager was loaded from the container's state). Destroy never
 	// stops a unit of the same name that rt did not start.
 	owned bool
+	// loaded: rebuilt from a container's state (Apply only joins).
+	loaded bool
 }
 
 // New resolves the container's unit from cfg (cgroupsPath
@@ -74,6 +74,27 @@ func New(cfg *configs.Cgroup, id string) (*Manager, error) {
 		unit: u, v2: cgutil.IsUnifiedMode(), rootless: rootless,
 		dbus: &conn{user: rootless}, cfg: *cfg, annProps: ann, sdVersion: -2,
 	}
+	// the fs manager over the cgroup the unit will have: the checks
+	// before start-up (an existing cgroup in use, frozen) look there
+	path, err := m.cgroupPath()
+	if err != nil {
+		return nil, err
+	}
+	c := m.cfg
+	c.Path, c.Systemd = path, false
+	if m.v2 {
+		f, err := fs2.New(&c, "")
+		if err != nil {
+			return nil, err
+		}
+		m.fsManager = f
+	} else {
+		f, err := fs1.New(&c, "")
+		if err != nil {
+			return nil, err
+		}
+		m.fsManager = f
+	}
 	return m, nil
 }
 
@@ -85,7 +106,7 @@ func Load(cfg *configs.Cgroup, id string, paths map[string]string) (*Manager, er
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{unit: u, rootless: rootless, dbus: &conn{user: rootless}, cfg: *cfg, sdVersion: -2, owned: true}
+	m := &Manager{unit: u, rootless: rootless, dbus: &conn{user: rootless}, cfg: *cfg, sdVersion: -2, owned: true, loaded: true}
 	if _, ok := paths[""]; ok && len(paths) == 1 {
 		m.v2 = true
 		fm, err := fs2.Load(paths)
@@ -102,9 +123,6 @@ func Load(cfg *configs.Cgroup, id string, paths map[string]string) (*Manager, er
 	}
 	return m, nil
 }
-
-// Unit returns the container's unit.
-func (m *Manager) Unit() Unit { return m.unit }
 
 func (m *Manager) version() int {
 	if m.sdVersion == -2 {
@@ -132,16 +150,12 @@ func (m *Manager) cgroupPath() (string, error) {
 // properties), then makes the fs manager over the unit's cgroup. pid
 // <= 0 is only allowed for a slice (a scope needs a process).
 func (m *Manager) Apply(pid int) error {
-	if m.fsManager != nil {
-		// a loaded manager (exec --cgroup): just join
+	if m.loaded {
+		// an existing container's (exec --cgroup): just join
 		return m.fsManager.Apply(pid)
 	}
 	if pid <= 0 && !m.unit.IsSlice() {
 		return fmt.Errorf("systemd scope %s: needs the container's init pid", m.unit.Name)
-	}
-	path, err := m.cgroupPath()
-	if err != nil {
-		return err
 	}
 	props := []sddbus.Property{sddbus.PropDescription("rt container " + m.unit.Name)}
 	if m.unit.IsSlice() {
@@ -173,34 +187,13 @@ func (m *Manager) Apply(pid int) error {
 		return err
 	}
 	m.owned = true
-	c := m.cfg
-	c.Path, c.Systemd = path, false
-	var fm fsManager
-	if m.v2 {
-		var f *fs2.Manager
-		if f, err = fs2.New(&c, ""); err == nil {
-			fm = f
-		}
-	} else {
-		var f *fs1.Manager
-		if f, err = fs1.New(&c, ""); err == nil {
-			fm = f
-		}
-	}
-	if err == nil {
-		// systemd made the unit's cgroup (v1: in the hierarchies it
-		// manages); this enables the controllers the resources need and
-		// (v1) puts the init into the other hierarchies
-		err = fm.Apply(pid)
-	}
-	if err != nil {
-		m.dbus.stopUnit(m.unit.Name)
-		if fm != nil {
-			fm.Destroy()
-		}
+	// systemd made the unit's cgroup (v1: in the hierarchies it
+	// manages); this enables the controllers the resources need and
+	// (v1) puts the init into the other hierarchies
+	if err := m.fsManager.Apply(pid); err != nil {
+		m.Destroy()
 		return fmt.Errorf("systemd unit %s: %w", m.unit.Name, err)
 	}
-	m.fsManager = fm
 	return nil
 }
 
@@ -210,9 +203,6 @@ func (m *Manager) Apply(pid int) error {
 func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
-	}
-	if m.fsManager == nil {
-		return errors.New("systemd: Set before Apply")
 	}
 	dir := ""
 	if m.v2 {
@@ -232,33 +222,26 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 // reset-failed so that systemd forgets it) and removes what is left of
 // the cgroup (sub-cgroups the container made).
 func (m *Manager) Destroy() error {
-	var err error
-	if m.owned {
-		err = m.dbus.stopUnit(m.unit.Name)
+	if !m.owned {
+		// not started (a unit of that name belongs to someone else)
+		return nil
 	}
-	if m.fsManager != nil {
-		if ferr := m.fsManager.Destroy(); ferr != nil && err == nil {
-			err = ferr
-		}
+	err := m.dbus.stopUnit(m.unit.Name)
+	if ferr := m.fsManager.Destroy(); ferr != nil && err == nil {
+		err = ferr
 	}
 	m.dbus.Close()
+	if err == nil {
+		m.owned = false
+	}
 	return err
 }
 
-// Paths returns the cgroup directories (empty before Apply).
-func (m *Manager) Paths() map[string]string {
-	if m.fsManager == nil {
-		return nil
+// EffectivelyFrozen reports whether the cgroup is frozen by itself or
+// through an ancestor (when the fs manager can tell; else IsFrozen).
+func (m *Manager) EffectivelyFrozen() (bool, error) {
+	if e, ok := m.fsManager.(interface{ EffectivelyFrozen() (bool, error) }); ok {
+		return e.EffectivelyFrozen()
 	}
-	return m.fsManager.Paths()
-}
-
-// Exists reports whether the unit's cgroup is still there.
-func (m *Manager) Exists() bool {
-	return m.fsManager != nil && m.fsManager.Exists()
-}
-
-// String is for messages.
-func (m *Manager) String() string {
-	return "systemd unit " + m.unit.Name + " (slice " + m.unit.Slice + ", rootless " + strconv.FormatBool(m.rootless) + ")"
+	return m.fsManager.IsFrozen()
 }
