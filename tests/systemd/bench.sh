@@ -27,7 +27,7 @@ for i in $(seq $N); do
     echo "$(basename $r) systemd $(t $r --systemd-cgroup sd)"
   done
 done > $B/times
-med() { grep "^$1 $2 " $B/times | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+med() { grep "^$1 $2 " $B/times | busybox awk '{print $3}' | sort -n | busybox awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "== bench: run (create+start+wait+delete of true), median of $N, ms, in the TCG guest"
 printf '%-6s %10s %10s %10s\n' runtime cgroupfs systemd overhead
 for r in rt runc; do

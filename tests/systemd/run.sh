@@ -22,7 +22,7 @@ start=$(date +%s)
 P=$(mktemp -d /tmp/rt-sd-payload.XXXXXX)
 LOG=$(mktemp /tmp/rt-sd-log.XXXXXX)
 trap 'rm -rf "$P" "$LOG"' EXIT
-mkdir -p "$P/bin" "$P/lib"
+mkdir -p "$P/bin" "$P/lib"; chmod 755 "$P"   # the rootless test runs rt as uid 1000
 cp "$RT" "$P/bin/rt"
 R=$P/rootfs
 mkdir -p "$R"/{bin,proc,sys,dev,tmp,root,etc,run}
