@@ -48,7 +48,11 @@ func TestRootlessUserManager(t *testing.T) {
 	proc := s["process"].(map[string]any)
 	proc["terminal"] = false
 	proc["args"] = []string{"sleep", "600"}
-	s["linux"].(map[string]any)["cgroupsPath"] = ":rt:sdrootless"
+	lin := s["linux"].(map[string]any)
+	lin["cgroupsPath"] = ":rt:sdrootless"
+	// rt spec --rootless maps the uid that ran it (root here)
+	m := []map[string]any{{"containerID": 0, "hostID": 1000, "size": 1}}
+	lin["uidMappings"], lin["gidMappings"] = m, m
 	b, _ = json.Marshal(s)
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644); err != nil {
 		t.Fatal(err)

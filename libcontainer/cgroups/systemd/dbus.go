@@ -10,14 +10,13 @@ import (
 	"sync"
 	"time"
 
-	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	godbus "github.com/godbus/dbus/v5"
 	"github.com/sirupsen/logrus"
 )
 
 // Bounds of every D-Bus wait (runc waits 30 s for a job as well).
 var (
-	// callTimeout bounds one method call (connect included).
+	// callTimeout bounds one method call, and connecting.
 	callTimeout = 10 * time.Second
 	// jobTimeout bounds the wait for a start/stop job's result.
 	jobTimeout = 30 * time.Second
@@ -26,80 +25,33 @@ var (
 	retries = 5
 )
 
-// conn is a lazily opened connection to the system manager (root) or
-// the user's manager (rootless), reopened when systemd drops it.
+const (
+	sdDest    = "org.freedesktop.systemd1"
+	sdPath    = godbus.ObjectPath("/org/freedesktop/systemd1")
+	sdManager = "org.freedesktop.systemd1.Manager"
+)
+
+// property is a unit property as StartTransientUnit and
+// SetUnitProperties take them: D-Bus (sv).
+type property struct {
+	Name  string
+	Value godbus.Variant
+}
+
+// conn is one lazily opened connection to the system manager (root) or
+// the user's manager (rootless), reopened when systemd drops it. One
+// connection carries the calls and the JobRemoved signals.
 type conn struct {
 	user bool
 	mu   sync.Mutex
-	c    *sddbus.Conn
+	c    *godbus.Conn
+	sigs chan *godbus.Signal
 }
 
-func (d *conn) get() (*sddbus.Conn, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.c != nil {
-		return d.c, nil
-	}
-	// The context given to a go-systemd constructor lives as long as
-	// the connection (godbus closes the connection when it is done), so
-	// connecting is bounded here instead.
-	type res struct {
-		c   *sddbus.Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		ctx := context.Background()
-		var (
-			c   *sddbus.Conn
-			err error
-		)
-		if d.user {
-			// the user's bus, else the user manager's private socket
-			// (what systemctl --user uses when there is no user bus)
-			if c, err = sddbus.NewUserConnectionContext(ctx); err != nil {
-				if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
-					if c2, err2 := sddbus.NewConnection(func() (*godbus.Conn, error) {
-						return userPrivate(rd + "/systemd/private")
-					}); err2 == nil {
-						c, err = c2, nil
-					}
-				}
-			}
-		} else {
-			// root talks to systemd directly on its private socket (as
-			// systemctl does): no bus daemon in between, and it works
-			// while dbus-daemon is down or restarting; the system bus is
-			// the fallback.
-			if c, err = sddbus.NewSystemdConnectionContext(ctx); err != nil {
-				logrus.Debugf("systemd: private socket: %v; trying the system bus", err)
-				c, err = sddbus.NewSystemConnectionContext(ctx)
-			}
-		}
-		ch <- res{c, err}
-	}()
-	var c *sddbus.Conn
-	var err error
-	select {
-	case r := <-ch:
-		c, err = r.c, r.err
-	case <-time.After(callTimeout):
-		err = fmt.Errorf("no answer within %s", callTimeout)
-	}
-	if err != nil {
-		which := "system"
-		if d.user {
-			which = "user (systemd --user, $XDG_RUNTIME_DIR/bus)"
-		}
-		return nil, fmt.Errorf("connect to the %s systemd over D-Bus: %w", which, err)
-	}
-	d.c = c
-	return c, nil
-}
-
-// userPrivate connects to a user manager's private socket (no bus
-// daemon: EXTERNAL authentication, no Hello).
-func userPrivate(path string) (*godbus.Conn, error) {
+// privateConn connects to a manager's private socket: no bus daemon,
+// EXTERNAL authentication, no Hello (what systemctl does as root).
+// systemd sends its signals to every direct connection.
+func privateConn(path string) (*godbus.Conn, error) {
 	c, err := godbus.Dial("unix:path=" + path)
 	if err != nil {
 		return nil, err
@@ -111,7 +63,78 @@ func userPrivate(path string) (*godbus.Conn, error) {
 	return c, nil
 }
 
-func (d *conn) reset(c *sddbus.Conn) {
+// busConn connects through a bus daemon and asks it for the manager's
+// JobRemoved signals.
+func busConn(connect func(...godbus.ConnOption) (*godbus.Conn, error)) (*godbus.Conn, error) {
+	c, err := connect()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.AddMatchSignal(godbus.WithMatchInterface(sdManager), godbus.WithMatchMember("JobRemoved")); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (d *conn) dial() (*godbus.Conn, error) {
+	if d.user {
+		// the user manager's private socket, else the user's bus
+		if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
+			c, err := privateConn(rd + "/systemd/private")
+			if err == nil {
+				return c, nil
+			}
+			logrus.Debugf("systemd --user: private socket: %v; trying the session bus", err)
+		}
+		return busConn(godbus.ConnectSessionBus)
+	}
+	// root: systemd's private socket (one hop less than the system bus,
+	// and it works while dbus-daemon is down or restarting), else the
+	// system bus
+	c, err := privateConn("/run/systemd/private")
+	if err == nil {
+		return c, nil
+	}
+	logrus.Debugf("systemd: private socket: %v; trying the system bus", err)
+	return busConn(godbus.ConnectSystemBus)
+}
+
+func (d *conn) get() (*godbus.Conn, chan *godbus.Signal, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.c != nil {
+		return d.c, d.sigs, nil
+	}
+	type res struct {
+		c   *godbus.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := d.dial()
+		ch <- res{c, err}
+	}()
+	var r res
+	select {
+	case r = <-ch:
+	case <-time.After(callTimeout):
+		r.err = fmt.Errorf("no answer within %s", callTimeout)
+	}
+	if r.err != nil {
+		which := "system"
+		if d.user {
+			which = "user (systemd --user: $XDG_RUNTIME_DIR/systemd/private or the session bus)"
+		}
+		return nil, nil, fmt.Errorf("connect to the %s systemd over D-Bus: %w", which, r.err)
+	}
+	d.c = r.c
+	d.sigs = make(chan *godbus.Signal, 64)
+	d.c.Signal(d.sigs)
+	return d.c, d.sigs, nil
+}
+
+func (d *conn) reset(c *godbus.Conn) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.c == c {
@@ -136,13 +159,14 @@ func isClosed(err error) bool {
 	return errors.Is(err, godbus.ErrClosed) || (err != nil && strings.Contains(err.Error(), "connection closed"))
 }
 
-// do runs op with a bounded context, on a new connection when the old
-// one was closed, a bounded number of times.
-func (d *conn) do(op func(ctx context.Context, c *sddbus.Conn) error) error {
+// call calls a method of systemd's manager with a bounded context, on a
+// new connection when the old one was closed, a bounded number of
+// times; the reply is stored into ret.
+func (d *conn) call(method string, ret []any, args ...any) error {
 	var err error
 	for i := 0; i <= retries; i++ {
-		var c *sddbus.Conn
-		if c, err = d.get(); err != nil {
+		var c *godbus.Conn
+		if c, _, err = d.get(); err != nil {
 			if i < retries {
 				time.Sleep(time.Duration(i+1) * 100 * time.Millisecond)
 				continue
@@ -150,7 +174,7 @@ func (d *conn) do(op func(ctx context.Context, c *sddbus.Conn) error) error {
 			return err
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-		err = op(ctx, c)
+		err = c.Object(sdDest, sdPath).CallWithContext(ctx, method, 0, args...).Store(ret...)
 		cancel()
 		if !isClosed(err) {
 			return err
@@ -166,7 +190,6 @@ func isDBusError(err error, name string) bool {
 	return errors.As(err, &de) && de.Name == name
 }
 
-// errUnitExists: StartTransientUnit found a unit of that name loaded.
 func isUnitExists(err error) bool {
 	return isDBusError(err, "org.freedesktop.systemd1.UnitExists")
 }
@@ -176,17 +199,44 @@ func isNoSuchUnit(err error) bool {
 		isDBusError(err, "org.freedesktop.systemd1.LoadFailed")
 }
 
+// waitJob waits (bounded) for the JobRemoved signal of job and returns
+// its result ("done", "failed", "canceled", ...).
+func (d *conn) waitJob(job godbus.ObjectPath) (string, error) {
+	d.mu.Lock()
+	sigs := d.sigs
+	d.mu.Unlock()
+	t := time.NewTimer(jobTimeout)
+	defer t.Stop()
+	for {
+		select {
+		case s, ok := <-sigs:
+			if !ok {
+				return "", fmt.Errorf("job %s: connection closed", job)
+			}
+			if s.Name != sdManager+".JobRemoved" || len(s.Body) < 4 {
+				continue
+			}
+			if p, _ := s.Body[1].(godbus.ObjectPath); p == job {
+				r, _ := s.Body[3].(string)
+				return r, nil
+			}
+		case <-t.C:
+			return "", fmt.Errorf("job %s: no result from systemd within %s", job, jobTimeout)
+		}
+	}
+}
+
 // startUnit starts the transient unit and waits (bounded) for its job.
 // A unit of the same name may be a failed leftover: it is reset and
 // the start retried once (as runc). A job that does not end "done"
 // leaves nothing behind: the unit is stopped and reset.
-func (d *conn) startUnit(name string, props []sddbus.Property, ignoreExists bool) error {
+func (d *conn) startUnit(name string, props []property, ignoreExists bool) error {
 	for attempt := 0; ; attempt++ {
-		ch := make(chan string, 1)
-		err := d.do(func(ctx context.Context, c *sddbus.Conn) error {
-			_, err := c.StartTransientUnitContext(ctx, name, "replace", props, ch)
-			return err
-		})
+		var job godbus.ObjectPath
+		err := d.call(sdManager+".StartTransientUnit", []any{&job}, name, "replace", props, []struct {
+			Name  string
+			Props []property
+		}{})
 		if err != nil {
 			if isUnitExists(err) {
 				if ignoreExists {
@@ -202,19 +252,15 @@ func (d *conn) startUnit(name string, props []sddbus.Property, ignoreExists bool
 			}
 			return fmt.Errorf("start unit %s: %w", name, err)
 		}
-		t := time.NewTimer(jobTimeout)
-		defer t.Stop()
-		select {
-		case s := <-ch:
-			if s != "done" {
-				d.stopUnit(name)
-				return fmt.Errorf("start unit %s: systemd's job ended %q", name, s)
-			}
-			return nil
-		case <-t.C:
-			d.stopUnit(name)
-			return fmt.Errorf("start unit %s: no result from systemd within %s", name, jobTimeout)
+		res, err := d.waitJob(job)
+		if err == nil && res != "done" {
+			err = fmt.Errorf("systemd's job ended %q", res)
 		}
+		if err != nil {
+			d.stopUnit(name)
+			return fmt.Errorf("start unit %s: %w", name, err)
+		}
+		return nil
 	}
 }
 
@@ -222,21 +268,15 @@ func (d *conn) startUnit(name string, props []sddbus.Property, ignoreExists bool
 // failed state, so that systemd forgets the unit. A unit that is not
 // loaded is not an error.
 func (d *conn) stopUnit(name string) error {
-	ch := make(chan string, 1)
-	err := d.do(func(ctx context.Context, c *sddbus.Conn) error {
-		_, err := c.StopUnitContext(ctx, name, "replace", ch)
-		return err
-	})
+	var job godbus.ObjectPath
+	err := d.call(sdManager+".StopUnit", []any{&job}, name, "replace")
 	if err == nil {
-		t := time.NewTimer(jobTimeout)
-		defer t.Stop()
-		select {
-		case s := <-ch:
-			if s != "done" {
-				logrus.Debugf("systemd: stop %s: job ended %q", name, s)
-			}
-		case <-t.C:
-			return fmt.Errorf("stop unit %s: no result from systemd within %s", name, jobTimeout)
+		res, err := d.waitJob(job)
+		if err != nil {
+			return fmt.Errorf("stop unit %s: %w", name, err)
+		}
+		if res != "done" {
+			logrus.Debugf("systemd: stop %s: job ended %q", name, res)
 		}
 	} else if !isNoSuchUnit(err) {
 		return fmt.Errorf("stop unit %s: %w", name, err)
@@ -248,51 +288,29 @@ func (d *conn) stopUnit(name string) error {
 }
 
 func (d *conn) resetFailed(name string) error {
-	return d.do(func(ctx context.Context, c *sddbus.Conn) error {
-		return c.ResetFailedUnitContext(ctx, name)
-	})
+	return d.call(sdManager+".ResetFailedUnit", nil, name)
 }
 
-func (d *conn) setProperties(name string, props []sddbus.Property) error {
+// setProperties sets runtime properties of the unit (nothing under /etc).
+func (d *conn) setProperties(name string, props []property) error {
 	if len(props) == 0 {
 		return nil
 	}
-	return d.do(func(ctx context.Context, c *sddbus.Conn) error {
-		return c.SetUnitPropertiesContext(ctx, name, true, props...)
-	})
+	return d.call(sdManager+".SetUnitProperties", nil, name, true, props)
 }
 
-// managerProperty reads a property of org.freedesktop.systemd1.Manager
-// ("Version", "ControlGroup"), unquoted.
+// managerProperty reads a string property of systemd's manager
+// ("Version", "ControlGroup").
 func (d *conn) managerProperty(name string) (string, error) {
-	var v string
-	err := d.do(func(ctx context.Context, c *sddbus.Conn) error {
-		// GetManagerProperty takes no context: bound it here (the
-		// goroutine ends when the connection is closed or answers)
-		type res struct {
-			v   string
-			err error
-		}
-		ch := make(chan res, 1)
-		go func() {
-			v, err := c.GetManagerProperty(name)
-			ch <- res{v, err}
-		}()
-		select {
-		case r := <-ch:
-			v = r.v
-			return r.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-	if err != nil {
+	var v godbus.Variant
+	if err := d.call("org.freedesktop.DBus.Properties.Get", []any{&v}, sdManager, name); err != nil {
 		return "", fmt.Errorf("systemd manager property %s: %w", name, err)
 	}
-	if u, err := strconv.Unquote(v); err == nil {
-		v = u
+	s, ok := v.Value().(string)
+	if !ok {
+		return "", fmt.Errorf("systemd manager property %s: not a string: %s", name, v)
 	}
-	return v, nil
+	return s, nil
 }
 
 // version is systemd's version number ("252.39-1~deb12u1" -> 252); -1

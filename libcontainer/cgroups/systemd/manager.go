@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 
-	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
@@ -44,7 +43,7 @@ type Manager struct {
 	// cfg is the container's cgroup config (Path is the unit's cgroup
 	// path once known).
 	cfg       configs.Cgroup
-	annProps  []sddbus.Property
+	annProps  []property
 	sdVersion int
 	// owned: the unit is this container's (Apply started it, or the
 	// manager was loaded from the container's state). Destroy never
@@ -157,11 +156,11 @@ func (m *Manager) Apply(pid int) error {
 	if pid <= 0 && !m.unit.IsSlice() {
 		return fmt.Errorf("systemd scope %s: needs the container's init pid", m.unit.Name)
 	}
-	props := []sddbus.Property{sddbus.PropDescription("rt container " + m.unit.Name)}
+	props := []property{prop("Description", "rt container "+m.unit.Name)}
 	if m.unit.IsSlice() {
-		props = append(props, sddbus.PropWants(m.unit.Slice))
+		props = append(props, prop("Wants", []string{m.unit.Slice}))
 	} else {
-		props = append(props, sddbus.PropSlice(m.unit.Slice), prop("Delegate", true))
+		props = append(props, prop("Slice", m.unit.Slice), prop("Delegate", true))
 	}
 	if pid > 0 && !m.unit.IsSlice() {
 		// the init is in the scope from its start (a slice takes no

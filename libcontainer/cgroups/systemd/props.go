@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	sddbus "github.com/coreos/go-systemd/v22/dbus"
 	godbus "github.com/godbus/dbus/v5"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -18,8 +17,8 @@ import (
 // defaultCPUPeriod is the kernel's CFS period (µs) when none is given.
 const defaultCPUPeriod = 100000
 
-func prop(name string, v any) sddbus.Property {
-	return sddbus.Property{Name: name, Value: godbus.MakeVariant(v)}
+func prop(name string, v any) property {
+	return property{Name: name, Value: godbus.MakeVariant(v)}
 }
 
 // PropertyAnnotationPrefix: annotations "org.systemd.property.<Name>" =
@@ -31,8 +30,8 @@ const PropertyAnnotationPrefix = "org.systemd.property."
 // "uint64 100", "'str'", "[1, 2]"); a name ending in a lower-case letter
 // and "Sec" (TimeoutStopSec) is a number of seconds, passed as <Name>USec
 // in microseconds, as runc does.
-func AnnotationProperties(ann map[string]string) ([]sddbus.Property, error) {
-	var props []sddbus.Property
+func AnnotationProperties(ann map[string]string) ([]property, error) {
+	var props []property
 	for k, v := range ann {
 		name, ok := strings.CutPrefix(k, PropertyAnnotationPrefix)
 		if !ok {
@@ -55,7 +54,7 @@ func AnnotationProperties(ann map[string]string) ([]sddbus.Property, error) {
 				}
 			}
 		}
-		props = append(props, sddbus.Property{Name: name, Value: val})
+		props = append(props, property{Name: name, Value: val})
 	}
 	return props, nil
 }
@@ -88,11 +87,11 @@ func secToUSec(v godbus.Variant) (godbus.Variant, error) {
 // the unified hierarchy; v1: the legacy names). sdVersion gates what
 // older systemd lacks. Everything else (and these too) is written to
 // the cgroup files by the fs manager afterwards.
-func resourceProps(r *specs.LinuxResources, v2 bool, sdVersion int, dir string) ([]sddbus.Property, error) {
+func resourceProps(r *specs.LinuxResources, v2 bool, sdVersion int, dir string) ([]property, error) {
 	if r == nil {
 		return nil, nil
 	}
-	var props []sddbus.Property
+	var props []property
 	props = append(props, deviceProps(r.Devices)...)
 	if m := r.Memory; m != nil {
 		limit := deref(m.Limit)
@@ -180,8 +179,8 @@ func deref(v *int64) int64 {
 // rounded up to whole per cents (systemd keeps a percentage), so that
 // the container's cpu.max is not below what it asked for; infinity when
 // the quota is unlimited.
-func cpuQuotaProps(quota int64, period uint64, sdVersion int) []sddbus.Property {
-	var props []sddbus.Property
+func cpuQuotaProps(quota int64, period uint64, sdVersion int) []property {
+	var props []property
 	if period != 0 {
 		if sdVersion >= 242 {
 			props = append(props, prop("CPUQuotaPeriodUSec", period))
@@ -205,7 +204,7 @@ func cpuQuotaProps(quota int64, period uint64, sdVersion int) []sddbus.Property 
 	return props
 }
 
-func cpusetProps(cpus, mems string, sdVersion int) ([]sddbus.Property, error) {
+func cpusetProps(cpus, mems string, sdVersion int) ([]property, error) {
 	if cpus == "" && mems == "" {
 		return nil, nil
 	}
@@ -213,7 +212,7 @@ func cpusetProps(cpus, mems string, sdVersion int) ([]sddbus.Property, error) {
 		logrus.Debugf("systemd %d has no AllowedCPUs/AllowedMemoryNodes; cpuset set in cgroupfs only", sdVersion)
 		return nil, nil
 	}
-	var props []sddbus.Property
+	var props []property
 	for _, x := range []struct{ val, name, field string }{
 		{cpus, "AllowedCPUs", "linux.resources.cpu.cpus"},
 		{mems, "AllowedMemoryNodes", "linux.resources.cpu.mems"},
@@ -252,8 +251,8 @@ func listToBits(s string) ([]byte, error) {
 
 // unifiedProps: the linux.resources.unified keys systemd has properties
 // for (the rest is only written to the files).
-func unifiedProps(u map[string]string, sdVersion int) ([]sddbus.Property, error) {
-	var props []sddbus.Property
+func unifiedProps(u map[string]string, sdVersion int) ([]property, error) {
+	var props []property
 	for k, v := range u {
 		v = strings.TrimSpace(v)
 		field := "linux.resources.unified[" + strconv.Quote(k) + "]"
@@ -294,7 +293,7 @@ func unifiedProps(u map[string]string, sdVersion int) ([]sddbus.Property, error)
 			}
 			props = append(props, cpuQuotaProps(quota, period, sdVersion)...)
 		case "cpuset.cpus", "cpuset.mems":
-			var cp []sddbus.Property
+			var cp []property
 			var err error
 			if k == "cpuset.cpus" {
 				cp, err = cpusetProps(v, "", sdVersion)
@@ -333,7 +332,7 @@ type deviceAllow struct {
 // "allow everything" is left to rt's program (runc denies everything
 // then), and rules systemd cannot say (a wildcard major with a given
 // minor) are enforced by rt's program only.
-func deviceProps(rules []specs.LinuxDeviceCgroup) []sddbus.Property {
+func deviceProps(rules []specs.LinuxDeviceCgroup) []property {
 	if len(rules) == 0 {
 		return nil
 	}
@@ -365,7 +364,7 @@ func deviceProps(rules []specs.LinuxDeviceCgroup) []sddbus.Property {
 	}
 	if defaultAllow {
 		if len(list) == 0 {
-			return []sddbus.Property{prop("DevicePolicy", "auto"), prop("DeviceAllow", []deviceAllow{})}
+			return []property{prop("DevicePolicy", "auto"), prop("DeviceAllow", []deviceAllow{})}
 		}
 		logrus.Debug("systemd: deny-list device rules are enforced by rt's eBPF program only")
 		return nil
@@ -395,7 +394,7 @@ func deviceProps(rules []specs.LinuxDeviceCgroup) []sddbus.Property {
 			}
 		}
 	}
-	return []sddbus.Property{prop("DevicePolicy", "strict"), prop("DeviceAllow", []deviceAllow{}), prop("DeviceAllow", allow)}
+	return []property{prop("DevicePolicy", "strict"), prop("DeviceAllow", []deviceAllow{}), prop("DeviceAllow", allow)}
 }
 
 func eq(a, b *int64) bool {
