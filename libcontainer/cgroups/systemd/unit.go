@@ -5,11 +5,10 @@
 // systemd cannot express is then written to the cgroup files by rt's
 // cgroupfs managers (fs2, fs1) over the directory systemd made.
 //
-// The D-Bus client is github.com/coreos/go-systemd/v22/dbus (over
-// github.com/godbus/dbus/v5): it speaks systemd's org.freedesktop.systemd1
-// API, falls back to systemd's private socket when the system bus is
-// down, and delivers job results (JobRemoved), which rt waits for with a
-// bound.
+// The D-Bus client is github.com/godbus/dbus/v5, used raw: one
+// connection (systemd's private socket as root, the user manager's for
+// rootless; a bus as the fallback) carries the Manager calls and the
+// JobRemoved signals, whose results rt waits for with a bound.
 package systemd
 
 import (
