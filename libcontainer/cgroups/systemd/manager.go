@@ -203,6 +203,14 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
+	if m.rootless && len(r.Devices) > 0 {
+		// an unprivileged user can attach no device program (neither can
+		// its systemd --user): as runc, rootless containers have no device
+		// cgroup policy (their user namespace limits devices instead)
+		rc := *r
+		rc.Devices = nil
+		r = &rc
+	}
 	dir := ""
 	if m.v2 {
 		dir = m.fsManager.Paths()[""]
