@@ -176,10 +176,22 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if len(c.state.CgroupPaths) == 0 {
 		return nil, errors.New("container has no cgroup")
 	}
-	if cfg := c.state.Config; cfg != nil {
-		return cgroups.LoadConfig(&cfg.Cgroup, c.state.ID, c.state.CgroupPaths)
+	if p := c.state.SystemdCgroup; p != "" {
+		return cgroups.LoadConfig(&configs.Cgroup{Systemd: true, Path: p}, c.state.ID, c.state.CgroupPaths)
 	}
 	return cgroups.Load(c.state.CgroupPaths)
+}
+
+// systemdCgroup is what State.SystemdCgroup records for cfg: its
+// cgroupsPath (the default one spelled out) with --systemd-cgroup.
+func systemdCgroup(cfg *configs.Cgroup, id string) string {
+	if !cfg.Systemd {
+		return ""
+	}
+	if cfg.Path == "" {
+		return ":rt:" + id
+	}
+	return cfg.Path
 }
 
 // OCIState returns the state as the OCI runtime spec defines it, with the

@@ -201,12 +201,13 @@ func (cr *creation) prepareCgroup() error {
 		}
 	})
 	cr.st = &State{
-		ID:          cr.cfg.ID,
-		Creating:    true,
-		Created:     time.Now().UTC(),
-		Owner:       ownerName(),
-		CgroupPaths: cgroupPaths(cr.mgr),
-		Config:      cr.cfg,
+		ID:            cr.cfg.ID,
+		Creating:      true,
+		Created:       time.Now().UTC(),
+		Owner:         ownerName(),
+		CgroupPaths:   cgroupPaths(cr.mgr),
+		SystemdCgroup: systemdCgroup(&cr.cfg.Cgroup, cr.cfg.ID),
+		Config:        cr.cfg,
 	}
 	if cr.rdtRoot != "" {
 		// Recorded before it is made, as the cgroups are.

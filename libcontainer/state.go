@@ -46,6 +46,10 @@ type State struct {
 	Owner    string    `json:"owner"`
 	// CgroupPaths maps a controller to its directory ("" for cgroup v2).
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
+	// SystemdCgroup is the cgroupsPath ("slice:prefix:name") of a
+	// container whose cgroup is a systemd unit (--systemd-cgroup): its
+	// commands rebuild the systemd manager from it without the config.
+	SystemdCgroup string `json:"systemd_cgroup,omitempty"`
 	// IntelRdt is the container's resctrl group (linux.intelRdt).
 	IntelRdt *intelrdt.Group `json:"intel_rdt,omitempty"`
 	// Bundle, Rootfs and Annotations are copies of the config's, for
