@@ -388,6 +388,8 @@ func (cr *creation) applyLimits() error {
 // commit records the container as created and lets the init go on
 // without rt.
 func (cr *creation) commit() error {
+	// The init closed its log pipe before it started to wait for start.
+	cr.proc.logs.wait(time.Second)
 	cr.st.Creating = false
 	if err := writeState(cr.dir.path, cr.st); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -194,6 +195,8 @@ func (x *execution) awaitExec() error {
 // release hands the process over: its pidfd to --pidfd-socket, and it
 // lives on after rt exits.
 func (x *execution) release() error {
+	// Its log pipe closed when it exec'd (or, paused, before it joined).
+	x.proc.logs.wait(time.Second)
 	x.proc.conn.Close()
 	if !x.proc.forked {
 		defer x.proc.cmd.Process.Release()

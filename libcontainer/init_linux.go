@@ -50,15 +50,26 @@ func Init() {
 	conn := initproto.NewConn(os.NewFile(uintptr(sockFd), "init-sock"))
 	fifoFd := envFd("_RT_FIFOFD")
 	consoleFd := envFd("_RT_CONSOLEFD")
-	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD", "GOMAXPROCS", "GOGC"} {
+	logFd := envFd("_RT_LOGPIPE")
+	logLevel := os.Getenv("_RT_LOGLEVEL")
+	for _, k := range []string{"_RT_INITPIPE", "_RT_FIFOFD", "_RT_CONSOLEFD", "_RT_LOGPIPE", "_RT_LOGLEVEL", "GOMAXPROCS", "GOGC"} {
 		os.Unsetenv(k)
 	}
 	unix.CloseOnExec(sockFd)
 
-	// The init's stderr is the container's: rt's own warnings (e.g. an
-	// ambient capability the kernel refuses) must not end up there.
-	logrus.SetOutput(io.Discard)
 	in := &initRun{conn: conn, fifoFd: fifoFd, consoleFd: consoleFd}
+	// The init's stderr is the container's: rt's own log lines go to the
+	// parent through the log pipe (see logs.go), or nowhere.
+	logrus.SetOutput(io.Discard)
+	if logFd >= 0 {
+		unix.CloseOnExec(logFd)
+		in.logPipe = os.NewFile(uintptr(logFd), "log-pipe")
+		logrus.SetOutput(in.logPipe)
+		logrus.SetFormatter(&logrus.JSONFormatter{})
+		if lvl, err := logrus.ParseLevel(logLevel); err == nil {
+			logrus.SetLevel(lvl)
+		}
+	}
 	err := in.run()
 	// Reaching here is a failure: success execs.
 	if err == nil {
@@ -70,6 +81,7 @@ func Init() {
 
 type initRun struct {
 	conn      *initproto.Conn
+	logPipe   *os.File // nil once closed
 	fifoFd    int
 	consoleFd int
 	cfg       *initConfig
@@ -82,6 +94,8 @@ type initRun struct {
 	startHooks []specs.Hook
 	// seccomp is the compiled filter, installed just before execve.
 	seccomp *seccomp.Program
+	// caps are the process's capabilities, resolved at prepareProcess.
+	caps *capabilities.Caps
 }
 
 func (in *initRun) report(err error) {
@@ -105,6 +119,7 @@ func (in *initRun) run() error {
 		return fmt.Errorf("decode init config: %w", err)
 	}
 	in.cfg = &ic
+	logrus.Debugf("init: configuration received (pid %d, exec %v)", os.Getpid(), ic.Exec)
 	if ic.Exec {
 		return in.execSetup()
 	}
@@ -198,6 +213,8 @@ func (in *initRun) containerSetup() error {
 	if err := in.conn.Send(initproto.Ready, nil); err != nil {
 		return err
 	}
+	logrus.Debugf("init: set up; waiting for start")
+	in.closeLogs()
 	in.conn.Close()
 	in.released = true
 	// Nothing but start is left: give back what setting up took.
@@ -284,6 +301,21 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 		return err
 	}
 	in.exePath = path
+	// Resolved now, while the log pipe is open (create: before ready), so
+	// that what it reports (capabilities this kernel lacks) reaches the
+	// parent's log.
+	spec := proc.Capabilities
+	if spec == nil {
+		spec = &specs.LinuxCapabilities{}
+	}
+	caps, err := capabilities.New(spec)
+	if err != nil {
+		if proc.Capabilities != nil {
+			return err
+		}
+		caps = nil
+	}
+	in.caps = caps
 	return nil
 }
 
@@ -305,18 +337,8 @@ func (in *initRun) finalExec(proc *specs.Process) error {
 		return err
 	}
 	path := in.exePath
-	var (
-		caps *capabilities.Caps
-		err  error
-	)
-	if proc.Capabilities != nil {
-		if caps, err = capabilities.New(proc.Capabilities); err != nil {
-			return err
-		}
-		if err := caps.ApplyBoundingSet(); err != nil {
-			return fmt.Errorf("apply bounding capabilities: %w", err)
-		}
-	} else if caps, err = capabilities.New(&specs.LinuxCapabilities{}); err == nil {
+	caps := in.caps
+	if caps != nil {
 		if err := caps.ApplyBoundingSet(); err != nil {
 			return fmt.Errorf("apply bounding capabilities: %w", err)
 		}
@@ -486,6 +508,9 @@ func (in *initRun) sendSeccompFd(fd int) error {
 // askCgroupJoin asks the parent to place this process in the container's
 // cgroup now.
 func (in *initRun) askCgroupJoin() error {
+	// Frozen from the join until resumed: the parent must not wait for
+	// more log lines.
+	in.closeLogs()
 	_, err := in.conn.Request(initproto.Join, initproto.Joined, nil)
 	return err
 }
@@ -552,4 +577,14 @@ func reopenDevNull() error {
 		}
 	}
 	return nil
+}
+
+// closeLogs closes the log pipe: the parent stops waiting for more lines
+// (before the init waits for start, or freezes in a paused cgroup).
+func (in *initRun) closeLogs() {
+	if in.logPipe != nil {
+		logrus.SetOutput(io.Discard)
+		in.logPipe.Close()
+		in.logPipe = nil
+	}
 }

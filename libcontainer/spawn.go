@@ -14,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
@@ -95,11 +96,14 @@ type initProc struct {
 	forked bool
 	// watch bounds the waits on the process (see watchFrozen).
 	watch *frozenWatch
+	// logs forwards the init's log lines (see forwardLogs).
+	logs *logForwarder
 }
 
 // kill stops the init for good and reaps what is ours.
 func (p *initProc) kill() {
 	p.watch.end(nil)
+	defer p.logs.stop()
 	pidfd := -1
 	if p.forked && p.pid > 0 {
 		// Not our child: a pidfd tells when it is gone.
@@ -229,6 +233,15 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	env = append(env,
 		"_RT_FIFOFD="+strconv.Itoa(fifoFd),
 		"_RT_CONSOLEFD="+strconv.Itoa(consoleFd))
+	// The init's logs (its C stage and its Go part) come back through a
+	// pipe and go wherever rt's own go (--log, --log-format, --debug).
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		parent.Close()
+		return nil, fmt.Errorf("init log pipe: %w", err)
+	}
+	defer logW.Close()
+	env = append(env, "_RT_LOGPIPE="+strconv.Itoa(addFd(logW)), "_RT_LOGLEVEL="+logrus.GetLevel().String())
 	cmd.Env = env
 	bornInCgroup := false
 	if o.cgroupFD >= 0 {
@@ -245,9 +258,10 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	}
 	if err != nil {
 		parent.Close()
+		logR.Close()
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
-	p := &initProc{cmd: cmd, conn: initproto.NewConn(parent)}
+	p := &initProc{cmd: cmd, conn: initproto.NewConn(parent), logs: forwardLogs(logR)}
 	if o.watchCgroup != nil {
 		p.watch = watchFrozen(o.watchCgroup, int(parent.Fd()))
 	}

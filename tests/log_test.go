@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // logLines runs the runtime with --log F --log-format json and returns the
@@ -61,4 +63,54 @@ func TestDeleteForceOfGoneContainer(t *testing.T) {
 func readFileOrEmpty(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
+}
+
+// TestInitLogsForwarded: what `rt init` logs, in its C stage and in Go,
+// reaches rt's --log in the chosen format and level through the log pipe:
+// the seccomp profile's unknown syscall, the C stage's namespace work.
+func TestInitLogsForwarded(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"nosuchsyscall", "getcwd"}, Action: specs.ActErrno},
+		}}
+	})
+	has := func(lines []map[string]any, level, prefix string) bool {
+		for _, l := range lines {
+			if msg, _ := l["msg"].(string); l["level"] == level && strings.HasPrefix(msg, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	lines, code := logLines(t, "--debug", "run", "--bundle", b.Dir, newID(t))
+	if code != 0 {
+		t.Fatalf("run: exit %d, log %v", code, lines)
+	}
+	for _, want := range []string{
+		"nsenter: bootstrap: clone flags",                  // the C stage
+		"nsenter: done, pid 1 enters the Go runtime",       // after its fork into the pid namespace
+		"init: configuration received (pid 1, exec false)", // the Go init
+		`seccomp: unknown syscall "nosuchsyscall" ignored`, // a decision of the init that runc logs too
+	} {
+		if !has(lines, "debug", want) {
+			t.Errorf("--debug --log-format json: no debug line %q in %v", want, lines)
+		}
+	}
+	// Without --debug, no debug line of the init.
+	lines, code = logLines(t, "run", "--bundle", b.Dir, newID(t))
+	if code != 0 || has(lines, "debug", "") {
+		t.Errorf("without --debug: exit %d, log %v", code, lines)
+	}
+	// Text format; exec's C stage joins the container's namespaces.
+	id, _ := createContainer(t, newBundle(t, withArgs("sleep", "1000")))
+	logFile := filepath.Join(t.TempDir(), "log.txt")
+	if _, se, code := rt(t, "--debug", "--log", logFile, "exec", id, "true"); code != 0 {
+		t.Fatalf("exec: exit %d: %s", code, se)
+	}
+	text := readFileOrEmpty(logFile)
+	for _, want := range []string{`level=debug msg="nsenter: joined the mnt namespace /proc/`, `level=debug msg="init: configuration received`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("--debug --log (text) of exec: no %q in:\n%s", want, text)
+		}
+	}
 }

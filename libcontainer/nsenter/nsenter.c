@@ -49,6 +49,10 @@
 #endif
 
 static int initfd = -1;
+/* The log pipe to the parent (_RT_LOGPIPE) and whether it wants debug
+ * lines (_RT_LOGLEVEL): see libcontainer/logs.go. */
+static int logfd = -1;
+static int logdebug = 0;
 static int got_cgroup_ack = 0;
 
 static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -90,6 +94,42 @@ static int read_all(int fd, void *buf, size_t len)
 	}
 	return 0;
 }
+
+/* write_log sends one log line to the parent: a JSON object with the
+ * level and the message, as the Go part of the init writes them. */
+static void write_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void write_log(const char *level, const char *fmt, ...)
+{
+	if (logfd < 0)
+		return;
+	char msg[512], out[1400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	int n = snprintf(out, sizeof(out), "{\"level\":\"%s\",\"msg\":\"", level);
+	if (n < 0 || (size_t)n >= sizeof(out) / 2)
+		return;
+	for (const char *p = msg; *p && (size_t)n < sizeof(out) - 10; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += snprintf(out + n, sizeof(out) - (size_t)n, "\\u%04x", c);
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	memcpy(out + n, "\"}\n", 3);
+	write_all(logfd, out, (size_t)n + 3);
+}
+
+#define log_debug(...)                              \
+	do {                                        \
+		if (logdebug)                       \
+			write_log("debug", __VA_ARGS__); \
+	} while (0)
 
 /* send_frame writes one frame of the init protocol. */
 static int send_frame(char type, const void *payload, uint32_t len)
@@ -194,6 +234,7 @@ static void join_namespaces(struct join *joins, int njoin, int usertype)
 				continue;
 			if (setns(fds[i], joins[i].type) < 0)
 				bail("setns %s namespace %s", nsname(joins[i].type), joins[i].path);
+			log_debug("nsenter: joined the %s namespace %s", nsname(joins[i].type), joins[i].path);
 			close(fds[i]);
 		}
 	}
@@ -227,6 +268,12 @@ void rt_nsenter(void)
 	initfd = atoi(env);
 	if (initfd < 3)
 		return;
+	const char *logenv = getenv("_RT_LOGPIPE");
+	if (logenv != NULL && atoi(logenv) >= 3) {
+		logfd = atoi(logenv);
+		const char *level = getenv("_RT_LOGLEVEL");
+		logdebug = level != NULL && (strcmp(level, "debug") == 0 || strcmp(level, "trace") == 0);
+	}
 
 	uint32_t len;
 	char type;
@@ -288,6 +335,8 @@ void rt_nsenter(void)
 		}
 	}
 
+	log_debug("nsenter: bootstrap: clone flags 0x%lx, %d namespace(s) to join, %d time offset(s)%s",
+		  cloneflags, njoin, ntime, late_cgroup ? ", late cgroup placement" : "");
 	// From here on the process enters namespaces that the container may
 	// control: nobody there may ptrace it or read its /proc entries.
 	if (nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -332,6 +381,8 @@ void rt_nsenter(void)
 	unsigned long rest = cloneflags & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWCGROUP);
 	if (rest && unshare((int)rest) < 0)
 		bail("unshare namespaces 0x%lx", rest);
+	if (rest)
+		log_debug("nsenter: unshared namespaces 0x%lx", rest);
 
 	// From here on, what we create must be inside the container's cgroups
 	// (unless the parent places the process itself, later).
@@ -357,6 +408,7 @@ void rt_nsenter(void)
 			bail("fork into pid namespace");
 		if (child > 0) {
 			uint32_t pid = (uint32_t)child;
+			log_debug("nsenter: forked the container's init into its pid namespace: host pid %d", (int)child);
 			if (send_frame(RT_MSG_PID, &pid, 4) < 0)
 				_exit(1);
 			_exit(0);
@@ -372,5 +424,6 @@ void rt_nsenter(void)
 			bail("send pid");
 	}
 	free(buf);
+	log_debug("nsenter: done, pid %d enters the Go runtime", (int)getpid());
 	// Return into the Go runtime: rt init takes over.
 }
