@@ -48,7 +48,7 @@ set +e
 RUN_IN_VM_TIMEOUT=${RUN_IN_VM_TIMEOUT:-600} "$RUNVM" "$P" sh -c \
 	'export XTABLES_LIBDIR=/payload/xtables RT_REQUIRE_CRIU=1
 	 criu check || exit 1
-	 RT_BINARY=/payload/bin/rt ./tests.test -test.v -test.timeout 8m -test.run "TestCheckpoint"' 2>&1 | tee "$LOG"
+	 RT_BINARY=/payload/bin/rt ./tests.test -test.v -test.timeout 8m -test.run "TestCheckpoint|TestRestoreForeground|TestStdioDevNullReopened"' 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
 passed=$(grep -c '^--- PASS' "$LOG" || true)
