@@ -45,7 +45,34 @@ type conn struct {
 	user bool
 	mu   sync.Mutex
 	c    *godbus.Conn
-	sigs chan *godbus.Signal
+
+	// results of finished jobs (JobRemoved), by job path, filled by a
+	// goroutine that drains the connection's signals (on the private
+	// socket systemd sends every peer all of its signals); done is
+	// closed and replaced whenever one arrives.
+	jobsMu sync.Mutex
+	jobs   map[godbus.ObjectPath]string
+	done   chan struct{}
+}
+
+// The process's connections, shared by its managers (as runc's): `rt
+// run` creates, waits and deletes over one connection.
+var (
+	connMu               sync.Mutex
+	systemConn, userConn *conn
+)
+
+func connFor(user bool) *conn {
+	connMu.Lock()
+	defer connMu.Unlock()
+	p := &systemConn
+	if user {
+		p = &userConn
+	}
+	if *p == nil {
+		*p = &conn{user: user}
+	}
+	return *p
 }
 
 // privateConn connects to a manager's private socket: no bus daemon,
@@ -100,11 +127,11 @@ func (d *conn) dial() (*godbus.Conn, error) {
 	return busConn(godbus.ConnectSystemBus)
 }
 
-func (d *conn) get() (*godbus.Conn, chan *godbus.Signal, error) {
+func (d *conn) get() (*godbus.Conn, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.c != nil {
-		return d.c, d.sigs, nil
+		return d.c, nil
 	}
 	type res struct {
 		c   *godbus.Conn
@@ -126,12 +153,35 @@ func (d *conn) get() (*godbus.Conn, chan *godbus.Signal, error) {
 		if d.user {
 			which = "user (systemd --user: $XDG_RUNTIME_DIR/systemd/private or the session bus)"
 		}
-		return nil, nil, fmt.Errorf("connect to the %s systemd over D-Bus: %w", which, r.err)
+		return nil, fmt.Errorf("connect to the %s systemd over D-Bus: %w", which, r.err)
 	}
 	d.c = r.c
-	d.sigs = make(chan *godbus.Signal, 64)
-	d.c.Signal(d.sigs)
-	return d.c, d.sigs, nil
+	sigs := make(chan *godbus.Signal, 64)
+	d.c.Signal(sigs)
+	go d.drain(sigs)
+	return d.c, nil
+}
+
+// drain keeps the results of the jobs that finish (bounded: a wait for
+// a job starts right after systemd queued it).
+func (d *conn) drain(sigs <-chan *godbus.Signal) {
+	for s := range sigs {
+		if s.Name != sdManager+".JobRemoved" || len(s.Body) < 4 {
+			continue
+		}
+		job, _ := s.Body[1].(godbus.ObjectPath)
+		res, _ := s.Body[3].(string)
+		d.jobsMu.Lock()
+		if d.jobs == nil || len(d.jobs) > 1024 {
+			d.jobs = map[godbus.ObjectPath]string{}
+		}
+		d.jobs[job] = res
+		if d.done != nil {
+			close(d.done)
+		}
+		d.done = make(chan struct{})
+		d.jobsMu.Unlock()
+	}
 }
 
 func (d *conn) reset(c *godbus.Conn) {
@@ -139,16 +189,6 @@ func (d *conn) reset(c *godbus.Conn) {
 	defer d.mu.Unlock()
 	if d.c == c {
 		c.Close()
-		d.c = nil
-	}
-}
-
-// Close closes the connection, if one is open.
-func (d *conn) Close() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.c != nil {
-		d.c.Close()
 		d.c = nil
 	}
 }
@@ -166,7 +206,7 @@ func (d *conn) call(method string, ret []any, args ...any) error {
 	var err error
 	for i := 0; i <= retries; i++ {
 		var c *godbus.Conn
-		if c, _, err = d.get(); err != nil {
+		if c, err = d.get(); err != nil {
 			if i < retries {
 				time.Sleep(time.Duration(i+1) * 100 * time.Millisecond)
 				continue
@@ -202,24 +242,24 @@ func isNoSuchUnit(err error) bool {
 // waitJob waits (bounded) for the JobRemoved signal of job and returns
 // its result ("done", "failed", "canceled", ...).
 func (d *conn) waitJob(job godbus.ObjectPath) (string, error) {
-	d.mu.Lock()
-	sigs := d.sigs
-	d.mu.Unlock()
 	t := time.NewTimer(jobTimeout)
 	defer t.Stop()
 	for {
+		d.jobsMu.Lock()
+		res, ok := d.jobs[job]
+		if ok {
+			delete(d.jobs, job)
+		}
+		if d.done == nil {
+			d.done = make(chan struct{})
+		}
+		done := d.done
+		d.jobsMu.Unlock()
+		if ok {
+			return res, nil
+		}
 		select {
-		case s, ok := <-sigs:
-			if !ok {
-				return "", fmt.Errorf("job %s: connection closed", job)
-			}
-			if s.Name != sdManager+".JobRemoved" || len(s.Body) < 4 {
-				continue
-			}
-			if p, _ := s.Body[1].(godbus.ObjectPath); p == job {
-				r, _ := s.Body[3].(string)
-				return r, nil
-			}
+		case <-done:
 		case <-t.C:
 			return "", fmt.Errorf("job %s: no result from systemd within %s", job, jobTimeout)
 		}

@@ -71,7 +71,7 @@ func New(cfg *configs.Cgroup, id string) (*Manager, error) {
 	}
 	m := &Manager{
 		unit: u, v2: cgutil.IsUnifiedMode(), rootless: rootless,
-		dbus: &conn{user: rootless}, cfg: *cfg, annProps: ann, sdVersion: -2,
+		dbus: connFor(rootless), cfg: *cfg, annProps: ann, sdVersion: -2,
 	}
 	// the fs manager over the cgroup the unit will have: the checks
 	// before start-up (an existing cgroup in use, frozen) look there
@@ -105,7 +105,7 @@ func Load(cfg *configs.Cgroup, id string, paths map[string]string) (*Manager, er
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{unit: u, rootless: rootless, dbus: &conn{user: rootless}, cfg: *cfg, sdVersion: -2, owned: true, loaded: true}
+	m := &Manager{unit: u, rootless: rootless, dbus: connFor(rootless), cfg: *cfg, sdVersion: -2, owned: true, loaded: true}
 	if _, ok := paths[""]; ok && len(paths) == 1 {
 		m.v2 = true
 		fm, err := fs2.Load(paths)
@@ -215,7 +215,11 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if m.v2 {
 		dir = m.fsManager.Paths()[""]
 	}
-	props, err := resourceProps(r, m.v2, m.version(), dir)
+	ver := anyVersion
+	if needsVersion(r) {
+		ver = m.version()
+	}
+	props, err := resourceProps(r, m.v2, ver, dir)
 	if err != nil {
 		return err
 	}
@@ -237,7 +241,6 @@ func (m *Manager) Destroy() error {
 	if ferr := m.fsManager.Destroy(); ferr != nil && err == nil {
 		err = ferr
 	}
-	m.dbus.Close()
 	if err == nil {
 		m.owned = false
 	}

@@ -168,6 +168,24 @@ func resourceProps(r *specs.LinuxResources, v2 bool, sdVersion int, dir string) 
 	return props, nil
 }
 
+// anyVersion stands for systemd's version where no property depends on
+// it (asking costs a round trip).
+const anyVersion = 1 << 30
+
+// needsVersion reports whether r has a resource whose property depends
+// on systemd's version (CPUQuotaPeriodUSec, AllowedCPUs, cpu.idle).
+func needsVersion(r *specs.LinuxResources) bool {
+	if c := r.CPU; c != nil && (c.Period != nil || c.Idle != nil || c.Cpus != "" || c.Mems != "") {
+		return true
+	}
+	for _, k := range []string{"cpu.idle", "cpu.weight", "cpu.max", "cpuset.cpus", "cpuset.mems"} {
+		if _, ok := r.Unified[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 func deref(v *int64) int64 {
 	if v == nil {
 		return 0
