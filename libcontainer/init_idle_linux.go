@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"bytes"
+	"errors"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,7 +34,7 @@ func releaseIdleMemory() {
 	n := 0
 	for n < len(smapsBuf) {
 		m, err := unix.Read(fd, smapsBuf[n:])
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {

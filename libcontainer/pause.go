@@ -19,10 +19,10 @@ func (c *Container) Pause() error {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return fmt.Errorf("pause: %w", err)
+		return fmt.Errorf("pause container %q: %w", c.ID(), err)
 	}
 	if err := m.Freeze(); err != nil {
-		return fmt.Errorf("pause: %w", err)
+		return fmt.Errorf("pause container %q: %w", c.ID(), err)
 	}
 	return nil
 }
@@ -40,10 +40,10 @@ func (c *Container) Resume() error {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return fmt.Errorf("resume: %w", err)
+		return fmt.Errorf("resume container %q: %w", c.ID(), err)
 	}
 	if err := m.Thaw(); err != nil {
-		return fmt.Errorf("resume: %w", err)
+		return fmt.Errorf("resume container %q: %w", c.ID(), err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,7 @@ import (
 // is what the init runs.
 func sealedExe() (*os.File, error) {
 	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
-	if err == unix.EPERM && os.Geteuid() != 0 {
+	if errors.Is(err, unix.EPERM) && os.Geteuid() != 0 {
 		return memfdExe()
 	}
 	if err != nil {

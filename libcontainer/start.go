@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
 
 // Start lets a created container's init exec the user process, then runs
@@ -24,6 +25,15 @@ func (c *Container) Start() error {
 	if err := checkStatus(OpStart, c.ID(), c.Status()); err != nil {
 		return err
 	}
+	if err := c.start(); err != nil {
+		return fmt.Errorf("start container %q: %w", c.ID(), err)
+	}
+	return nil
+}
+
+// start releases the init and runs the poststart hooks; on failure the
+// container is killed.
+func (c *Container) start() error {
 	cfg, err := c.config()
 	if err != nil {
 		return err
@@ -35,8 +45,9 @@ func (c *Container) Start() error {
 		return err
 	}
 	if msg != "" {
+		// The init's own account of why it could not exec.
 		c.killAll()
-		return fmt.Errorf("start container %q: %s", c.ID(), msg)
+		return &initproto.PeerError{Msg: msg}
 	}
 	if len(cfg.Hooks.Poststart) > 0 {
 		if err := hooks.Run("poststart", cfg.Hooks.Poststart, c.ociState(Running)); err != nil {
@@ -74,14 +85,14 @@ func (c *Container) releaseInit(fifoPath string) (string, error) {
 	for {
 		fds[0].Revents, fds[1].Revents = 0, 0
 		if _, err := unix.Poll(fds, -1); err != nil {
-			if err == unix.EINTR {
+			if errors.Is(err, unix.EINTR) {
 				continue
 			}
 			return "", fmt.Errorf("wait for container init: %w", err)
 		}
 		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 			n, err := unix.Read(fd, buf[:])
-			if err == unix.EAGAIN || err == unix.EINTR {
+			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 				continue
 			}
 			if n > 0 {

@@ -10,11 +10,11 @@ import (
 func (c *Container) Stats() (*events.Stats, error) {
 	m, err := c.cgroupManager()
 	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
+		return nil, fmt.Errorf("stats of container %q: %w", c.ID(), err)
 	}
 	s, err := m.Stats()
 	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
+		return nil, fmt.Errorf("stats of container %q: %w", c.ID(), err)
 	}
 	return s, nil
 }

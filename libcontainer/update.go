@@ -46,7 +46,7 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return fmt.Errorf("update: %w", err)
+		return fmt.Errorf("update container %q: %w", c.ID(), err)
 	}
 	if err := setResources(m, merged, upd); err != nil {
 		if old != nil {

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -24,10 +25,10 @@ func (c *Container) Wait() (int, error) {
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		if err == unix.ECHILD {
+		if errors.Is(err, unix.ECHILD) {
 			// Not our child (--no-subreaper): wait for it to go away.
 			waitGone(pid, c.state.InitStart, 1<<62)
 			return 0, nil
