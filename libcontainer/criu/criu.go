@@ -284,20 +284,6 @@ func LogError(path string) string {
 	return ""
 }
 
-// Version asks criu for its version (major*10000 + minor*100 + sublevel).
-func Version() (int, error) {
-	t := rpc.CriuReqType_VERSION
-	resp, err := Run(&Request{Req: &rpc.CriuReq{Type: &t}})
-	if err != nil {
-		return 0, err
-	}
-	v := resp.GetVersion()
-	if v == nil {
-		return 0, errors.New("criu did not report its version")
-	}
-	return int(v.GetMajorNumber())*10000 + int(v.GetMinorNumber())*100 + int(v.GetSublevel()), nil
-}
-
 // CheckFeatures asks criu whether it has the features set in want and
 // returns ErrMissingFeatures naming those it lacks.
 func CheckFeatures(want *rpc.CriuFeatures) error {

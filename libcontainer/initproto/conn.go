@@ -38,9 +38,6 @@ func NewConn(f *os.File) *Conn {
 	return &Conn{f: f, rw: sockConn(f.Fd())}
 }
 
-// File returns the socket.
-func (c *Conn) File() *os.File { return c.f }
-
 // Close closes the socket.
 func (c *Conn) Close() error { return c.f.Close() }
 
