@@ -132,6 +132,13 @@ func (in *initRun) containerSetup() error {
 	cfg := in.cfg.Config
 	proc := in.cfg.Process
 	hasMountNS := cfg.NamespaceOf(specs.MountNamespace) != nil
+	// As runc (its "loopback" network of a new network namespace): lo is
+	// up before anything else runs in the container's namespace.
+	if cfg.HasNewNamespace(specs.NetworkNamespace) {
+		if _, err := loopbackFlags(true); err != nil {
+			return fmt.Errorf("network namespace: %w", err)
+		}
+	}
 	if hasIDMapMounts(cfg) {
 		if err := recvIDMapTrees(in.conn, cfg); err != nil {
 			return err

@@ -252,3 +252,19 @@ func TestHostnameWithoutUTSRefused(t *testing.T) {
 	mustContain(t, "hostname without uts", strings.ToLower(se), "uts")
 	assertNoState(t, id)
 }
+
+// As runc: a new network namespace has its loopback device up, so that
+// 127.0.0.1 works in the container without a network hook.
+func TestNewNetnsLoopbackUp(t *testing.T) {
+	// /sys/class/net/lo/flags holds the interface flags in hex; IFF_UP is 0x1.
+	// The default spec has a new network namespace and sysfs at /sys.
+	b := newBundle(t, withArgs("cat", "/sys/class/net/lo/flags"))
+	out := strings.TrimSpace(mustRunIn(t, b))
+	v, err := strconv.ParseUint(strings.TrimPrefix(out, "0x"), 16, 32)
+	if err != nil {
+		t.Fatalf("lo flags %q: %v", out, err)
+	}
+	if v&1 == 0 {
+		t.Errorf("lo in the container's new network namespace is down (flags %s); runc brings it up", out)
+	}
+}
