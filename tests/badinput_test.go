@@ -164,7 +164,9 @@ func TestHugeValuesRejected(t *testing.T) {
 		{"mounts[0].destination", func(s *specs.Spec) { s.Mounts[0].Destination = "/" + big }},
 		{"annotations[\"k\"]", func(s *specs.Spec) { s.Annotations = map[string]string{"k": big + big} }},
 		{"hooks.prestart[0].path", func(s *specs.Spec) { s.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/" + big}}} }},
-		{"config.json", func(s *specs.Spec) { s.Annotations = map[string]string{"a": big, "b": big, "c": big, "d": big, "e": big, "f": big, "g": big, "h": big, "i": big} }},
+		{"config.json", func(s *specs.Spec) {
+			s.Annotations = map[string]string{"a": big, "b": big, "c": big, "d": big, "e": big, "f": big, "g": big, "h": big, "i": big}
+		}},
 	} {
 		t.Run(c.field, func(t *testing.T) {
 			b := newBundle(t, c.set)
