@@ -1,6 +1,9 @@
+#!/bin/sh
 # tests/systemd/guest.sh: runs inside the systemd guest (cwd /payload),
 # started by tests/systemd/run.sh. Prints go-test style "--- PASS/FAIL"
 # lines that run.sh counts.
+# $ctr is a command with its arguments (sh has no arrays): split on purpose.
+# shellcheck disable=SC2086
 set -u
 export RT_BINARY=/payload/bin/rt RT_VM_ROOTFS=/payload/rootfs
 echo "== guest: $(systemctl --version | head -1), state $(systemctl is-system-running), $(uname -r)"
@@ -29,7 +32,7 @@ EOT
   systemd-run --unit rt-containerd --property Delegate=yes --quiet containerd --config /run/rt-ctd/config.toml
   i=0; while [ ! -S "$A" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); done
   ctr="ctr -a $A -n rt"
-  unit=ctr-rtc1.scope
+  unit="ctr-rtc1.scope"
   if ! [ -S "$A" ]; then
     fail TestContainerdSystemdCgroup "containerd did not start: $(journalctl -u rt-containerd --no-pager | tail -5)"
   elif ! out=$($ctr image import /payload/image.tar 2>&1); then
@@ -41,7 +44,7 @@ EOT
     sleep 1
     st=$(systemctl show -p ActiveState --value $unit); dl=$(systemctl show -p Delegate --value $unit)
     pid=$($ctr task ls | busybox awk '$1=="rtc1" {print $2}')
-    cgl=$(cat /proc/$pid/cgroup 2>/dev/null)
+    cgl=$(cat "/proc/$pid/cgroup" 2>/dev/null)
     if [ "$st" != active ] || [ "$dl" != yes ] || [ "$cgl" != "0::/system.slice/$unit" ]; then
       fail TestContainerdSystemdCgroup "unit $unit ActiveState=$st Delegate=$dl, task pid $pid cgroup '$cgl'"
     else

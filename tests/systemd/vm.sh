@@ -55,6 +55,8 @@ apt_download() { # DIR PKG...
   apt-get -q update >/dev/null 2>&1 || true
   ( cd "$dir" && apt-get -q -o APT::Sandbox::User=root download "$@" >/dev/null )
 }
+# Debian package file names: ls is fine.
+# shellcheck disable=SC2012
 deb_of() { ls "$1"/"$2"_*.deb 2>/dev/null | sort -V | tail -1; }
 decompress() { case "$1" in xz) xz -dc ;; zst) zstd -dc ;; gz) gzip -dc ;; esac; }
 is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
@@ -79,6 +81,8 @@ build_image() { # KEY DEST
   local kpkg; kpkg=$(dpkg-deb -f "$(deb_of "$dl" linux-image-amd64)" Depends | sed 's/[ (|,].*//')
   [ -n "$(deb_of "$dl" "$kpkg")" ] || apt_download "$dl" "$kpkg"
   local pkgs p missing=
+  # $PKGS is a list of package names: split on purpose.
+  # shellcheck disable=SC2086
   pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
           --no-replaces --no-enhances $PKGS | grep -v '^[ <]' | sort -u | grep -Ev "$SKIP")
   [ -n "$pkgs" ] || die "apt-cache depends $PKGS gave nothing (apt-get update?)"
@@ -100,7 +104,9 @@ build_image() { # KEY DEST
   # busybox's depmod/modprobe (no kmod in the image)
   mkdir -p "$work/k" "$work/bb"
   dpkg-deb -x "$(deb_of "$dl" "$kpkg")" "$work/k"
-  local kver BB=$R/usr/bin/busybox; kver=$(ls "$work/k/lib/modules" | head -1)
+  local kver BB=$R/usr/bin/busybox
+  # shellcheck disable=SC2012 # one kernel version directory
+  kver=$(ls "$work/k/lib/modules" | head -1)
   "$BB" depmod -b "$work/k" "$kver"
   local M=$work/k/lib/modules/$kver m want="virtio_pci virtio_console virtio_rng overlay veth bridge loop nf_tables"
   for m in $(for w in $want; do awk -v m="$w" -F: '{ n=$1; sub(".*/","",n); sub("\\.ko.*$","",n); gsub("-","_",n);
@@ -220,7 +226,8 @@ flock -u 9; exec 9>&-
 [ "$BUILD_ONLY" = 1 ] && { cat "$BASE/kernel"; exit 0; }
 
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
-QPID= CATPID=
+QPID='' CATPID=''
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   [ -n "$QPID" ] && kill "$QPID" 2>/dev/null
   [ -n "$CATPID" ] && kill "$CATPID" 2>/dev/null
@@ -240,6 +247,8 @@ rm -rf "$RUN/stage" "$RUN/payload.cpio"
 APPEND="console=ttyS0 rdinit=/init panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
 APPEND="$APPEND mitigations=off no_timer_check tsc=reliable i8042.noaux i8042.nokbd i8042.nopnp"
 [ "$VERBOSE" = 0 ] && APPEND="$APPEND quiet loglevel=3 systemd.show_status=0"
+# qemu options take comma-separated values.
+# shellcheck disable=SC2054
 QEMU_ARGS=(
   -M q35 -accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM"
   -nodefaults -no-user-config -display none -no-reboot
