@@ -4,7 +4,8 @@
 # the Go tests of tests/systemd (build tag systemdvm), then containerd
 # with SystemdCgroup = true running a container through rt, then (with
 # RT_SYSTEMD_BENCH=1) the run latency of rt and runc with and without
-# --systemd-cgroup. Ends with "N passed, M failed"; exit 0 only when all
+# --systemd-cgroup, and a second boot with the hybrid cgroup v1 layout
+# (tests/systemd/v1.sh). Ends with "N passed, M failed"; exit 0 only when all
 # passed. Needs bin/rt, busybox-static, qemu-system-x86 (make deps with
 # WITH_VM=1).
 set -euo pipefail
@@ -31,7 +32,7 @@ for a in $("$BB" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; d
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/etc/passwd"
 printf 'root:x:0:\n' > "$R/etc/group"
 (cd "$ROOT" && CGO_ENABLED=0 "$GO" test -c -tags systemdvm -o "$P/systemd.test" ./tests/systemd)
-cp "$HERE/guest.sh" "$HERE/bench.sh" "$P/"
+cp "$HERE/guest.sh" "$HERE/bench.sh" "$HERE/v1.sh" "$P/"
 
 # the busybox rootfs as an OCI image archive for containerd (ctr import)
 I=$(mktemp -d /tmp/rt-sd-img.XXXXXX)
@@ -53,6 +54,12 @@ set +e
 RT_SYSTEMD_VM_ENV="RT_SYSTEMD_BENCH RT_SYSTEMD_BENCH_ONLY RT_SYSTEMD_RUN" RT_SYSTEMD_VM_TIMEOUT=${RT_SYSTEMD_VM_TIMEOUT:-900} \
   flock /tmp/rt-vm.lock "$HERE/vm.sh" "$P" sh guest.sh 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
+if [ "${RT_SYSTEMD_BENCH_ONLY:-0}" != 1 ]; then
+  # cgroup v1: a second boot with systemd's hybrid layout
+  echo "== cgroup v1 (systemd hybrid layout)"
+  RT_SYSTEMD_VM_CGROUP=hybrid RT_SYSTEMD_VM_TIMEOUT=300 flock /tmp/rt-vm.lock "$HERE/vm.sh" "$P" sh v1.sh 2>&1 | tee -a "$LOG"
+  [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+fi
 set -e
 passed=$(grep -c '^--- PASS' "$LOG" || true)
 failed=$(grep -c '^--- FAIL' "$LOG" || true)

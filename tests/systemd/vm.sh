@@ -20,7 +20,7 @@
 # Environment: RT_SYSTEMD_VM_CACHE, RT_SYSTEMD_VM_MEM (MiB, 2048),
 # RT_SYSTEMD_VM_SMP (2), RT_SYSTEMD_VM_TIMEOUT (s, 900), RT_SYSTEMD_VM_ENV
 # (names of variables to copy into the guest), RT_SYSTEMD_VM_VERBOSE=1
-# (console to stderr). Needs qemu-system-x86, cpio, xz-utils, apt.
+# (console to stderr), RT_SYSTEMD_VM_CGROUP (v2, hybrid or legacy). Needs qemu-system-x86, cpio, xz-utils, apt.
 set -euo pipefail
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 CACHE=${RT_SYSTEMD_VM_CACHE:-/tmp/rt-systemd-vm-cache}
@@ -244,7 +244,13 @@ sq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 cat "$BASE/base.cpio" "$RUN/payload.cpio" > "$RUN/initrd"
 rm -rf "$RUN/stage" "$RUN/payload.cpio"
 
-APPEND="console=ttyS0 rdinit=/init panic=-1 systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all"
+case "${RT_SYSTEMD_VM_CGROUP:-v2}" in   # the cgroup layout systemd sets up
+  v2) CG="systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" ;;
+  hybrid) CG="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=0" ;;
+  legacy) CG="systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1" ;;
+  *) die "RT_SYSTEMD_VM_CGROUP must be v2, hybrid or legacy" ;;
+esac
+APPEND="console=ttyS0 rdinit=/init panic=-1 $CG"
 APPEND="$APPEND mitigations=off no_timer_check tsc=reliable i8042.noaux i8042.nokbd i8042.nopnp"
 [ "$VERBOSE" = 0 ] && APPEND="$APPEND quiet loglevel=3 systemd.show_status=0"
 # qemu options take comma-separated values.
