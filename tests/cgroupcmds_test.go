@@ -20,7 +20,7 @@ import (
 
 // counterScript makes the container's init write an increasing counter to
 // /tmp/counter every 50ms.
-const counterScript = `i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.05; done`
+const counterScript = `i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.05; done`
 
 // cgroupCmdsContainer runs a detached container in its own cgroupsPath
 // and returns id, init pid, bundle and the cgroupsPath.

@@ -148,7 +148,7 @@ func mustRTCr(t *testing.T, io *stdio, env []string, args ...string) {
 	}
 }
 
-const crCounterScript = `i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; [ $((i % 5)) = 0 ] && echo tick $i; sleep 0.2; done`
+const crCounterScript = `i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt.new; mv /tmp/cnt.new /tmp/cnt; [ $((i % 5)) = 0 ] && echo tick $i; sleep 0.2; done`
 
 // crBundle is a container whose shell keeps a counter in memory and
 // writes it to /tmp/cnt (read from the host through the rootfs).

@@ -43,7 +43,7 @@ func TestCtrCheckpointRestore(t *testing.T) {
 	requireCriu(t)
 	s := ctrSession{e, t}
 	const id, ref = "rt-ckpt", "rt-test/checkpoint:rt-ckpt"
-	s.runDetached(id, nil, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; sleep 0.2; done")
+	s.runDetached(id, nil, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt.new; mv /tmp/cnt.new /tmp/cnt; sleep 0.2; done")
 	counter := func() int {
 		out, _ := s.run("tasks", "exec", "--exec-id", "c"+strconv.FormatInt(time.Now().UnixNano(), 36), id, "cat", "/tmp/cnt")
 		n, _ := strconv.Atoi(strings.TrimSpace(out))

@@ -70,7 +70,7 @@ tar --numeric-owner -C "$r" -cf "$T/rootfs.tar" .
 # The counter script runs in the container: its $((...)) expands there.
 # shellcheck disable=SC2016
 "${P[@]}" run -d --name "$NAME" --cgroup-parent "$CGP" --network none "$IMG" \
-	sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt; sleep 0.2; done' >/dev/null
+	sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt.new; mv /tmp/cnt.new /tmp/cnt; sleep 0.2; done' >/dev/null
 cnt() { "${P[@]}" exec "$NAME" cat /tmp/cnt; }
 sleep 2
 before=$(cnt)
