@@ -2,6 +2,7 @@ package engines
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -44,10 +45,22 @@ func TestCtrCheckpointRestore(t *testing.T) {
 	s := ctrSession{e, t}
 	const id, ref = "rt-ckpt", "rt-test/checkpoint:rt-ckpt"
 	s.runDetached(id, nil, "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/cnt.new; mv /tmp/cnt.new /tmp/cnt; sleep 0.2; done")
+	// counter reads the container's counter through an exec; an exec that
+	// fails (the task just restored, the shim not yet serving it) is
+	// retried, up to 5 s, and its error reported if it never succeeds.
 	counter := func() int {
-		out, _ := s.run("tasks", "exec", "--exec-id", "c"+strconv.FormatInt(time.Now().UnixNano(), 36), id, "cat", "/tmp/cnt")
-		n, _ := strconv.Atoi(strings.TrimSpace(out))
-		return n
+		var last string
+		for i := 0; i < 25; i++ {
+			out, rc := s.run("tasks", "exec", "--exec-id", "c"+strconv.FormatInt(time.Now().UnixNano(), 36), id, "cat", "/tmp/cnt")
+			if n, err := strconv.Atoi(strings.TrimSpace(out)); rc == 0 && err == nil {
+				return n
+			}
+			last = fmt.Sprintf("%q (exit %d)", out, rc)
+			t.Logf("reading the counter: exec failed, retrying: %s", last)
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("reading the counter: exec kept failing: %s", last)
+		return 0
 	}
 	var before int
 	for i := 0; i < 50 && before < 5; i++ {
