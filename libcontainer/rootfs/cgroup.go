@@ -197,10 +197,16 @@ func hostCgroupHierarchies() ([]cgroupHierarchy, error) {
 	return out, nil
 }
 
-// ownCgroups parses /proc/self/cgroup: hierarchy key (sorted controllers,
-// "" for cgroup2) → this process's cgroup path.
+// ownCgroups is this process's cgroups: hierarchy key (sorted
+// controllers, "" for cgroup2) → cgroup path.
 func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+	return readCgroups("/proc/self/cgroup")
+}
+
+// readCgroups parses a /proc/<pid>/cgroup file into hierarchy key (sorted
+// controllers, "" for cgroup2) → cgroup path.
+func readCgroups(path string) (map[string]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,9 @@
 package rootfs
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -54,28 +51,13 @@ func CgroupBinds(m *configs.Mount, pid int) ([]configs.Mount, error) {
 	return out, nil
 }
 
-// cgroupsOf parses /proc/<pid>/cgroup like ownCgroups.
+// cgroupsOf is pid's cgroups, keyed as ownCgroups.
 func cgroupsOf(pid int) (map[string]string, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	m, err := readCgroups("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return nil, fmt.Errorf("read cgroups of %d: %w", pid, err)
 	}
-	defer f.Close()
-	out := map[string]string{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		parts := strings.SplitN(s.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		var ctrls []string
-		if parts[1] != "" {
-			ctrls = strings.Split(parts[1], ",")
-		}
-		sort.Strings(ctrls)
-		out[strings.Join(ctrls, ",")] = parts[2]
-	}
-	return out, s.Err()
+	return m, nil
 }
 
 // PrepareRestoreMounts readies a container's rootfs, mounted at root, for
