@@ -113,10 +113,6 @@ func (w *frozenWatch) end(err error) error {
 // cgroupEffectivelyFrozen reports whether the cgroup is frozen, by itself
 // or through an ancestor.
 func cgroupEffectivelyFrozen(m cgroups.Manager) bool {
-	if e, ok := m.(interface{ EffectivelyFrozen() (bool, error) }); ok {
-		f, err := e.EffectivelyFrozen()
-		return err == nil && f
-	}
-	f, err := m.IsFrozen()
+	f, err := m.EffectivelyFrozen()
 	return err == nil && f
 }

@@ -27,6 +27,7 @@ func (f *fakeManager) Exists() bool                        { return true }
 func (f *fakeManager) Freeze() error                       { return errors.New("no") }
 func (f *fakeManager) Thaw() error                         { return nil }
 func (f *fakeManager) IsFrozen() (bool, error)             { return false, nil }
+func (f *fakeManager) EffectivelyFrozen() (bool, error)    { return false, nil }
 func (f *fakeManager) Stats() (*cgroups.Stats, error)      { return nil, nil }
 func (f *fakeManager) NotifyOOM() (<-chan struct{}, error) { return nil, nil }
 

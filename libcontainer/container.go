@@ -400,7 +400,7 @@ func (c *Container) destroy() error {
 	var errs []error
 	if m, err := c.cgroupManager(); err == nil {
 		if err := m.Destroy(); err != nil {
-			errs = append(errs, fmt.Errorf("remove cgroup: %w", err))
+			errs = append(errs, err)
 		}
 	}
 	if g := c.state.IntelRdt; g != nil {

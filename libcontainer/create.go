@@ -187,7 +187,7 @@ func (cr *creation) makeExecFifo() error {
 func (cr *creation) prepareCgroup() error {
 	m, err := cgroups.New(&cr.cfg.Cgroup, cr.cfg.ID)
 	if err != nil {
-		return err // already "cgroup: ..."
+		return err
 	}
 	// Refused before anything is placed in it, and not removed on the
 	// way out: a cgroup in use is not the container's to destroy.
@@ -216,7 +216,7 @@ func (cr *creation) prepareCgroup() error {
 	if err := writeState(cr.dir.path, cr.st); err != nil {
 		return err
 	}
-	cf, ok := cr.mgr.(interface{ CgroupFD() (int, error) })
+	cf, ok := cr.mgr.(cgroups.FDOpener)
 	if !ok {
 		return nil // cgroup v1: placed while the C stage runs
 	}
@@ -225,7 +225,7 @@ func (cr *creation) prepareCgroup() error {
 	}
 	fd, err := cf.CgroupFD()
 	if err != nil {
-		return fmt.Errorf("cgroup: %w", err)
+		return err
 	}
 	cr.cgroupFD = fd
 	cr.done = append(cr.done, func() { unix.Close(fd) })
@@ -241,7 +241,7 @@ func (cr *creation) cgroupFailed(err error) error {
 		cr.mgr = nil
 		return nil
 	}
-	return fmt.Errorf("cgroup: %w", err)
+	return err
 }
 
 // placeInCgroup puts the C stage (pid) in the container's cgroups and
@@ -379,10 +379,7 @@ func (cr *creation) applyLimits() error {
 	if cr.cfg.Cgroup.Resources == nil || cr.mgr == nil {
 		return nil
 	}
-	if err := cr.mgr.Set(cr.cfg.Cgroup.Resources); err != nil {
-		return fmt.Errorf("cgroup: %w", err)
-	}
-	return nil
+	return cr.mgr.Set(cr.cfg.Cgroup.Resources)
 }
 
 // commit records the container as created and lets the init go on

@@ -229,10 +229,7 @@ func joinCgroup(mgr cgroups.Manager, pid int, sub string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Apply(pid); err != nil {
-		return fmt.Errorf("join container cgroup: %w", err)
-	}
-	return nil
+	return m.Apply(pid)
 }
 
 func validSubPath(p string) bool {

@@ -231,11 +231,11 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 			// criu (and so what it restores) runs in the container's
 			// cgroup, created at the configured path.
 			if err := mgr.Apply(pid); err != nil {
-				return fmt.Errorf("cgroup: %w", err)
+				return err
 			}
 			if cfg.Cgroup.Resources != nil {
 				if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
-					return fmt.Errorf("cgroup: %w", err)
+					return err
 				}
 			}
 			st.CgroupPaths = mgr.Paths()

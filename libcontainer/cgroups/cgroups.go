@@ -44,7 +44,9 @@ var (
 	ErrControllerUnavailable = fs2.ErrControllerUnavailable
 )
 
-// Manager manages one container's cgroup.
+// Manager manages one container's cgroup. Every error of the managers
+// New, LoadConfig and Load return starts with "cgroup: " (prefix.go);
+// a manager whose cgroup a child can be born in is also an FDOpener.
 type Manager interface {
 	// Apply creates the cgroup (in every mounted hierarchy on v1) and
 	// moves pid into it; pid <= 0 only creates it.
@@ -67,6 +69,9 @@ type Manager interface {
 	Thaw() error
 	// IsFrozen reports whether the cgroup itself is frozen.
 	IsFrozen() (bool, error)
+	// EffectivelyFrozen reports whether the cgroup's processes are
+	// frozen, by the cgroup itself or by an ancestor.
+	EffectivelyFrozen() (bool, error)
 	// Stats reads the cgroup's usage counters.
 	Stats() (*Stats, error)
 	// NotifyOOM returns a channel that receives a value on every OOM
@@ -91,22 +96,22 @@ func New(cfg *configs.Cgroup, id string) (Manager, error) {
 		// systemd is not the host's init)
 		m, err := systemd.New(cfg, id)
 		if err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
+			return nil, prefix(err)
 		}
-		return m, nil
+		return wrap(m), nil
 	}
 	if cgutil.IsUnifiedMode() {
 		m, err := fs2.New(cfg, id)
 		if err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
+			return nil, prefix(err)
 		}
-		return m, nil
+		return wrap(m), nil
 	}
 	m, err := fs1.New(cfg, id)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
+		return nil, prefix(err)
 	}
-	return m, nil
+	return wrap(m), nil
 }
 
 // LoadConfig rebuilds the manager of an existing container from its
@@ -117,13 +122,13 @@ func LoadConfig(cfg *configs.Cgroup, id string, paths map[string]string) (Manage
 		return Load(paths)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("cgroup: no saved paths: %w", ErrNotExist)
+		return nil, prefix(fmt.Errorf("no saved paths: %w", ErrNotExist))
 	}
 	m, err := systemd.Load(cfg, id, paths)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
+		return nil, prefix(err)
 	}
-	return m, nil
+	return wrap(m), nil
 }
 
 // Load rebuilds the manager of an existing container from the Paths()
@@ -131,18 +136,18 @@ func LoadConfig(cfg *configs.Cgroup, id string, paths map[string]string) (Manage
 // hybrid v1 host always has v1 keys besides "").
 func Load(paths map[string]string) (Manager, error) {
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("cgroup: no saved paths: %w", ErrNotExist)
+		return nil, prefix(fmt.Errorf("no saved paths: %w", ErrNotExist))
 	}
 	if _, onlyUnified := paths[""]; onlyUnified && len(paths) == 1 {
 		m, err := fs2.Load(paths)
 		if err != nil {
-			return nil, fmt.Errorf("cgroup: %w", err)
+			return nil, prefix(err)
 		}
-		return m, nil
+		return wrap(m), nil
 	}
 	m, err := fs1.Load(paths)
 	if err != nil {
-		return nil, fmt.Errorf("cgroup: %w", err)
+		return nil, prefix(err)
 	}
-	return m, nil
+	return wrap(m), nil
 }
