@@ -14,10 +14,11 @@ GOFLAGS_BUILD := -trimpath -buildvcs=false -tags urfave_cli_no_docs
 all: build
 
 # bin/rt-net: the bridge network hook (docs/network.md), beside rt so that
-# `rt spec --network bridge` finds it.
+# `rt spec --network bridge` finds it. Static and without cgo (it needs no C):
+# no dynamic loader at each start saves about 1 ms per hook run.
 build:
 	$(GO) build $(GOFLAGS_BUILD) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rt
-	$(GO) build $(GOFLAGS_BUILD) -o bin/rt-net ./cmd/rt-net
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o bin/rt-net ./cmd/rt-net
 
 # Debian packages rt needs to build and its tests need to run.
 deps:

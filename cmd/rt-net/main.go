@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -68,6 +70,20 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	n := bridgenet.New(*dir)
 	n.Warn = os.Stderr
 	n.CrashAfter = os.Getenv("RT_NET_CRASH_AFTER")
+	if path := os.Getenv("RT_NET_TRACE"); path != "" {
+		var line strings.Builder
+		start := time.Now()
+		n.StartTrace(func(step string, d time.Duration) {
+			fmt.Fprintf(&line, " %s=%.2f", step, float64(d.Microseconds())/1000)
+		})
+		defer func() {
+			fmt.Fprintf(&line, " total=%.2f\n", float64(time.Since(start).Microseconds())/1000)
+			if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+				f.WriteString(fs.Arg(0) + line.String())
+				f.Close()
+			}
+		}()
+	}
 	switch fs.Arg(0) {
 	case "setup":
 		st, err := readState(stdin)

@@ -39,6 +39,24 @@ type Network struct {
 	// CrashAfter names a step after which the process kills itself with
 	// SIGKILL (fault injection for tests: "lease", "veth", "table").
 	CrashAfter string
+	trace      func(step string, d time.Duration)
+	last       time.Time
+}
+
+// StartTrace makes the verbs tell f how long each of their steps took
+// (profiling), from now on.
+func (n *Network) StartTrace(f func(step string, d time.Duration)) {
+	n.trace, n.last = f, time.Now()
+}
+
+// mark reports the time since the previous mark as step's.
+func (n *Network) mark(step string) {
+	if n.trace == nil {
+		return
+	}
+	now := time.Now()
+	n.trace(step, now.Sub(n.last))
+	n.last = now
 }
 
 // New returns a Network over dir.
@@ -103,14 +121,20 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if unix.Stat("/proc/self/ns/net", &self) == nil && unix.Fstat(nsFd, &other) == nil && self.Ino == other.Ino && self.Dev == other.Dev {
 		return fmt.Errorf("container %q shares the hook's network namespace: the bridge network needs a new network namespace (linux.namespaces)", st.ID)
 	}
+	n.mark("prepare")
 	fw, err := firewall.Open()
 	if err != nil {
 		return err
 	}
+	defer func() {
+		fw.Close()
+		n.mark("close")
+	}()
 	unlock, err := n.Store.Lock(lockTimeout)
 	if err != nil {
 		return err
 	}
+	n.mark("lock")
 	locked := true
 	defer func() {
 		if locked {
@@ -121,6 +145,7 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if err := n.teardownLocked(fw, st.ID); err != nil {
 		return fmt.Errorf("remove leftovers of %q: %w", st.ID, err)
 	}
+	n.mark("leftovers")
 	gw := netconf.Gateway(cfg.Subnet)
 	brIndex, err := link.EnsureBridge(cfg.Bridge, netip.PrefixFrom(gw, cfg.Subnet.Bits()))
 	if err != nil {
@@ -129,6 +154,7 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if err := link.Sysctls(cfg.Bridge); err != nil {
 		return err
 	}
+	n.mark("bridge")
 	if err := fw.EnsureShared(cfg.Bridge, cfg.Subnet); err != nil {
 		return err
 	}
@@ -136,6 +162,7 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if err != nil {
 		return err
 	}
+	n.mark("shared-table")
 	if dc.Legacy {
 		fmt.Fprintf(n.Warn, "rt-net: warning: legacy iptables tables exist; rt-net cannot see their FORWARD policy: if it drops (Docker), allow %s there (iptables -I DOCKER-USER -i %s -j ACCEPT; iptables -I DOCKER-USER -o %s -j ACCEPT)\n", cfg.Bridge, cfg.Bridge, cfg.Bridge)
 	}
@@ -146,6 +173,7 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	}
 	unlock()
 	locked = false
+	n.mark("lease")
 	n.step("lease")
 	defer func() {
 		if retErr != nil {
@@ -157,10 +185,12 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if err := link.Veth(st.ID, brIndex, nsFd, netip.PrefixFrom(lease.IP, cfg.Subnet.Bits()), gw); err != nil {
 		return err
 	}
+	n.mark("veth")
 	n.step("veth")
 	if err := fw.AddContainer(&firewall.Container{ID: st.ID, Bridge: cfg.Bridge, IP: lease.IP, Config: cfg}); err != nil {
 		return err
 	}
+	n.mark("table")
 	n.step("table")
 	return nil
 }
@@ -172,11 +202,16 @@ func (n *Network) Teardown(id string) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		fw.Close()
+		n.mark("close")
+	}()
 	unlock, err := n.Store.Lock(lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	n.mark("lock")
 	return n.teardownLocked(fw, id)
 }
 
@@ -196,16 +231,19 @@ func (n *Network) teardownLocked(fw *firewall.Conn, id string) error {
 			veths[l.Veth] = true
 		}
 	}
+	n.mark("find-lease")
 	for t := range tables {
 		if err := fw.DeleteTable(t); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	n.mark("delete-table")
 	for v := range veths {
 		if err := link.Delete(v); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	n.mark("delete-veth")
 	if len(errs) == 0 {
 		// The lease goes last: while anything else is left, gc finds it.
 		for _, l := range leases {
@@ -235,6 +273,7 @@ func (n *Network) Collect() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer fw.Close()
 	unlock, err := n.Store.Lock(lockTimeout)
 	if err != nil {
 		return nil, err

@@ -53,14 +53,21 @@ func SharedTable(bridge string) string { return SharedPrefix + bridge }
 // Conn wraps one nf_tables netlink connection.
 type Conn struct{ c *nftables.Conn }
 
-// Open connects to nf_tables in the current network namespace.
+// Open connects to nf_tables in the current network namespace. Every
+// request of the Conn goes over the one socket (instead of a socket per
+// request): closing an nf_tables socket after a transaction that deleted
+// something waits until the kernel has freed it (an RCU grace period), so a
+// hook pays that at most once, in Close, after its other work.
 func Open() (*Conn, error) {
-	c, err := nftables.New()
+	c, err := nftables.New(nftables.AsLasting())
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
 	return &Conn{c: c}, nil
 }
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.c.CloseLasting() }
 
 func ifname(n string) []byte {
 	b := make([]byte, 16)
