@@ -81,8 +81,8 @@ func watchFrozen(m cgroups.Manager, sockFd int) *frozenWatch {
 				continue
 			}
 			w.fired = true
-			_ = m.Thaw()
-			_ = unix.Shutdown(sockFd, unix.SHUT_RDWR)
+			warnIf("thaw the frozen cgroup", m.Thaw())
+			warnIf("shut the init socket down", unix.Shutdown(sockFd, unix.SHUT_RDWR))
 			return
 		}
 	}()

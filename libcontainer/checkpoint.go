@@ -319,7 +319,9 @@ func (c *Container) Checkpoint(o *CriuOpts) (retErr error) {
 				unix.Close(fd)
 			}
 			if script == "status-ready" && statusFd >= 0 {
-				unix.Write(statusFd, []byte{0})
+				if _, err := unix.Write(statusFd, []byte{0}); err != nil {
+					warnf("lazy-pages: tell --status-fd that the pages are ready: %v", err)
+				}
 				unix.Close(statusFd)
 				statusFd = -1
 			}

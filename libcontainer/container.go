@@ -221,14 +221,34 @@ func (c *Container) ociState(status Status) *specs.State {
 func (c *Container) Owner() string { return c.state.Owner }
 
 // Signal sends sig to the container's init, or with all to every process
-// in its cgroup.
+// in its cgroup. A refusal of the lifecycle table and ErrNotRunning are
+// returned as they are (runc's texts); any other failure is wrapped once,
+// `kill container "id": ...`.
 func (c *Container) Signal(sig unix.Signal, all bool) error {
 	d, err := lockDir(c.dir, unix.LOCK_SH)
 	if err != nil {
 		return err
 	}
 	defer d.unlock()
-	status := c.Status()
+	if err := c.signal(sig, all, c.Status()); err != nil {
+		if isRefusal(err) {
+			return err
+		}
+		return fmt.Errorf("kill container %q: %w", c.ID(), err)
+	}
+	return nil
+}
+
+// isRefusal reports whether err is the lifecycle's answer (a *StatusError
+// or ErrNotRunning), which verbs return unwrapped: engines match runc's
+// texts of these.
+func isRefusal(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) || errors.Is(err, ErrNotRunning)
+}
+
+// signal is Signal in status, under the state directory's lock.
+func (c *Container) signal(sig unix.Signal, all bool, status Status) error {
 	// As runc 1.5: without a pid namespace of its own, killing the init
 	// does not take the container's other processes with it, so SIGKILL
 	// goes to every process of the cgroup; a container whose processes
@@ -278,6 +298,8 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 }
 
 // Delete removes a stopped container (or, with force, kills it first).
+// A refusal of the lifecycle table is returned as it is; a failure to
+// remove something is wrapped once, `delete container "id": ...`.
 func (c *Container) Delete(force bool) error {
 	d, err := lockDir(c.dir, unix.LOCK_EX)
 	if err != nil {
@@ -298,7 +320,10 @@ func (c *Container) Delete(force bool) error {
 	// outlive its init (runc kills them too), and a create that was
 	// killed may have left its init's C stage there.
 	c.killAll()
-	return c.destroy()
+	if err := c.destroy(); err != nil {
+		return fmt.Errorf("delete container %q: %w", c.ID(), err)
+	}
+	return nil
 }
 
 // signalCgroup sends sig to every process of the cgroup. For SIGKILL the
@@ -315,10 +340,13 @@ func signalCgroup(m cgroups.Manager, sig unix.Signal, paused bool) error {
 	}
 	pids, err := m.GetPids()
 	if err != nil && !errors.Is(err, cgroups.ErrNotExist) {
+		err = fmt.Errorf("kill all processes: %w", err)
 		if frozeIt {
-			_ = m.Thaw()
+			if terr := m.Thaw(); terr != nil {
+				err = errors.Join(err, terr)
+			}
 		}
-		return fmt.Errorf("kill all processes: %w", err)
+		return err
 	}
 	var errs []error
 	for _, pid := range pids {
@@ -411,8 +439,13 @@ func (c *Container) destroy() error {
 	if err := unbindRootfs(c.dir); err != nil {
 		errs = append(errs, err)
 	}
-	// A config that cannot be read does not keep the container from going.
-	if cfg, _ := c.config(); cfg != nil && len(cfg.Hooks.Poststop) > 0 {
+	// A config that cannot be read does not keep the container from going
+	// (nor do its poststop hooks run: they are in it).
+	cfg, err := c.config()
+	if err != nil {
+		warnf("poststop hooks not run: %v", err)
+	}
+	if cfg != nil && len(cfg.Hooks.Poststop) > 0 {
 		st := c.ociState(Stopped)
 		if err := hooks.RunAll("poststop", cfg.Hooks.Poststop, st); err != nil {
 			warnf("%v", err)

@@ -125,7 +125,7 @@ func (cr *creation) steps() []createStep {
 }
 
 func (cr *creation) run() (err error) {
-	cr.undo = append(cr.undo, func() { os.RemoveAll(cr.dir.path) })
+	cr.undo = append(cr.undo, func() { warnIf("remove state dir", os.RemoveAll(cr.dir.path)) })
 	defer func() {
 		if err != nil {
 			for i := len(cr.undo) - 1; i >= 0; i-- {
@@ -197,7 +197,7 @@ func (cr *creation) prepareCgroup() error {
 	cr.mgr = m
 	cr.undo = append(cr.undo, func() {
 		if cr.mgr != nil {
-			cr.mgr.Destroy()
+			warnIf("remove the container's cgroup", cr.mgr.Destroy())
 		}
 	})
 	cr.st = &State{
@@ -237,7 +237,7 @@ func (cr *creation) prepareCgroup() error {
 func (cr *creation) cgroupFailed(err error) error {
 	if cr.o.IgnoreCgroupPermission && isPermission(err) && !hasLimits(cr.cfg.Cgroup.Resources) {
 		logrus.Debugf("rootless: no access to the container's cgroup, running without: %v", err)
-		cr.mgr.Destroy()
+		warnIf("remove the container's cgroup", cr.mgr.Destroy())
 		cr.mgr = nil
 		return nil
 	}
@@ -261,7 +261,7 @@ func (cr *creation) placeInCgroup(pid int, bornInCgroup bool) error {
 			return err
 		}
 		cr.rdt = g
-		cr.undo = append(cr.undo, func() { g.Destroy() })
+		cr.undo = append(cr.undo, func() { warnIf("remove the container's resctrl group", g.Destroy()) })
 	}
 	return nil
 }
@@ -399,7 +399,7 @@ func (cr *creation) commit() error {
 	}
 	if !cr.proc.forked {
 		// Our direct child: let it go on living after we exit.
-		cr.proc.cmd.Process.Release()
+		warnIf("release the init", cr.proc.cmd.Process.Release())
 	}
 	return nil
 }

@@ -124,10 +124,10 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 					unix.Kill(p, unix.SIGKILL)
 				}
 			}
-			mgr.Thaw()
-			destroyCgroup(mgr)
+			warnIf("thaw the container's cgroup", mgr.Thaw())
+			warnIf("remove the container's cgroup", destroyCgroup(mgr))
 		}
-		os.RemoveAll(d.path)
+		warnIf("remove state dir", os.RemoveAll(d.path))
 	}()
 	mgr, err = cgroups.New(&cfg.Cgroup, cfg.ID)
 	if err != nil {
@@ -413,14 +413,17 @@ func pidExists(pid int) bool {
 	return unix.Kill(pid, 0) == nil
 }
 
-// destroyCgroup removes a cgroup, retrying while its last processes exit.
-func destroyCgroup(m cgroups.Manager) {
+// destroyCgroup removes a cgroup, retrying (bounded) while its last
+// processes exit; the last failure is returned.
+func destroyCgroup(m cgroups.Manager) error {
+	var err error
 	for i := 0; i < 50; i++ {
-		if m.Destroy() == nil {
-			return
+		if err = m.Destroy(); err == nil {
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return err
 }
 
 // noNewPrivs reports whether pid has its no_new_privs bit set.

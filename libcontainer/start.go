@@ -40,7 +40,11 @@ func (c *Container) start() error {
 	}
 	fifoPath := filepath.Join(c.dir, execFifoFile)
 	msg, err := c.releaseInit(fifoPath)
-	os.Remove(fifoPath)
+	// Without the fifo the container is running (as runc: its removal
+	// is part of start).
+	if rerr := os.Remove(fifoPath); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+		err = fmt.Errorf("remove exec fifo: %w", rerr)
+	}
 	if err != nil {
 		return err
 	}

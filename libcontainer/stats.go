@@ -25,9 +25,13 @@ func (c *Container) Stats() (*events.Stats, error) {
 func (c *Container) NotifyOOM() (<-chan struct{}, error) {
 	m, err := c.cgroupManager()
 	if err != nil {
-		return nil, fmt.Errorf("oom notification: %w", err)
+		return nil, fmt.Errorf("oom notification of container %q: %w", c.ID(), err)
 	}
-	return m.NotifyOOM()
+	ch, err := m.NotifyOOM()
+	if err != nil {
+		return nil, fmt.Errorf("oom notification of container %q: %w", c.ID(), err)
+	}
+	return ch, nil
 }
 
 // Processes returns the host pids of every process in the container's

@@ -32,6 +32,14 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	if err := checkStatus(OpUpdate, c.ID(), c.Status()); err != nil {
 		return err
 	}
+	if err := c.update(upd); err != nil {
+		return fmt.Errorf("update container %q: %w", c.ID(), err)
+	}
+	return nil
+}
+
+// update is Update once the status allows it.
+func (c *Container) update(upd *specs.LinuxResources) error {
 	cfg, err := c.config()
 	if err != nil {
 		return err
@@ -46,7 +54,7 @@ func (c *Container) Update(upd *specs.LinuxResources) error {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return fmt.Errorf("update container %q: %w", c.ID(), err)
+		return err
 	}
 	if err := setResources(m, merged, upd); err != nil {
 		if old != nil {

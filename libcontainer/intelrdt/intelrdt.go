@@ -107,7 +107,9 @@ func Apply(root string, r *specs.LinuxIntelRdt, id string, pid int) (_ *Group, r
 	g := &Group{Path: filepath.Join(root, name)}
 	defer func() {
 		if retErr != nil {
-			g.Destroy()
+			if err := g.Destroy(); err != nil {
+				retErr = errors.Join(retErr, err)
+			}
 		}
 	}()
 	switch err := mkdir(g.Path); {

@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"errors"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -123,9 +124,12 @@ func detachHostMounts(rootfs string) error {
 		if inside || parent {
 			continue
 		}
-		// Slave first, so the unmount does not propagate to the host.
-		_ = unix.Mount("", mp, "", unix.MS_SLAVE|unix.MS_REC, "")
-		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+		// Slave first, so the unmount does not propagate to the host
+		// (EINVAL, ENOENT: not a mount point any more, as below).
+		if err := unix.Mount("", mp, "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("make %s a slave before unmounting it: %w", mp, err)
+		}
+		if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("unmount %s before moving the rootfs: %w", mp, err)
 		}
 	}

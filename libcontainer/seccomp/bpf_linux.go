@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,7 +85,7 @@ func installFilter(prog []unix.SockFilter, fl uint) (int, error) {
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	r, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(fl), uintptr(unsafe.Pointer(&fprog)))
 	if e != 0 {
-		if e == unix.EACCES {
+		if errors.Is(e, unix.EACCES) {
 			return -1, fmt.Errorf("load seccomp filter: needs no_new_privs or CAP_SYS_ADMIN: %w", e)
 		}
 		return -1, fmt.Errorf("load seccomp filter (flags %#x): %w", fl, e)

@@ -163,7 +163,7 @@ func SetMemoryPolicy(p *configs.MemoryPolicy) error {
 	if errno == 0 {
 		return nil
 	}
-	if errno == unix.EINVAL {
+	if errors.Is(errno, unix.EINVAL) {
 		online, _ := os.ReadFile("/sys/devices/system/node/online")
 		return fmt.Errorf("linux.memoryPolicy: set_mempolicy: %w (nodes online on this host: %q)", errno, strings.TrimSpace(string(online)))
 	}

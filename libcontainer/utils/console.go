@@ -1,6 +1,7 @@
 package utils
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ func ConnectConsoleSocket(path string) (*os.File, error) {
 	}
 	for {
 		err = unix.Connect(fd, &unix.SockaddrUnix{Name: addr})
-		if err != unix.EINTR {
+		if !errors.Is(err, unix.EINTR) {
 			break
 		}
 	}

@@ -38,8 +38,8 @@ func SendFds(sock *os.File, msg []byte, fds ...int) error {
 	err = rc.Write(func(fd uintptr) bool {
 		for {
 			sendErr = unix.Sendmsg(int(fd), msg, oob, nil, 0)
-			if sendErr != unix.EINTR {
-				return sendErr != unix.EAGAIN
+			if !errors.Is(sendErr, unix.EINTR) {
+				return !errors.Is(sendErr, unix.EAGAIN)
 			}
 		}
 	})
@@ -68,8 +68,8 @@ func RecvFd(sock *os.File) (*os.File, error) {
 	err = rc.Read(func(fd uintptr) bool {
 		for {
 			n, oobn, flags, _, recvErr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
-			if recvErr != unix.EINTR {
-				return recvErr != unix.EAGAIN
+			if !errors.Is(recvErr, unix.EINTR) {
+				return !errors.Is(recvErr, unix.EAGAIN)
 			}
 		}
 	})

@@ -35,6 +35,8 @@ func (m *Manager) Freeze() error {
 	}
 	for i := 0; i < 1000; i++ {
 		if i > 0 && i%50 == 0 {
+			// Thawed for a moment to let a stuck task move; a failure
+			// shows in the next write of FROZEN.
 			_ = cgutil.WriteFile(dir, freezerState, "THAWED")
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -57,8 +59,11 @@ func (m *Manager) Freeze() error {
 			return fmt.Errorf("%s/%s: unexpected state %q after writing FROZEN", dir, freezerState, s)
 		}
 	}
-	_ = cgutil.WriteFile(dir, freezerState, "THAWED")
-	return fmt.Errorf("%s: %w (stuck in FREEZING)", dir, cgutil.ErrFreezeFailed)
+	err = fmt.Errorf("%s: %w (stuck in FREEZING)", dir, cgutil.ErrFreezeFailed)
+	if terr := cgutil.WriteFile(dir, freezerState, "THAWED"); terr != nil {
+		return errors.Join(err, fmt.Errorf("thaw again: %w", terr))
+	}
+	return err
 }
 
 // Thaw resumes the cgroup's processes.

@@ -126,7 +126,8 @@ func writeMemoryLimit(dir string, limit int64) error {
 		return nil
 	}
 	if errors.Is(err, unix.EBUSY) {
-		// The kernel could not reclaim down to the new limit.
+		// The kernel could not reclaim down to the new limit. The usage
+		// only decorates the error (0 if unreadable), as in runc.
 		usage, _ := cgutil.ReadUint(dir, "memory.usage_in_bytes")
 		peak, _ := cgutil.ReadUint(dir, "memory.max_usage_in_bytes")
 		return fmt.Errorf("linux.resources.memory.limit: unable to set memory limit to %d (current usage: %d, peak usage: %d): %w", limit, usage, peak, err)

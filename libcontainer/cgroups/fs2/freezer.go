@@ -2,6 +2,7 @@ package fs2
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,8 +35,11 @@ func (m *Manager) Freeze() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			_ = cgutil.WriteFile(m.dir, "cgroup.freeze", "0")
-			return fmt.Errorf("%s: %w (cgroup.events still reports frozen 0 after %s)", m.dir, cgutil.ErrFreezeFailed, freezeTimeout)
+			err := fmt.Errorf("%s: %w (cgroup.events still reports frozen 0 after %s)", m.dir, cgutil.ErrFreezeFailed, freezeTimeout)
+			if terr := cgutil.WriteFile(m.dir, "cgroup.freeze", "0"); terr != nil {
+				return errors.Join(err, fmt.Errorf("thaw again: %w", terr))
+			}
+			return err
 		}
 		time.Sleep(delay)
 		if delay < 50*time.Millisecond {

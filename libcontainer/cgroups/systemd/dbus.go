@@ -297,8 +297,11 @@ func (d *conn) startUnit(name string, props []property, ignoreExists bool) error
 			err = fmt.Errorf("systemd's job ended %q", res)
 		}
 		if err != nil {
-			d.stopUnit(name)
-			return fmt.Errorf("start unit %s: %w", name, err)
+			err = fmt.Errorf("start unit %s: %w", name, err)
+			if serr := d.stopUnit(name); serr != nil {
+				return errors.Join(err, fmt.Errorf("stop unit %s again: %w", name, serr))
+			}
+			return err
 		}
 		return nil
 	}

@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -190,8 +191,11 @@ func (m *Manager) Apply(pid int) error {
 	// manages); this enables the controllers the resources need and
 	// (v1) puts the init into the other hierarchies
 	if err := m.fsManager.Apply(pid); err != nil {
-		m.Destroy()
-		return fmt.Errorf("systemd unit %s: %w", m.unit.Name, err)
+		err = fmt.Errorf("systemd unit %s: %w", m.unit.Name, err)
+		if derr := m.Destroy(); derr != nil {
+			return errors.Join(err, fmt.Errorf("stop the unit again: %w", derr))
+		}
+		return err
 	}
 	return nil
 }

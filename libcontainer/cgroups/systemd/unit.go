@@ -81,10 +81,10 @@ func (u Unit) Path() string {
 	if u.IsSlice() {
 		// systemd places a slice by its name alone ("a-b.slice" is
 		// always /a.slice/a-b.slice), whatever it is wanted by
-		own, _ := ExpandSlice(u.Name)
+		own, _ := ExpandSlice(u.Name) // ParseUnit checked the name
 		return own
 	}
-	dir, _ := ExpandSlice(u.Slice)
+	dir, _ := ExpandSlice(u.Slice) // ParseUnit checked the slice
 	return strings.TrimSuffix(dir, "/") + "/" + u.Name
 }
 
