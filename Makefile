@@ -93,7 +93,7 @@ lint: lint-deps vet
 FUZZTIME ?= 10s
 FUZZMINTIME ?= 100x
 FUZZ_TARGETS ?= ./libcontainer/initproto:FuzzRecv ./libcontainer/initproto:FuzzBootstrapEncode \
-	./specconv:FuzzLoadSpec ./specconv:FuzzConvert
+	./specconv:FuzzLoadSpec ./specconv:FuzzConvert ./libcontainer:FuzzDecodeStateFast
 .PHONY: fuzz
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -15,25 +15,51 @@ import (
 // procStartTime returns field 22 (starttime) of /proc/<pid>/stat and the
 // process state letter.
 func procStartTime(pid int) (uint64, byte, error) {
-	data, err := utils.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// One read into a stack buffer (the file is one record; 52 numbers
+	// and a 16-byte comm fit), fields found in place: `list` calls this
+	// once per container.
+	var buf [2048]byte
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	data, truncated, err := utils.ReadSmall(path, buf[:])
 	if err != nil {
 		return 0, 0, err
+	}
+	if truncated {
+		if data, err = utils.ReadFile(path); err != nil {
+			return 0, 0, err
+		}
 	}
 	// comm may contain spaces and parentheses: split after the last ')'.
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 || i+2 >= len(data) {
 		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
-	fields := bytes.Fields(data[i+2:])
-	// fields[0] is field 3 (state); starttime is field 22 -> index 19.
-	if len(fields) < 20 {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat: too few fields", pid)
+	// data[i+2:] starts with field 3 (state); starttime is field 22.
+	var state byte
+	rest := data[i+2:]
+	for field := 3; ; field++ {
+		for len(rest) > 0 && rest[0] == ' ' {
+			rest = rest[1:]
+		}
+		end := bytes.IndexByte(rest, ' ')
+		if end < 0 {
+			end = len(rest)
+		}
+		if end == 0 {
+			return 0, 0, fmt.Errorf("parse /proc/%d/stat: too few fields", pid)
+		}
+		switch field {
+		case 3:
+			state = rest[0]
+		case 22:
+			st, err := strconv.ParseUint(string(rest[:end]), 10, 64)
+			if err != nil {
+				return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+			}
+			return st, state, nil
+		}
+		rest = rest[end:]
 	}
-	st, err := strconv.ParseUint(string(fields[19]), 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
-	}
-	return st, fields[0][0], nil
 }
 
 // processAlive reports whether pid is still the process that started at

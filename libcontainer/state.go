@@ -170,16 +170,28 @@ func newStateDir(root, id string) (*lockedDir, error) {
 // readState reads state.json alone: the config stays on disk until
 // readConfig (unless state.json is an older rt's, with the config inside).
 func readState(dir string) (*State, error) {
-	data, err := utils.ReadFile(filepath.Join(dir, stateFile))
+	// One read into a stack buffer and the fast decoder: `list` reads one
+	// state.json per container (about 700 bytes; annotations may make it
+	// larger, then it is read whole).
+	var buf [4096]byte
+	path := filepath.Join(dir, stateFile)
+	data, truncated, err := utils.ReadSmall(path, buf[:])
+	if err == nil && truncated {
+		data, err = utils.ReadFile(path)
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, ErrNotExist
 		}
 		return nil, fmt.Errorf("read state: %w", err)
 	}
+	if s, ok := decodeStateFast(data); ok {
+		return &s, nil
+	}
 	var f stateFileContents
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, stateFile), err)
+	// (a copy: encoding/json keeps a reference, buf stays on the stack)
+	if err := json.Unmarshal(append([]byte(nil), data...), &f); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	s := f.State
 	if f.LegacyConfig != nil {

@@ -30,3 +30,30 @@ func TestReadFile(t *testing.T) {
 		t.Fatalf("ReadFile of a missing file: %v, want ErrNotExist", err)
 	}
 }
+
+func TestReadSmall(t *testing.T) {
+	dir := t.TempDir()
+	var buf [16]byte
+	for _, size := range []int{0, 1, 15, 16, 17} {
+		want := bytes.Repeat([]byte("x"), size)
+		p := filepath.Join(dir, "f")
+		if err := os.WriteFile(p, want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, truncated, err := ReadSmall(p, buf[:])
+		if err != nil {
+			t.Fatalf("ReadSmall of %d bytes: %v", size, err)
+		}
+		if truncated != (size >= len(buf)) || (!truncated && !bytes.Equal(got, want)) || (truncated && len(got) != len(buf)) {
+			t.Fatalf("ReadSmall of %d bytes: %q, truncated %v", size, got, truncated)
+		}
+	}
+	var big [2048]byte
+	got, truncated, err := ReadSmall("/proc/self/stat", big[:])
+	if err != nil || truncated || !bytes.HasSuffix(got, []byte("\n")) {
+		t.Fatalf("ReadSmall(/proc/self/stat) = %q, %v, %v", got, truncated, err)
+	}
+	if _, _, err := ReadSmall(filepath.Join(dir, "missing"), buf[:]); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("ReadSmall of a missing file: %v, want ErrNotExist", err)
+	}
+}
