@@ -169,3 +169,168 @@ func killAndRemoveCgroup(d string) {
 	}
 	os.Remove(d)
 }
+
+// TestKillSweepExec kills `rt exec` with SIGKILL at moments spread over a
+// whole exec (detached and in the foreground, alternately) into a running
+// container, and checks after each kill that no process is left outside
+// the container's cgroup (the killed exec's `rt init` and what it forked
+// are our orphans: the test is their subreaper), that the state dir holds
+// what it held before, and that the container still runs and takes an
+// exec; at the end `rt delete --force` leaves nothing. RT_KILLSWEEP_N
+// sets the number of kill points (default 40).
+func TestKillSweepExec(t *testing.T) {
+	c := ctxFor(t)
+	n := 40
+	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
+		n = v
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+	cgName := fmt.Sprintf("rt-killsweep-exec-%d", os.Getpid())
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName })
+	id := newID(t)
+	mustRT(t, "run", "-d", "--bundle", b.Dir, id)
+	stateDir := filepath.Join(c.root, id)
+	before := dirListing(t, stateDir)
+	rootBefore := dirListing(t, c.root)
+
+	start := time.Now()
+	mustRT(t, "exec", "-d", id, "sleep", "1000")
+	full := time.Since(start)
+	t.Logf("a whole exec -d takes %v; %d kill points up to %v", full, n, full*6/5)
+
+	outcomes := map[string]int{}
+	for i := 0; i < n; i++ {
+		delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
+		args := []string{"--root", c.root, "exec", "-d", id, "sleep", "1000"}
+		mode := "exec -d"
+		if i%2 == 1 {
+			args = []string{"--root", c.root, "exec", id, "sleep", "1000"}
+			mode = "exec"
+		}
+		cmd := exec.Command(rtBinary, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		outcome := mode + ", killed"
+		if cmd.Wait() == nil {
+			outcome = mode + ", finished"
+		}
+		outcomes[outcome]++
+		where := fmt.Sprintf("kill point %d (%v, %s)", i, delay, outcome)
+		if stray := strayProcesses(cgName, 5*time.Second); len(stray) > 0 {
+			t.Errorf("%s: processes outside the container's cgroup: %v", where, stray)
+		}
+		if got := dirListing(t, stateDir); got != before {
+			t.Errorf("%s: state dir holds %s, before the exec %s", where, got, before)
+		}
+		if got := dirListing(t, c.root); got != rootBefore {
+			t.Errorf("%s: state root holds %s, before the exec %s", where, got, rootBefore)
+		}
+		if r := runRaw(c.root, nil, "state", id); r.code != 0 || !strings.Contains(r.stdout, `"running"`) {
+			t.Errorf("%s: state: exit %d: %s%s", where, r.code, r.stdout, r.stderr)
+		}
+		if t.Failed() {
+			break
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	if r := runRaw(c.root, nil, "exec", id, "true"); r.code != 0 {
+		t.Errorf("exec after the sweep: exit %d: %s", r.code, r.stderr)
+	}
+	// The container's init and the processes exec'd into it are our
+	// children (orphans of rt run and rt exec): reap them while delete
+	// kills them, as an engine's shim would, or the pid namespace's init
+	// cannot finish exiting (it waits until its namespace is reaped).
+	stop := reapWhile(childrenOf(os.Getpid()))
+	r := runRaw(c.root, nil, "delete", "--force", id)
+	stop()
+	if r.code != 0 {
+		t.Errorf("delete --force after the sweep: exit %d: %s", r.code, r.stderr)
+	}
+	checkNothingLeft(t, c, id, cgName, b)
+}
+
+// reapWhile reaps the children pids as they exit until the returned stop
+// is called.
+func reapWhile(pids []int) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			for _, p := range pids {
+				var ws unix.WaitStatus
+				unix.Wait4(p, &ws, unix.WNOHANG, nil)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// dirListing is the sorted names in dir, as one string.
+func dirListing(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return "[" + strings.Join(names, " ") + "]"
+}
+
+// strayProcesses waits (up to d, reaping our exited children) until every
+// live descendant of the test is in the cgroup named cgName, and returns
+// those that are not ("pid comm cgroup-line").
+func strayProcesses(cgName string, d time.Duration) []string {
+	var stray []string
+	pollUntil(d, func() bool {
+		for {
+			var ws unix.WaitStatus
+			if pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+		stray = nil
+		for _, p := range descendantsOf(os.Getpid()) {
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", p))
+			if err != nil {
+				continue // gone meanwhile
+			}
+			// In the container's cgroup in every hierarchy (v1 and the
+			// hybrid host's cgroup2 alike).
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				if !strings.HasSuffix(line, "/"+cgName) && !strings.Contains(line, "/"+cgName+"/") {
+					comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p))
+					stray = append(stray, fmt.Sprintf("%d %s %s", p, strings.TrimSpace(string(comm)), line))
+					break
+				}
+			}
+		}
+		return len(stray) == 0
+	})
+	return stray
+}
+
+// descendantsOf lists the live descendants of pid.
+func descendantsOf(pid int) []int {
+	var out []int
+	for _, c := range childrenOf(pid) {
+		out = append(out, c)
+		out = append(out, descendantsOf(c)...)
+	}
+	return out
+}
