@@ -385,12 +385,27 @@ func cgroupKill(m cgroups.Manager) bool {
 // (see signalCgroup), and waits, bounded, until they are gone.
 func (c *Container) killAll() {
 	initAlive := processAlive(c.state.InitPid, c.state.InitStart)
+	m, err := c.cgroupManager()
+	if err != nil || !m.Exists() {
+		m = nil
+	}
 	if initAlive {
 		if err := c.signalInit(unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 			warnf("kill container init: %v", err)
 		}
+		// With a pid namespace of its own (the common case) the init's
+		// end takes every other process with it, and its pidfd tells
+		// when: wait for that first rather than sweep a cgroup that is
+		// still emptying. A frozen init acts on SIGKILL only once
+		// thawed, which the sweep does.
+		if m == nil {
+			waitGone(c.state.InitPid, c.state.InitStart, 10*time.Second)
+		} else if frozen, err := m.IsFrozen(); err == nil && !frozen {
+			waitGone(c.state.InitPid, c.state.InitStart, time.Second)
+		}
 	}
-	if m, err := c.cgroupManager(); err == nil && m.Exists() {
+	if m != nil {
+		pause := 100 * time.Microsecond
 		for i := 0; i < 100; i++ {
 			pids, err := m.GetPids()
 			if err != nil || len(pids) == 0 {
@@ -399,7 +414,10 @@ func (c *Container) killAll() {
 			if err := signalCgroup(m, unix.SIGKILL, false); err != nil {
 				warnf("%v", err)
 			}
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(pause)
+			if pause < 5*time.Millisecond {
+				pause *= 2
+			}
 		}
 	}
 	if initAlive {
