@@ -22,6 +22,48 @@ import (
 // 0 and leaves no state dir, cgroup dir, mount or process. RT_KILLSWEEP_N
 // sets the number of kill points (default 40).
 func TestKillSweepCreate(t *testing.T) {
+	sweepCreate(t, "rt-killsweep", nil, nil)
+}
+
+// TestKillSweepIntelRdt is the sweep of TestKillSweepCreate over a create
+// with linux.intelRdt: the resctrl group is recorded before it is made,
+// so no kill point leaves it behind delete --force. (Without resctrl, the
+// recording is unit-tested: TestCreateRecordsResctrlBeforeMkdir and
+// intelrdt's TestPlanThenCrash.)
+func TestKillSweepIntelRdt(t *testing.T) {
+	ctxFor(t)
+	root := resctrlRoot(t)
+	if root == "" {
+		t.Skip("SKIP: no resctrl filesystem mounted (Intel RDT / AMD PQoS absent from this kernel or CPU): " +
+			"linux.intelRdt cannot be created here")
+	}
+	sweepCreate(t, "rt-killsweep-rdt", func(s *specs.Spec) {
+		s.Linux.IntelRdt = &specs.LinuxIntelRdt{EnableMonitoring: true}
+	}, func(id string) bool {
+		if _, err := os.Stat(filepath.Join(root, id)); err == nil {
+			t.Errorf("%s: resctrl group %s left", id, filepath.Join(root, id))
+			os.Remove(filepath.Join(root, id, "mon_groups", id))
+			os.Remove(filepath.Join(root, id))
+			return false
+		}
+		return true
+	})
+}
+
+// resctrlRoot is where resctrl is mounted ("" if nowhere).
+func resctrlRoot(t *testing.T) string {
+	for _, l := range strings.Split(readFile(t, "/proc/self/mountinfo"), "\n") {
+		if strings.Contains(l, " - resctrl ") {
+			return strings.Fields(l)[4]
+		}
+	}
+	return ""
+}
+
+// sweepCreate SIGKILLs `rt create` at points spread over a whole create of
+// a bundle (opt applied) in the cgroup cgPrefix-<pid>, and checks after
+// each that delete --force removes everything (and extra, if set).
+func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id string) bool) {
 	c := ctxFor(t)
 	n := 40
 	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
@@ -34,8 +76,15 @@ func TestKillSweepCreate(t *testing.T) {
 	}
 	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
-	cgName := fmt.Sprintf("rt-killsweep-%d", os.Getpid())
-	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName })
+	cgName := fmt.Sprintf("%s-%d", cgPrefix, os.Getpid())
+	opts := []bundleOpt{withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName }}
+	if opt != nil {
+		opts = append(opts, opt)
+	}
+	b := newBundle(t, opts...)
+	if extra == nil {
+		extra = func(string) bool { return true }
+	}
 
 	// How long a whole create takes here.
 	id := newID(t)
@@ -44,6 +93,7 @@ func TestKillSweepCreate(t *testing.T) {
 	full := time.Since(start)
 	mustRT(t, "delete", "--force", id)
 	checkNothingLeft(t, c, id, cgName, b)
+	extra(id)
 	t.Logf("a whole create takes %v; %d kill points up to %v", full, n, full*6/5)
 
 	killedAt := map[string]int{}
@@ -74,7 +124,7 @@ func TestKillSweepCreate(t *testing.T) {
 		if r := runRaw(c.root, nil, "delete", "--force", id); r.code != 0 {
 			t.Errorf("kill point %d (%v, %s): delete --force: exit %d: %s", i, delay, outcome, r.code, r.stderr)
 		}
-		if !checkNothingLeft(t, c, id, cgName, b) {
+		if left := !checkNothingLeft(t, c, id, cgName, b); !extra(id) || left {
 			t.Errorf("kill point %d (%v, %s): left over (see above)", i, delay, outcome)
 		}
 	}
