@@ -93,6 +93,7 @@ lint: lint-deps vet
 FUZZTIME ?= 10s
 FUZZMINTIME ?= 100x
 FUZZ_TARGETS ?= ./libcontainer/initproto:FuzzRecv ./libcontainer/initproto:FuzzBootstrapEncode \
+	./libcontainer/nsenter/plantest:FuzzPlanParse \
 	./specconv:FuzzLoadSpec ./specconv:FuzzConvert ./libcontainer:FuzzDecodeStateFast
 .PHONY: fuzz
 fuzz:

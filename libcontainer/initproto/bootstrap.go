@@ -16,12 +16,15 @@ import (
 //	"c<cloneflags>"      unshare these namespaces
 //	"d"                  set the process non-dumpable
 //	"t<clock>:<s>:<ns>"  a time namespace offset
+//	"x"                  plan mode: a PlanMsg follows the Pid; the C stage
+//	                     applies it and never returns into Go
 type BootstrapData struct {
 	CloneFlags  uintptr
 	Joins       []NsJoin
 	LateCgroup  bool
 	NonDumpable bool
 	TimeOffsets []TimeOffset
+	Plan        bool
 }
 
 // NsJoin is a namespace to join: its CLONE_NEW* flag and a path.
@@ -71,6 +74,9 @@ func (b *BootstrapData) Encode() ([]byte, error) {
 	rec("c" + strconv.FormatUint(uint64(b.CloneFlags), 10))
 	if b.NonDumpable {
 		rec("d")
+	}
+	if b.Plan {
+		rec("x")
 	}
 	offs := append([]TimeOffset(nil), b.TimeOffsets...)
 	sort.Slice(offs, func(i, j int) bool { return offs[i].Clock < offs[j].Clock })

@@ -13,6 +13,8 @@
 //	C -> parent     UserMaps    write my uid/gid maps       (answer MapsOK)
 //	parent -> C     CgroupOK    placed in the cgroups (not with LateCgroup)
 //	C -> parent     Pid         u32 pid of the container's init
+//	parent -> C     PlanMsg     plan mode (rt exec): the process to run, applied
+//	                            in C (see Plan); no Go init follows
 //	parent -> init  Config      the init's configuration (JSON)
 //	parent -> init  IDMapTrees  idmapped mount trees (fds) + JSON mount indexes
 //	init -> parent  Hooks       run prestart/createRuntime hooks (answer HooksOK)
@@ -48,6 +50,7 @@ const (
 	Joined     Type = 'j' // parent -> init: placed
 	Ready      Type = 'R' // init -> parent: ready, waiting for start
 	Error      Type = 'E' // either way: an error message; the sender gives up
+	PlanMsg    Type = 'X' // parent -> C stage: the process plan (plan mode)
 )
 
 // Types lists every message type with its name in nsenter/proto.h.
@@ -57,6 +60,7 @@ var Types = map[Type]string{
 	IDMapTrees: "RT_MSG_IDMAPTREES", Hooks: "RT_MSG_HOOKS", HooksOK: "RT_MSG_HOOKSOK",
 	Seccomp: "RT_MSG_SECCOMP", SeccompOK: "RT_MSG_SECCOMPOK", Join: "RT_MSG_JOIN",
 	Joined: "RT_MSG_JOINED", Ready: "RT_MSG_READY", Error: "RT_MSG_ERROR",
+	PlanMsg: "RT_MSG_PLAN",
 }
 
 func (t Type) String() string {

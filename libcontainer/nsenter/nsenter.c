@@ -10,7 +10,7 @@
 //   parent -> child : RT_MSG_BOOTSTRAP, payload: NUL-terminated records
 //                     "c<cloneflags>", "j<nstype>:<path>",
 //                     "t<clockid>:<secs>:<nsecs>", "d" (set non-dumpable),
-//                     "l" (late cgroup placement).
+//                     "l" (late cgroup placement), "x" (plan mode).
 //   parent -> child : RT_MSG_CGROUPOK once it has placed the child in its
 //                     cgroups. The parent does that while the child execs,
 //                     loads and enters namespaces; the child waits for it
@@ -21,6 +21,9 @@
 //                     written (the parent answers RT_MSG_MAPSOK); then
 //                     RT_MSG_PID + u32 pid of the process that returns
 //                     into Go (the container's init).
+//   parent -> child : RT_MSG_PLAN (plan mode, "x": rt exec): the process
+//                     to run. The child never returns into Go: it applies
+//                     the plan (plan.c) and execs it, or sends an error.
 //   Errors: RT_MSG_ERROR + message, after which the child exits 1.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "plan.h"
 #include "proto.h"
 
 #ifndef CLONE_NEWTIME
@@ -123,6 +127,18 @@ static void write_log(const char *level, const char *fmt, ...)
 	}
 	memcpy(out + n, "\"}\n", 3);
 	write_all(logfd, out, (size_t)n + 3);
+}
+
+void rt_log(const char *level, const char *fmt, ...)
+{
+	if (logfd < 0)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	write_log(level, "%s", msg);
 }
 
 #define log_debug(...)                              \
@@ -250,6 +266,60 @@ static void write_file(const char *path, const char *data)
 	close(fd);
 }
 
+/* run_plan is `rt exec`'s process after the namespaces: it reads the plan,
+ * does the exec-only preparation and applies it (plan.c). No Go runtime
+ * ever starts inside the container. */
+static void run_plan(void) __attribute__((noreturn));
+static void run_plan(void)
+{
+	char type;
+	uint32_t len;
+	// Until execve the init socket and the log pipe are ours only.
+	fcntl(initfd, F_SETFD, FD_CLOEXEC);
+	if (logfd >= 0)
+		fcntl(logfd, F_SETFD, FD_CLOEXEC);
+	if (read_header(&type, &len) < 0)
+		bail("read plan");
+	errno = 0;
+	if (type != RT_MSG_PLAN)
+		bail("expected plan, got message 0x%02x", (unsigned char)type);
+	if (len == 0 || len > RT_MAX_PLAN)
+		bail("bad plan length %u", len);
+	char *buf = malloc(len);
+	if (buf == NULL)
+		bail("malloc plan");
+	if (read_all(initfd, buf, len) < 0)
+		bail("read plan");
+	struct rt_plan p;
+	if (rt_plan_parse(buf, len, &p) < 0)
+		bail("%s", rt_plan_errmsg);
+	p.err_sock = initfd;
+	log_debug("nsenter: plan received (pid %d)", (int)getpid());
+	const char *cenv = getenv("_RT_CONSOLEFD");
+	int consock = cenv != NULL ? atoi(cenv) : -1;
+	// The steps of the former Go init's exec path, in its order.
+	if (p.terminal ? rt_plan_console(&p, consock) : rt_plan_setsid(&p))
+		rt_plan_fail(&p);
+	if (consock >= 3 && !p.terminal)
+		close(consock);
+	if (rt_plan_keyring(&p) || rt_plan_home(&p) || rt_plan_seccomp_notify(&p, initfd) ||
+	    rt_plan_rlimits(&p) || rt_plan_sched(&p) || rt_plan_ioprio(&p) || rt_plan_personality(&p) ||
+	    rt_plan_mempolicy(&p) || rt_plan_chdir(&p) || rt_plan_lookup(&p))
+		rt_plan_fail(&p);
+	if (p.late_cgroup) {
+		// Into the (frozen) cgroup last: the process freezes there and
+		// execs on resume, so the parent must not wait for log lines.
+		if (logfd >= 0)
+			close(logfd);
+		logfd = -1;
+		if (send_frame(RT_MSG_JOIN, NULL, 0) < 0)
+			bail("ask to join the cgroup");
+		wait_for(RT_MSG_JOINED);
+	}
+	log_debug("nsenter: exec %s", p.path);
+	rt_plan_exec(&p);
+}
+
 void rt_nsenter(void) __attribute__((constructor));
 void rt_nsenter(void)
 {
@@ -294,6 +364,7 @@ void rt_nsenter(void)
 	unsigned long cloneflags = 0;
 	int nondumpable = 0;
 	int late_cgroup = 0;
+	int plan_mode = 0;
 	struct join joins[MAX_JOIN];
 	int njoin = 0;
 	char timeoffs[MAX_TIME][96];
@@ -305,6 +376,9 @@ void rt_nsenter(void)
 			break;
 		case 'd':
 			nondumpable = 1;
+			break;
+		case 'x':
+			plan_mode = 1;
 			break;
 		case 'l':
 			// Late cgroup placement (exec into a paused container): the
@@ -424,6 +498,8 @@ void rt_nsenter(void)
 			bail("send pid");
 	}
 	free(buf);
+	if (plan_mode)
+		run_plan();
 	log_debug("nsenter: done, pid %d enters the Go runtime", (int)getpid());
 	// Return into the Go runtime: rt init takes over.
 }

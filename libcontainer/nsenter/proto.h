@@ -20,6 +20,7 @@
 #define RT_MSG_JOINED 'j'
 #define RT_MSG_READY 'R'
 #define RT_MSG_ERROR 'E'
+#define RT_MSG_PLAN 'X'
 
 #define RT_FRAME_HEADER 5
 #define RT_MAX_JOIN 16
