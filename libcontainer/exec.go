@@ -96,10 +96,20 @@ func (x *execution) run() (int, error) {
 	if m, err := x.c.cgroupManager(); err == nil {
 		x.mgr = m
 	}
+	// Computed before anything starts: a bad field fails with nothing to
+	// clean up.
+	plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused})
+	if err != nil {
+		return -1, err
+	}
+	frame, err := plan.Encode()
+	if err != nil {
+		return -1, err
+	}
 	if err := x.spawn(); err != nil {
 		return -1, err
 	}
-	if err := x.configureInit(); err != nil {
+	if err := x.sendPlan(frame); err != nil {
 		x.proc.kill()
 		return -1, err
 	}
@@ -135,7 +145,11 @@ func (x *execution) spawn() error {
 			Path: "/proc/" + strconv.Itoa(initPid) + "/ns/" + nsProcName[ns.Type],
 		})
 	}
-	bootstrap, err := bootstrapData(joins, nil, x.paused)
+	// Plan mode: the C stage applies the plan and execs; no Go runtime
+	// starts inside the container.
+	b := bootstrapOf(joins, nil, x.paused)
+	b.Plan = true
+	bootstrap, err := b.Encode()
 	if err != nil {
 		return err
 	}
@@ -161,13 +175,13 @@ func (x *execution) spawn() error {
 	return err
 }
 
-// configureInit sends the init the process to run.
-func (x *execution) configureInit() error {
+// sendPlan sends the C stage the process to run (a PlanMsg frame).
+func (x *execution) sendPlan(frame []byte) error {
 	x.ociState = x.c.ociState(x.status)
-	return x.proc.sendConfig(&initConfig{
-		Config: initView(x.cfg), Process: x.o.Process, Exec: true,
-		PreserveFds: x.o.PreserveFds, State: x.ociState, LateCgroup: x.paused,
-	})
+	if err := x.proc.conn.Send(initproto.PlanMsg, frame[initproto.HeaderSize:]); err != nil {
+		return x.proc.failed("send plan to init", err)
+	}
+	return nil
 }
 
 // awaitExec answers the init until it execs the process (its

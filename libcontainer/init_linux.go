@@ -119,10 +119,7 @@ func (in *initRun) run() error {
 		return fmt.Errorf("decode init config: %w", err)
 	}
 	in.cfg = &ic
-	logrus.Debugf("init: configuration received (pid %d, exec %v)", os.Getpid(), ic.Exec)
-	if ic.Exec {
-		return in.execSetup()
-	}
+	logrus.Debugf("init: configuration received (pid %d, exec false)", os.Getpid())
 	return in.containerSetup()
 }
 
@@ -334,13 +331,9 @@ func (in *initRun) finalExec(proc *specs.Process) error {
 	if err := system.CloseExecFrom(3 + in.cfg.PreserveFds); err != nil {
 		return fmt.Errorf("close fds: %w", err)
 	}
-	// In its cgroup by now (a paused exec joined it last): the final CPU
-	// affinity, or all of the cgroup's CPUs.
-	var affinity *specs.CPUAffinity
-	if in.cfg.Exec {
-		affinity = proc.ExecCPUAffinity
-	}
-	if err := system.SetFinalAffinity(affinity); err != nil {
+	// In its cgroup by now: all of the cgroup's CPUs (execCPUAffinity is
+	// for `rt exec`, whose process the C stage applies: plan.c).
+	if err := system.SetFinalAffinity(nil); err != nil {
 		return err
 	}
 	path := in.exePath
@@ -456,36 +449,6 @@ func writeSysctl(key, value string) error {
 	return nil
 }
 
-// execSetup runs a new process in a running container (`rt exec`): the C
-// stage has already joined every namespace of the container and the parent
-// has placed it in the container's cgroup.
-func (in *initRun) execSetup() error {
-	proc := in.cfg.Process
-	if proc.Terminal {
-		if err := setupConsole(in.consoleFd, proc, false); err != nil {
-			return err
-		}
-	} else if err := newSession(); err != nil {
-		return err
-	}
-	// As runc's exec: not the caller's session keyring either.
-	if err := joinSessionKeyring(in.cfg.Config); err != nil {
-		return err
-	}
-	if err := in.prepareProcess(proc, true); err != nil {
-		return err
-	}
-	if in.cfg.LateCgroup {
-		// Into the (frozen) cgroup last: this process freezes there and
-		// execs when the container is resumed.
-		if err := in.askCgroupJoin(); err != nil {
-			return err
-		}
-	}
-	// Success closes the (close-on-exec) init socket: the parent reads EOF.
-	return in.finalExec(proc)
-}
-
 // containerState is the state for hooks run in the container's namespaces:
 // the pid is the init's as the container sees it.
 func (in *initRun) containerState(status specs.ContainerState) *specs.State {
@@ -510,16 +473,6 @@ func (in *initRun) sendSeccompFd(fd int) error {
 		return fmt.Errorf("send seccomp notify fd: %w", err)
 	}
 	return nil
-}
-
-// askCgroupJoin asks the parent to place this process in the container's
-// cgroup now.
-func (in *initRun) askCgroupJoin() error {
-	// Frozen from the join until resumed: the parent must not wait for
-	// more log lines.
-	in.closeLogs()
-	_, err := in.conn.Request(initproto.Join, initproto.Joined, nil)
-	return err
 }
 
 // setHookEnv makes env the init's own environment, which a hook run by the

@@ -28,15 +28,9 @@ import (
 type initConfig struct {
 	Config  *configs.Config `json:"config"`
 	Process *specs.Process  `json:"process"`
-	// Exec is true for `rt exec`: join a running container, no rootfs setup.
-	Exec bool `json:"exec,omitempty"`
 	// PreserveFds is the number of fds after stdio passed through. (The
 	// init's own fds are named in its environment: _RT_* variables.)
 	PreserveFds int `json:"preserve_fds"`
-	// LateCgroup (exec into a paused container): the init asks the parent
-	// to place it in the container's cgroup just before it execs, since a
-	// frozen cgroup freezes what enters it.
-	LateCgroup bool `json:"late_cgroup,omitempty"`
 	// HasParentHooks: the init must stop after its mounts for the parent's
 	// prestart/createRuntime hooks.
 	HasParentHooks bool `json:"has_parent_hooks,omitempty"`
@@ -130,7 +124,13 @@ func (p *initProc) kill() {
 
 // bootstrapData returns the C stage's instructions (see initproto).
 func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) ([]byte, error) {
-	b := initproto.BootstrapData{LateCgroup: lateCgroup, NonDumpable: true}
+	b := bootstrapOf(nss, timeOffsets, lateCgroup)
+	return b.Encode()
+}
+
+// bootstrapOf returns the C stage's instructions, to encode.
+func bootstrapOf(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) *initproto.BootstrapData {
+	b := &initproto.BootstrapData{LateCgroup: lateCgroup, NonDumpable: true}
 	for _, ns := range joinOrder(nss) {
 		f := nsCloneFlag(ns.Type)
 		if ns.Path == "" {
@@ -146,7 +146,7 @@ func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTi
 		}
 		b.TimeOffsets = append(b.TimeOffsets, initproto.TimeOffset{Clock: id, Secs: off.Secs, Nanosecs: off.Nanosecs})
 	}
-	return b.Encode()
+	return b
 }
 
 // runcJoinOrder is the order runc joins namespaces by path in (its

@@ -101,14 +101,19 @@ func TestInitLogsForwarded(t *testing.T) {
 	if code != 0 || has(lines, "debug", "") {
 		t.Errorf("without --debug: exit %d, log %v", code, lines)
 	}
-	// Text format; exec's C stage joins the container's namespaces.
+	// Text format; exec's C stage joins the container's namespaces, then
+	// applies the plan itself: no Go init starts for exec.
 	id, _ := createContainer(t, newBundle(t, withArgs("sleep", "1000")))
 	logFile := filepath.Join(t.TempDir(), "log.txt")
 	if _, se, code := rt(t, "--debug", "--log", logFile, "exec", id, "true"); code != 0 {
 		t.Fatalf("exec: exit %d: %s", code, se)
 	}
 	text := readFileOrEmpty(logFile)
-	for _, want := range []string{`level=debug msg="nsenter: joined the mnt namespace /proc/`, `level=debug msg="init: configuration received`} {
+	if strings.Contains(text, "init: configuration received") {
+		t.Errorf("exec started the Go init:\n%s", text)
+	}
+	for _, want := range []string{`level=debug msg="nsenter: joined the mnt namespace /proc/`, `level=debug msg="nsenter: plan received`,
+		`level=debug msg="nsenter: exec `} {
 		if !strings.Contains(text, want) {
 			t.Errorf("--debug --log (text) of exec: no %q in:\n%s", want, text)
 		}

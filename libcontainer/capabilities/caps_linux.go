@@ -60,6 +60,11 @@ func New(c *specs.LinuxCapabilities) (*Caps, error) {
 	return caps, nil
 }
 
+// AmbientList returns the ambient capabilities in the config's order.
+func (c *Caps) AmbientList() []int {
+	return append([]int{}, c.ambientList...)
+}
+
 // ApplyBoundingSet drops from the calling thread's bounding set every
 // capability (up to cap_last_cap) that is not in c.Bounding. It needs
 // CAP_SETPCAP in the effective set, so call it before changing user.

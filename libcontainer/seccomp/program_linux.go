@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -65,4 +66,20 @@ func (p *Program) Install() (int, error) {
 		return -1, nil
 	}
 	return installFilter(p.prog, p.flags)
+}
+
+// BPF returns the program as raw struct sock_filter records in the host's
+// byte order and its seccomp(2) flags, for a process that installs it
+// without rt's Go code (the C stage's plan). A nil Program gives nil.
+func (p *Program) BPF() (raw []byte, flags uint32) {
+	if p == nil {
+		return nil, 0
+	}
+	raw = make([]byte, 0, 8*len(p.prog))
+	for _, i := range p.prog {
+		raw = binary.NativeEndian.AppendUint16(raw, i.Code)
+		raw = append(raw, i.Jt, i.Jf)
+		raw = binary.NativeEndian.AppendUint32(raw, i.K)
+	}
+	return raw, uint32(p.flags)
 }

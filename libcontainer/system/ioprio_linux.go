@@ -33,6 +33,14 @@ func ValidateIOPriority(p *specs.LinuxIOPriority) error {
 	return nil
 }
 
+// IOPriorityValue returns ioprio_set(2)'s value for p (validated).
+func IOPriorityValue(p *specs.LinuxIOPriority) (uint32, error) {
+	if err := ValidateIOPriority(p); err != nil {
+		return 0, err
+	}
+	return uint32(ioprioClasses[p.Class]<<ioprioClassShift | p.Priority), nil
+}
+
 // SetIOPriority applies p to the calling thread with ioprio_set(2)
 // (IOPRIO_WHO_PROCESS, 0). A nil p is a no-op.
 func SetIOPriority(p *specs.LinuxIOPriority) error {

@@ -50,6 +50,11 @@ func personalityValue(p *specs.LinuxPersonality) (uint32, error) {
 	return v, nil
 }
 
+// PersonalityValue returns personality(2)'s argument for p (validated).
+func PersonalityValue(p *specs.LinuxPersonality) (uint32, error) {
+	return personalityValue(p)
+}
+
 // ValidatePersonality checks linux.personality. A nil p is valid.
 func ValidatePersonality(p *specs.LinuxPersonality) error {
 	if p == nil {

@@ -77,6 +77,13 @@ func SetRlimits(r []specs.POSIXRlimit) error {
 	return nil
 }
 
+// RlimitResource returns the kernel's resource number of an OCI rlimit
+// type name (checked by ValidateRlimits).
+func RlimitResource(name string) (int, bool) {
+	r, ok := rlimitByName[name]
+	return r, ok
+}
+
 func limitString(v uint64) string {
 	if v == unix.RLIM_INFINITY {
 		return "unlimited"

@@ -79,6 +79,11 @@ func schedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
 	return attr, nil
 }
 
+// SchedAttrOf returns the sched_setattr(2) argument for s (validated).
+func SchedAttrOf(s *specs.Scheduler) (*unix.SchedAttr, error) {
+	return schedAttr(s)
+}
+
 // SetScheduler applies s to the calling thread with sched_setattr(2)
 // (pid 0). Threads and processes created afterwards, and the program run by
 // execve, inherit it. A nil s is a no-op.
