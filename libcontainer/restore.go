@@ -20,6 +20,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/criu"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
+	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 	"github.com/rt-runtime/rt/libcontainer/rootfs"
 	"github.com/rt-runtime/rt/libcontainer/system"
 	"github.com/rt-runtime/rt/libcontainer/utils"
@@ -53,6 +54,15 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 	}()
 	if err := ValidateID(cfg.ID); err != nil {
 		return nil, err
+	}
+	rdtRoot := ""
+	if cfg.IntelRdt != nil {
+		// As create: an error where the host has no resctrl.
+		root, err := intelrdt.Root()
+		if err != nil {
+			return nil, err
+		}
+		rdtRoot = root
 	}
 	if _, err := criu.Find(); err != nil {
 		return nil, err
@@ -102,7 +112,8 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 	defer d.unlock()
 	var (
 		mgr      cgroups.Manager
-		restored int // the restored init, once criu names it
+		rdt      *intelrdt.Group // planned, then made or joined
+		restored int             // the restored init, once criu names it
 	)
 	defer func() {
 		if retErr == nil {
@@ -126,6 +137,9 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 			}
 			warnIf("thaw the container's cgroup", mgr.Thaw())
 			warnIf("remove the container's cgroup", destroyCgroup(mgr))
+		}
+		if rdt != nil {
+			warnIf("remove the container's resctrl group", rdt.Destroy())
 		}
 		warnIf("remove state dir", os.RemoveAll(d.path))
 	}()
@@ -229,7 +243,18 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 		ExtraFiles: extra,
 		Started: func(pid int) error {
 			// criu (and so what it restores) runs in the container's
-			// cgroup, created at the configured path.
+			// cgroup, created at the configured path, and resctrl
+			// group. Both are in the state before they are made (as in
+			// create): a restore killed from here on leaves a state
+			// that delete --force cleans up.
+			st.CgroupPaths = mgr.Paths()
+			if rdtRoot != "" {
+				rdt = intelrdt.Plan(rdtRoot, cfg.IntelRdt, cfg.ID)
+				st.IntelRdt = rdt
+			}
+			if err := writeState(d.path, st); err != nil {
+				return err
+			}
 			if err := mgr.Apply(pid); err != nil {
 				return err
 			}
@@ -237,6 +262,14 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 				if err := mgr.Set(cfg.Cgroup.Resources); err != nil {
 					return err
 				}
+			}
+			if rdtRoot != "" {
+				g, err := intelrdt.Apply(rdtRoot, cfg.IntelRdt, cfg.ID, pid)
+				if err != nil {
+					return err
+				}
+				rdt = g
+				st.IntelRdt = g
 			}
 			st.CgroupPaths = mgr.Paths()
 			if err := writeState(d.path, st); err != nil {

@@ -187,8 +187,8 @@ func TestUserSysctlWithUserNamespace(t *testing.T) {
 	expectCreateFails(t, b, "user.max_user_namespaces")
 }
 
-// linux.intelRdt on a host without resctrl: create fails naming the field
-// and leaves nothing (runc: "Intel RDT is not supported or enabled"). Where
+// linux.intelRdt on a host without resctrl: create (and restore) fails
+// naming the field and leaves nothing (runc: "Intel RDT is not supported or enabled"). Where
 // resctrl is mounted, the group is made, holds the container's init, and
 // goes with the container.
 func TestIntelRdt(t *testing.T) {
@@ -198,6 +198,12 @@ func TestIntelRdt(t *testing.T) {
 			s.Linux.IntelRdt = &specs.LinuxIntelRdt{L3CacheSchema: "L3:0=f", EnableMonitoring: true}
 		})
 		expectCreateFails(t, b, "linux.intelRdt")
+		// restore too (it used to ignore the field), before criu runs
+		id := newID(t)
+		if _, se, code := rt(t, "restore", "--image-path", t.TempDir(), "--bundle", b.Dir, id); code == 0 || !strings.Contains(se, "linux.intelRdt") {
+			t.Errorf("restore with linux.intelRdt and no resctrl: exit %d: %s", code, se)
+		}
+		assertNoState(t, id)
 		return
 	}
 	root := ""
