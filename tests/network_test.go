@@ -4,7 +4,9 @@ package tests
 // test builds its own world: a throw-away network namespace that plays the
 // host (rt, its hooks, the bridge and the nftables rules live there) and a
 // second one that plays the outside, joined by a veth pair and addressed from
-// the documentation ranges 198.51.100.0/24 and 203.0.113.0/24. Traffic goes
+// the documentation ranges 198.51.100.0/24, 203.0.113.0/24 and (IPv6)
+// 2001:db8::/32; the bridges' IPv6 subnets are unique-local (fd00::/8), inside
+// the host namespace only. Traffic goes
 // only to addresses inside these namespaces, with bounded retries; the real
 // host's links and ruleset are never touched.
 
@@ -30,6 +32,10 @@ const (
 	hostAddr    = "198.51.100.1" // the host's address towards the outside
 	outsideAddr = "198.51.100.2" // the outside world
 	hostAddr2   = "203.0.113.1"  // a second address of the host
+
+	hostAddr6    = "2001:db8:1::1" // the host's IPv6 address towards the outside
+	outsideAddr6 = "2001:db8:1::2" // the outside world's
+	hostAddr6b   = "2001:db8:2::1" // a second IPv6 address of the host
 )
 
 // netWorld is the pair of namespaces of one test and the hook's state dir.
@@ -39,6 +45,7 @@ type netWorld struct {
 	outside  string
 	stateDir string
 	subnet   string // the bridge subnet, e.g. 10.231.7.0/24
+	subnet6  string // an IPv6 subnet for dual-stack bundles, e.g. fd00:231:7::/64
 	bridge   string
 	hook     string // absolute path of rt-net
 	mu       sync.Mutex
@@ -77,7 +84,7 @@ func newNetWorld(t *testing.T) *netWorld {
 	netSeq++
 	tag := fmt.Sprintf("%d-%d", os.Getpid()%100000, netSeq)
 	w := &netWorld{t: t, stateDir: t.TempDir(), bridge: "rtt" + fmt.Sprint(netSeq), hook: hook,
-		subnet: fmt.Sprintf("10.231.%d.0/24", netSeq%250)}
+		subnet: fmt.Sprintf("10.231.%d.0/24", netSeq%250), subnet6: fmt.Sprintf("fd00:231:%x::/64", netSeq)}
 	hn, on := "rtn-h-"+tag, "rtn-o-"+tag
 	sh(t, "ip", "netns", "add", hn)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", hn).Run() })
@@ -89,6 +96,10 @@ func newNetWorld(t *testing.T) *netWorld {
 	sh(t, "ip", "-n", hn, "addr", "add", hostAddr+"/24", "dev", "up0")
 	sh(t, "ip", "-n", hn, "addr", "add", hostAddr2+"/24", "dev", "up0")
 	sh(t, "ip", "-n", on, "addr", "add", outsideAddr+"/24", "dev", "out0")
+	// IPv6 without duplicate address detection (usable at once).
+	sh(t, "ip", "-n", hn, "addr", "add", hostAddr6+"/64", "dev", "up0", "nodad")
+	sh(t, "ip", "-n", hn, "addr", "add", hostAddr6b+"/64", "dev", "up0", "nodad")
+	sh(t, "ip", "-n", on, "addr", "add", outsideAddr6+"/64", "dev", "out0", "nodad")
 	for _, ns := range []string{hn, on} {
 		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	}
@@ -280,22 +291,31 @@ func refused(ns, url string) bool {
 	return err != nil
 }
 
-// outsideServer starts an httpd in the outside namespace whose CGI prints the
-// client's address, and returns its base URL.
-func (w *netWorld) outsideServer() string {
+// outsideServerOf starts an httpd in the outside namespace, on its IPv6
+// address when v6, whose CGI prints the client's address (busybox writes an
+// IPv6 one in brackets), and returns its base URL.
+func (w *netWorld) outsideServerOf(v6 bool) string {
 	t := w.t
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "cgi-bin"), 0o755)
 	if err := os.WriteFile(filepath.Join(dir, "cgi-bin", "ip"), []byte("#!/bin/sh\necho Content-Type: text/plain\necho\necho \"$REMOTE_ADDR\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("nsenter", "--net="+w.outside, "busybox", "httpd", "-f", "-p", outsideAddr+":9000", "-h", dir)
+	listen, url := outsideAddr+":9000", "http://"+outsideAddr+":9000"
+	if v6 {
+		listen, url = "["+outsideAddr6+"]:9001", "http://["+outsideAddr6+"]:9001"
+	}
+	cmd := exec.Command("nsenter", "--net="+w.outside, "busybox", "httpd", "-f", "-p", listen, "-h", dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return "http://" + outsideAddr + ":9000"
+	return url
 }
+
+// outsideServer starts an httpd on the outside's IPv4 address whose CGI
+// prints the client's address, and returns its base URL.
+func (w *netWorld) outsideServer() string { return w.outsideServerOf(false) }
 
 const webScript = `mkdir -p /www && echo "page of $(hostname)" > /www/index.html && echo 81 > /www/p81 && echo 82 > /www/p82 &&
 httpd -p 80 -h /www && httpd -p 81 -h /www && httpd -p 82 -h /www && exec sleep 300`
@@ -458,11 +478,13 @@ func TestNetworkBridge(t *testing.T) {
 }
 
 // TestNetworkInterruptedSetup kills the hook (SIGKILL, through its fault
-// injection point) after it wrote the lease and the container's table, and
-// checks that gc, and the next set-up of the same id, remove what it left.
+// injection point) after it wrote the lease and the container's table (a
+// dual-stack one), and checks that gc, and the next set-up of the same id,
+// remove what it left.
 func TestNetworkInterruptedSetup(t *testing.T) {
 	w := newNetWorld(t)
-	b := w.bundle([]string{"sleep", "300"}, "--publish", "8080:80")
+	// Dual stack: the table left is an inet one, the lease has two addresses.
+	b := w.bundle([]string{"sleep", "300"}, "--publish", "8080:80", "--subnet6", w.subnet6)
 	crash := func() {
 		b.Spec.Hooks.CreateRuntime[0].Env = []string{"RT_NET_CRASH_AFTER=table", "PATH=/usr/bin:/bin"}
 		b.write(t)
@@ -475,7 +497,7 @@ func TestNetworkInterruptedSetup(t *testing.T) {
 	if r := w.rt("create", "--bundle", b.Dir, id); r.code == 0 {
 		t.Fatalf("create succeeded although its hook was killed")
 	}
-	if w.lease(id) == "" || !strings.Contains(w.ruleset(), "table ip rt-ctr-"+id+" ") {
+	if w.lease(id) == "" || !strings.Contains(w.ruleset(), "table inet rt-ctr-"+id+" ") {
 		t.Fatalf("the killed hook left no lease or table: nothing to test\n%s", w.ruleset())
 	}
 	gc := exec.Command("nsenter", "--net="+w.host, w.hook, "--state-dir", w.stateDir, "gc")
@@ -498,7 +520,7 @@ func TestNetworkInterruptedSetup(t *testing.T) {
 	if w.lease(id) == "" || stale == "" {
 		t.Fatalf("leases: stale %q, new %q", stale, w.lease(id))
 	}
-	if n := strings.Count(w.ruleset(), "table ip rt-ctr-"+id+" "); n != 1 {
+	if n := strings.Count(w.ruleset(), "table inet rt-ctr-"+id+" "); n != 1 {
 		t.Fatalf("%d tables for %s after a new set-up", n, id)
 	}
 	// gc keeps what a live container holds.
@@ -510,11 +532,12 @@ func TestNetworkInterruptedSetup(t *testing.T) {
 	w.assertGone(id)
 }
 
-// TestNetworkConcurrentCreates creates 20 containers at once: 20 distinct
-// addresses, and nothing left after they are deleted.
+// TestNetworkConcurrentCreates creates 20 containers at once on a
+// dual-stack bridge: 20 distinct IPv4 and 20 distinct IPv6 addresses, each
+// the one the container has, and nothing left after they are deleted.
 func TestNetworkConcurrentCreates(t *testing.T) {
 	w := newNetWorld(t)
-	b := w.bundle([]string{"sleep", "300"})
+	b := w.bundle([]string{"sleep", "300"}, "--subnet6", w.subnet6)
 	const n = 20
 	ids := make([]string, n)
 	errs := make([]string, n)
@@ -546,10 +569,17 @@ func TestNetworkConcurrentCreates(t *testing.T) {
 			t.Errorf("%s and %s both got %s", other, id, ip)
 		}
 		seen[ip] = id
-		// The address is the one the container has.
-		out, _ := in(fmt.Sprintf("/proc/%d/ns/net", w.pid(id)), 5*time.Second, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
-		if !strings.Contains(out, ip+"/") {
-			t.Errorf("%s: eth0 has %q, lease says %s", id, out, ip)
+		ip6 := w.lease6(id)
+		if ip6 == "" {
+			t.Errorf("no IPv6 lease for %s", id)
+		} else if other, dup := seen[ip6]; dup {
+			t.Errorf("%s and %s both got %s", other, id, ip6)
+		}
+		seen[ip6] = id
+		// The addresses are the ones the container has.
+		out, _ := in(fmt.Sprintf("/proc/%d/ns/net", w.pid(id)), 5*time.Second, "ip", "-o", "addr", "show", "dev", "eth0")
+		if !strings.Contains(out, ip+"/") || !strings.Contains(out, ip6+"/") {
+			t.Errorf("%s: eth0 has %q, lease says %s and %s", id, out, ip, ip6)
 		}
 	}
 	for _, id := range ids {
@@ -644,7 +674,8 @@ func TestSpecNetwork(t *testing.T) {
 		t.Skipf("rt spec --network needs the rt-net hook beside the runtime under test (%s): %v", hook, err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(rtBinary, "spec", "--network", "bridge", "--publish", "8080:80", "--publish", "198.51.100.1:5300-5301:53-54/udp")
+	cmd := exec.Command(rtBinary, "spec", "--network", "bridge", "--publish", "8080:80", "--publish", "198.51.100.1:5300-5301:53-54/udp",
+		"--subnet6", "fd00:1:2::/64", "--publish", "[2001:db8::5]:8443:443")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("rt spec: %v %s", err, out)
@@ -653,7 +684,8 @@ func TestSpecNetwork(t *testing.T) {
 	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "config.json"))), &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.Annotations["rt.network"] != "bridge" || s.Annotations["rt.network.publish"] != "8080:80/tcp,198.51.100.1:5300-5301:53-54/udp" {
+	if s.Annotations["rt.network"] != "bridge" || s.Annotations["rt.network.publish"] != "8080:80/tcp,198.51.100.1:5300-5301:53-54/udp,[2001:db8::5]:8443:443/tcp" ||
+		s.Annotations["rt.network.subnet6"] != "fd00:1:2::/64" {
 		t.Errorf("annotations %v", s.Annotations)
 	}
 	if s.Hooks == nil || len(s.Hooks.CreateRuntime) != 1 || len(s.Hooks.Poststop) != 1 ||
@@ -668,6 +700,10 @@ func TestSpecNetwork(t *testing.T) {
 		{"--network", "bridge", "--publish", "8080:80/sctp"},
 		{"--network", "bridge", "--subnet", "10.0.0.1/8"},
 		{"--network", "bridge", "--rootless"},
+		{"--subnet6", "fd00::/64"},
+		{"--network", "bridge", "--subnet6", "10.0.0.0/24"},
+		{"--network", "bridge", "--subnet6", "fd00::/32"},
+		{"--network", "bridge", "--publish", "[2001:db8::5]:80:80"},
 	} {
 		d := t.TempDir()
 		cmd := exec.Command(rtBinary, append([]string{"spec"}, bad...)...)
@@ -849,4 +885,195 @@ func TestNetworkLoopbackGuard(t *testing.T) {
 	if out, err := fetch(ns, "http://127.0.0.2:9999/"); err != nil || !strings.Contains(out, "secret") {
 		t.Fatalf("without the input rule the attack should work (or this test proves nothing): %v %q", err, out)
 	}
+}
+
+// gw6 is the bridge's IPv6 address (the first of subnet6).
+func (w *netWorld) gw6() string { return strings.TrimSuffix(w.subnet6, "/64") + "1" }
+
+// lease6 returns the leased IPv6 address of id, "" when there is none.
+func (w *netWorld) lease6(id string) string {
+	data, err := os.ReadFile(filepath.Join(w.stateDir, "leases", w.bridge, id))
+	if err != nil {
+		return ""
+	}
+	var l struct{ IP6 string }
+	json.Unmarshal(data, &l)
+	return l.IP6
+}
+
+// TestNetworkIPv6: a dual-stack bridge (rt spec --subnet6). The container
+// gets an IPv6 address and default route besides its IPv4 ones; it reaches
+// an outside server over IPv6, which sees the host's address (masquerade);
+// published ports answer over IPv6 from outside and from the host on each of
+// its IPv6 addresses, a port published on one IPv6 host address only there;
+// unsolicited IPv6 traffic routed into the bridge and unpublished ports are
+// refused; two containers talk over IPv6, also through a published port
+// (hairpin); the rules are one inet table per container and an ip6 shared
+// table; nothing is left after delete, and IPv4 keeps working.
+func TestNetworkIPv6(t *testing.T) {
+	w := newNetWorld(t)
+	srv6 := w.outsideServerOf(true)
+	srv4 := w.outsideServer()
+	a := w.bundle([]string{"sh", "-c", webScript}, "--subnet6", w.subnet6,
+		"--publish", "8080:80", "--publish", "["+hostAddr6b+"]:9090:81")
+	a.Spec.Hostname = "web6-a"
+	a.write(t)
+	idA, pidA := w.start(a)
+	ipA, ip6A := w.lease(idA), w.lease6(idA)
+	if ipA == "" || ip6A == "" {
+		t.Fatalf("lease of %s: IPv4 %q, IPv6 %q; want both", idA, ipA, ip6A)
+	}
+	ctrNS := fmt.Sprintf("/proc/%d/ns/net", pidA)
+
+	t.Run("container interface", func(t *testing.T) {
+		out, err := in(ctrNS, 5*time.Second, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global")
+		if err != nil || !strings.Contains(out, ip6A+"/64") || strings.Contains(out, "tentative") {
+			t.Fatalf("eth0 in the container: %v %s, want %s/64 (not tentative)", err, out, ip6A)
+		}
+		out, _ = in(ctrNS, 5*time.Second, "ip", "-6", "route", "show", "default")
+		if !strings.Contains(out, "via "+w.gw6()+" dev eth0") {
+			t.Fatalf("IPv6 default route in the container: %q, want via %s", out, w.gw6())
+		}
+		out, _ = in(ctrNS, 5*time.Second, "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+		if !strings.Contains(out, ipA+"/24") {
+			t.Fatalf("eth0 lost its IPv4 address: %q", out)
+		}
+	})
+	t.Run("masquerade", func(t *testing.T) {
+		out, err := fetch(ctrNS, srv6+"/cgi-bin/ip")
+		if err != nil {
+			t.Fatalf("container to outside server over IPv6: %v %s", err, out)
+		}
+		if got := strings.Trim(strings.TrimSpace(out), "[]"); got != hostAddr6 {
+			t.Fatalf("the outside server saw %q, want the host's address %s", got, hostAddr6)
+		}
+		if out, err := fetch(ctrNS, srv4+"/cgi-bin/ip"); err != nil || strings.TrimSpace(out) != hostAddr {
+			t.Fatalf("container to outside server over IPv4: %v %q", err, out)
+		}
+	})
+	t.Run("published from outside", func(t *testing.T) {
+		if out, err := fetch(w.outside, "http://["+hostAddr6+"]:8080/index.html"); err != nil || !strings.Contains(out, "page of web6-a") {
+			t.Errorf("outside to [%s]:8080: %v %q", hostAddr6, err, out)
+		}
+		if out, err := fetch(w.outside, "http://"+hostAddr+":8080/index.html"); err != nil || !strings.Contains(out, "page of web6-a") {
+			t.Errorf("outside to %s:8080 (IPv4 of the same container): %v %q", hostAddr, err, out)
+		}
+		if !refused(w.outside, "http://["+hostAddr6+"]:9090/p81") {
+			t.Errorf("[%s]:9090 answered; it is published on %s only", hostAddr6, hostAddr6b)
+		}
+	})
+	t.Run("published from the host on each IPv6 address", func(t *testing.T) {
+		for _, addr := range []string{hostAddr6, hostAddr6b, w.gw6()} {
+			out, err := fetch(w.host, "http://["+addr+"]:8080/index.html")
+			if err != nil || !strings.Contains(out, "page of web6-a") {
+				t.Errorf("host to [%s]:8080: %v %q", addr, err, out)
+			}
+		}
+		if out, err := fetch(w.host, "http://["+hostAddr6b+"]:9090/p81"); err != nil || strings.TrimSpace(out) != "81" {
+			t.Errorf("host to [%s]:9090: %v %q", hostAddr6b, err, out)
+		}
+	})
+	t.Run("unpublished and unsolicited refused", func(t *testing.T) {
+		if !refused(w.outside, "http://["+hostAddr6+"]:80/index.html") {
+			t.Errorf("port 80 of the host answered over IPv6 from outside")
+		}
+		sh(t, "ip", "-n", filepath.Base(w.outside), "-6", "route", "add", w.subnet6, "via", hostAddr6)
+		if !refused(w.outside, "http://["+ip6A+"]:80/index.html") {
+			t.Errorf("the container's unpublished port 80 answered an outside host routing IPv6 through the host")
+		}
+		// Without the shared ip6 forward chain the same request gets
+		// through (else this check proves nothing); the chain is put back.
+		if out, err := in(w.host, 5*time.Second, "nft", "flush", "chain", "ip6", "rt-net-"+w.bridge, "forward"); err != nil {
+			t.Fatalf("nft flush chain: %v %s", err, out)
+		}
+		out, err := fetch(w.outside, "http://["+ip6A+"]:80/index.html")
+		if err != nil || !strings.Contains(out, "page of web6-a") {
+			t.Errorf("with the forward chain flushed, outside to [%s]:80: %v %q: the refusal above may not come from rt-net's rule", ip6A, err, out)
+		}
+		if out, err := in(w.host, 5*time.Second, "nft", "delete", "table", "ip6", "rt-net-"+w.bridge); err != nil {
+			t.Fatalf("nft delete table: %v %s", err, out)
+		}
+		// The next set-up on the bridge makes the shared table again, whole.
+		c := w.bundle([]string{"true"}, "--subnet6", w.subnet6)
+		w.mustRT("run", "--bundle", c.Dir, newID(t))
+		if rs := w.ruleset(); !strings.Contains(rs, "oifname \""+w.bridge+"\" counter packets") || !strings.Contains(rs, "table ip6 rt-net-"+w.bridge) {
+			t.Fatalf("the shared ip6 table was not made again:\n%s", rs)
+		}
+		if !refused(w.outside, "http://["+ip6A+"]:80/index.html") {
+			t.Errorf("unsolicited IPv6 traffic got through after the shared table was made again")
+		}
+	})
+	t.Run("rules", func(t *testing.T) {
+		rs := w.ruleset()
+		for _, want := range []string{
+			"table ip6 rt-net-" + w.bridge,
+			"ip6 saddr " + w.subnet6 + " oifname != \"" + w.bridge + "\"",
+			"table ip rt-net-" + w.bridge,
+			"table inet rt-ctr-" + idA,
+			"dnat ip6 to [" + ip6A + "]:80",
+			"dnat ip to " + ipA + ":80",
+			"ip6 daddr " + hostAddr6b + " tcp dport 9090",
+		} {
+			if !strings.Contains(rs, want) {
+				t.Errorf("ruleset lacks %q:\n%s", want, rs)
+			}
+		}
+		if strings.Contains(rs, "table ip rt-ctr-"+idA+" ") {
+			t.Errorf("a dual-stack container has more than its inet table:\n%s", rs)
+		}
+	})
+	b := w.bundle([]string{"sh", "-c", webScript}, "--subnet6", w.subnet6)
+	idB, pidB := w.start(b)
+	ip6B := w.lease6(idB)
+	t.Run("two containers over the bridge", func(t *testing.T) {
+		if ip6B == "" || ip6B == ip6A {
+			t.Fatalf("IPv6 leases: a %q, b %q", ip6A, ip6B)
+		}
+		nsB := fmt.Sprintf("/proc/%d/ns/net", pidB)
+		if out, err := fetch(nsB, "http://["+ip6A+"]/index.html"); err != nil || !strings.Contains(out, "page of web6-a") {
+			t.Fatalf("b to a over IPv6: %v %q", err, out)
+		}
+		if out, err := fetch(nsB, "http://["+hostAddr6+"]:8080/index.html"); err != nil || !strings.Contains(out, "page of web6-a") {
+			t.Fatalf("b to a through [%s]:8080: %v %q", hostAddr6, err, out)
+		}
+	})
+	t.Run("internal and egress", func(t *testing.T) {
+		internal := w.bundle([]string{"sleep", "300"}, "--subnet6", w.subnet6)
+		internal.Spec.Annotations["rt.network.internal"] = "true"
+		internal.write(t)
+		_, pidI := w.start(internal)
+		nsI := fmt.Sprintf("/proc/%d/ns/net", pidI)
+		if out, err := fetch(nsI, "http://["+ip6A+"]/index.html"); err != nil {
+			t.Errorf("internal container to a container over IPv6: %v %q", err, out)
+		}
+		if !refused(nsI, srv6+"/cgi-bin/ip") {
+			t.Errorf("internal container reached the outside over IPv6")
+		}
+		// Only an IPv6 destination allowed: IPv4 beyond the bridge is closed.
+		egress := w.bundle([]string{"sleep", "300"}, "--subnet6", w.subnet6)
+		egress.Spec.Annotations["rt.network.egress"] = outsideAddr6
+		egress.write(t)
+		_, pidE := w.start(egress)
+		nsE := fmt.Sprintf("/proc/%d/ns/net", pidE)
+		if out, err := fetch(nsE, srv6+"/cgi-bin/ip"); err != nil {
+			t.Errorf("container with egress %s to it: %v %q", outsideAddr6, err, out)
+		}
+		if !refused(nsE, srv4+"/cgi-bin/ip") {
+			t.Errorf("container with egress %s only reached %s", outsideAddr6, outsideAddr)
+		}
+	})
+	t.Run("delete leaves nothing", func(t *testing.T) {
+		w.mustRT("kill", idA, "KILL")
+		if !waitGone(pidA, 10*time.Second) {
+			t.Fatalf("init %d survived SIGKILL", pidA)
+		}
+		w.mustRT("delete", idA)
+		w.mustRT("delete", "--force", idB)
+		for _, id := range []string{idA, idB} {
+			w.assertGone(id)
+		}
+		if refusedNot := !refused(w.outside, "http://["+hostAddr6+"]:8080/index.html"); refusedNot {
+			t.Errorf("the published port still answers over IPv6 after delete")
+		}
+	})
 }

@@ -20,11 +20,11 @@ import (
 // looked up beside the rt binary.
 const netHookName = "rt-net"
 
-// specNetwork applies --network/--publish/--bridge/--subnet to spec.
+// specNetwork applies --network/--publish/--bridge/--subnet/--subnet6 to spec.
 func specNetwork(c *cli.Context, spec *specs.Spec) error {
 	mode := c.String("network")
 	if mode == "" || mode == "none" {
-		for _, f := range []string{"publish", "bridge", "subnet"} {
+		for _, f := range []string{"publish", "bridge", "subnet", "subnet6"} {
 			if c.IsSet(f) {
 				return fmt.Errorf("--%s needs --network bridge", f)
 			}
@@ -43,6 +43,9 @@ func specNetwork(c *cli.Context, spec *specs.Spec) error {
 	}
 	if c.IsSet("subnet") {
 		ann[netconf.AnnSubnet] = c.String("subnet")
+	}
+	if c.IsSet("subnet6") {
+		ann[netconf.AnnSubnet6] = c.String("subnet6")
 	}
 	if p := c.StringSlice("publish"); len(p) > 0 {
 		ann[netconf.AnnPublish] = strings.Join(p, ",")
@@ -81,6 +84,7 @@ work for containers that do not include the "sh" program.`,
 		cli.StringSliceFlag{Name: "publish, p", Usage: "rt only, with --network bridge: publish [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp] (repeatable)"},
 		cli.StringFlag{Name: "bridge", Usage: "rt only, with --network bridge: bridge name (default " + netconf.DefaultBridge + ")"},
 		cli.StringFlag{Name: "subnet", Usage: "rt only, with --network bridge: IPv4 subnet of the bridge (default " + netconf.DefaultSubnet + ")"},
+		cli.StringFlag{Name: "subnet6", Usage: "rt only, with --network bridge: IPv6 subnet of the bridge, /48 to /120 (dual stack; default none: IPv4 only)"},
 	},
 	Action: func(c *cli.Context) error {
 		if err := checkArgs(c, 0, exactArgs); err != nil {

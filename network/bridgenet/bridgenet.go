@@ -147,11 +147,17 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	}
 	n.mark("leftovers")
 	gw := netconf.Gateway(cfg.Subnet)
-	brIndex, err := link.EnsureBridge(cfg.Bridge, netip.PrefixFrom(gw, cfg.Subnet.Bits()))
+	var gw6 netip.Addr
+	var gw6Prefix netip.Prefix
+	if cfg.DualStack() {
+		gw6 = netconf.Gateway(cfg.Subnet6)
+		gw6Prefix = netip.PrefixFrom(gw6, cfg.Subnet6.Bits())
+	}
+	brIndex, err := link.EnsureBridge(cfg.Bridge, netip.PrefixFrom(gw, cfg.Subnet.Bits()), gw6Prefix)
 	if err != nil {
 		return err
 	}
-	if err := link.Sysctls(cfg.Bridge); err != nil {
+	if err := link.Sysctls(cfg.Bridge, cfg.DualStack()); err != nil {
 		return err
 	}
 	n.mark("bridge")
@@ -162,13 +168,25 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if err != nil {
 		return err
 	}
+	if cfg.DualStack() {
+		if err := fw.EnsureShared6(cfg.Bridge, cfg.Subnet6); err != nil {
+			return err
+		}
+		dc6, err := fw.FixForwardDrop6(cfg.Bridge)
+		if err != nil {
+			return err
+		}
+		if dc6.Legacy {
+			fmt.Fprintf(n.Warn, "rt-net: warning: legacy ip6tables tables exist; rt-net cannot see their FORWARD policy: if it drops (Docker), allow %s there (ip6tables -I DOCKER-USER -i %s -j ACCEPT; ip6tables -I DOCKER-USER -o %s -j ACCEPT)\n", cfg.Bridge, cfg.Bridge, cfg.Bridge)
+		}
+	}
 	n.mark("shared-table")
 	if dc.Legacy {
 		fmt.Fprintf(n.Warn, "rt-net: warning: legacy iptables tables exist; rt-net cannot see their FORWARD policy: if it drops (Docker), allow %s there (iptables -I DOCKER-USER -i %s -j ACCEPT; iptables -I DOCKER-USER -o %s -j ACCEPT)\n", cfg.Bridge, cfg.Bridge, cfg.Bridge)
 	}
-	lease := &ipam.Lease{ID: st.ID, Bridge: cfg.Bridge, IP: cfg.IP, Veth: link.VethName(st.ID),
+	lease := &ipam.Lease{ID: st.ID, Bridge: cfg.Bridge, IP: cfg.IP, IP6: cfg.IP6, Veth: link.VethName(st.ID),
 		Table: firewall.ContainerTable(st.ID), Pid: st.Pid, Start: start}
-	if err := n.Store.Allocate(lease, cfg.Subnet); err != nil {
+	if err := n.Store.Allocate(lease, cfg.Subnet, cfg.Subnet6); err != nil {
 		return err
 	}
 	unlock()
@@ -182,12 +200,16 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 			}
 		}
 	}()
-	if err := link.Veth(st.ID, brIndex, nsFd, netip.PrefixFrom(lease.IP, cfg.Subnet.Bits()), gw); err != nil {
+	var ip6 netip.Prefix
+	if lease.IP6.IsValid() {
+		ip6 = netip.PrefixFrom(lease.IP6, cfg.Subnet6.Bits())
+	}
+	if err := link.Veth(st.ID, brIndex, nsFd, netip.PrefixFrom(lease.IP, cfg.Subnet.Bits()), gw, ip6, gw6); err != nil {
 		return err
 	}
 	n.mark("veth")
 	n.step("veth")
-	if err := fw.AddContainer(&firewall.Container{ID: st.ID, Bridge: cfg.Bridge, IP: lease.IP, Config: cfg}); err != nil {
+	if err := fw.AddContainer(&firewall.Container{ID: st.ID, Bridge: cfg.Bridge, IP: lease.IP, IP6: lease.IP6, Config: cfg}); err != nil {
 		return err
 	}
 	n.mark("table")

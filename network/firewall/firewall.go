@@ -1,8 +1,9 @@
 // Package firewall writes the netfilter rules of rt's bridge network over
 // nf_tables netlink (github.com/google/nftables): a shared table per bridge
-// (masquerade, forward policy) and one table per container (published
-// ports, egress restrictions), so that a container's tear-down is the
-// deletion of one table.
+// and family (masquerade, forward policy: ip, and ip6 on a dual-stack
+// bridge) and one table per container (published ports, egress
+// restrictions: family ip, or inet for a dual-stack container), so that a
+// container's tear-down is the deletion of one table.
 package firewall
 
 import (
@@ -23,7 +24,7 @@ import (
 	"github.com/rt-runtime/rt/network/netconf"
 )
 
-// Table name prefixes (family ip).
+// Table name prefixes (shared: families ip and ip6; containers: ip or inet).
 const (
 	SharedPrefix    = "rt-net-" // + bridge name
 	ContainerPrefix = "rt-ctr-" // + container id
@@ -75,8 +76,6 @@ func ifname(n string) []byte {
 	return b
 }
 
-func ip4(a netip.Addr) []byte { b := a.As4(); return b[:] }
-
 func be16(v uint16) []byte { b := make([]byte, 2); binary.BigEndian.PutUint16(b, v); return b }
 
 func ne32(v uint32) []byte { b := make([]byte, 4); binary.NativeEndian.PutUint32(b, v); return b }
@@ -98,25 +97,61 @@ func oif(name string, eq bool) []expr.Any {
 	return []expr.Any{&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1}, &expr.Cmp{Op: op, Register: 1, Data: ifname(name)}}
 }
 
-// ipField matches the source (offset 12) or destination (16) address
-// against prefix p.
+// ipField matches the source or destination address (offset in the IPv4
+// or IPv6 header, as p's family) against prefix p.
 func ipField(offset uint32, p netip.Prefix) []expr.Any {
-	e := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4}}
-	if p.Bits() < 32 {
-		m := netipMask(p.Bits())
-		e = append(e, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: m, Xor: []byte{0, 0, 0, 0}})
+	n := uint32(p.Addr().BitLen() / 8)
+	e := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: n}}
+	if p.Bits() < p.Addr().BitLen() {
+		e = append(e, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: n, Mask: netipMask(p.Bits(), int(n)), Xor: make([]byte, n)})
 	}
-	return append(e, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ip4(p.Masked().Addr())})
+	return append(e, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Masked().Addr().AsSlice()})
 }
 
-func saddr(p netip.Prefix) []expr.Any { return ipField(12, p) }
-func daddr(p netip.Prefix) []expr.Any { return ipField(16, p) }
+// saddr and daddr match the source and destination address against p
+// (IPv4: header offsets 12 and 16; IPv6: 8 and 24).
+func saddr(p netip.Prefix) []expr.Any {
+	if p.Addr().Is6() {
+		return ipField(8, p)
+	}
+	return ipField(12, p)
+}
 
-func netipMask(bits int) []byte {
-	v := ^uint32(0) << (32 - bits)
-	b := make([]byte, 4)
-	binary.BigEndian.PutUint32(b, v)
+func daddr(p netip.Prefix) []expr.Any {
+	if p.Addr().Is6() {
+		return ipField(24, p)
+	}
+	return ipField(16, p)
+}
+
+// netipMask is a mask of bits ones in n bytes.
+func netipMask(bits, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		switch {
+		case bits >= 8:
+			b[i] = 0xff
+			bits -= 8
+		case bits > 0:
+			b[i] = byte(0xff << (8 - bits))
+			bits = 0
+		}
+	}
 	return b
+}
+
+// nfproto restricts a rule of an inet table to IPv4 or IPv6 packets (as
+// nft does for "ip daddr ..." there); a rule of an ip or ip6 table needs
+// nothing.
+func nfproto(t *nftables.Table, v6 bool) []expr.Any {
+	if t.Family != nftables.TableFamilyINet {
+		return nil
+	}
+	p := byte(unix.NFPROTO_IPV4)
+	if v6 {
+		p = unix.NFPROTO_IPV6
+	}
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1}, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{p}}}
 }
 
 func ctState(bits uint32) []expr.Any {
@@ -178,18 +213,8 @@ func (c *Conn) EnsureShared(bridge string, subnet netip.Prefix) error {
 	} {
 		c.c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: r})
 	}
+	c.addSharedForward(t, bridge)
 	accept := nftables.ChainPolicyAccept
-	fwd := c.c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(sharedForwardPriority), Policy: &accept})
-	for _, r := range [][]expr.Any{
-		join(oif(bridge, true), ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), one(verdict(expr.VerdictAccept))),
-		join(oif(bridge, true), ctStatusDnat(), one(verdict(expr.VerdictAccept))),
-		join(iif(bridge), one(verdict(expr.VerdictAccept))),
-		// Nothing else may be routed into the containers' subnet.
-		join(oif(bridge, true), one(&expr.Counter{}, verdict(expr.VerdictDrop))),
-	} {
-		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: r})
-	}
 	// route_localnet on the bridge (for the host's 127.0.0.1 reaching
 	// published ports) would also let a container send new connections to
 	// the host's loopback services: only replies may come in from the
@@ -208,11 +233,58 @@ func (c *Conn) EnsureShared(bridge string, subnet netip.Prefix) error {
 	return nil
 }
 
+// EnsureShared6 makes the IPv6 half of a dual-stack bridge's shared
+// table, `table ip6 rt-net-<bridge>`, when it is missing: masquerade of
+// subnet6 leaving through another interface, hairpin masquerade, and the
+// forward chain that drops unsolicited traffic routed into the bridge. (No
+// loopback rules: IPv6 has no route_localnet, ::1 is never published.)
+func (c *Conn) EnsureShared6(bridge string, subnet6 netip.Prefix) error {
+	name := SharedTable(bridge)
+	if t, err := c.c.ListTableOfFamily(name, nftables.TableFamilyIPv6); err == nil {
+		if _, err := c.c.ListChain(t, "forward"); err == nil {
+			return nil
+		}
+		c.c.DelTable(t)
+	}
+	t := c.c.AddTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv6})
+	post := c.c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
+		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
+	masq := one(&expr.Counter{}, &expr.Masq{})
+	for _, r := range [][]expr.Any{
+		join(saddr(subnet6), oif(bridge, false), masq),
+		join(oif(bridge, true), saddr(subnet6), ctStatusDnat(), masq),
+	} {
+		c.c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: r})
+	}
+	c.addSharedForward(t, bridge)
+	if err := c.c.Flush(); err != nil {
+		return fmt.Errorf("nftables: create table ip6 %s: %w", name, err)
+	}
+	return nil
+}
+
+// addSharedForward adds the shared forward chain of bridge to t (ip or ip6).
+func (c *Conn) addSharedForward(t *nftables.Table, bridge string) {
+	accept := nftables.ChainPolicyAccept
+	fwd := c.c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(sharedForwardPriority), Policy: &accept})
+	for _, r := range [][]expr.Any{
+		join(oif(bridge, true), ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), one(verdict(expr.VerdictAccept))),
+		join(oif(bridge, true), ctStatusDnat(), one(verdict(expr.VerdictAccept))),
+		join(iif(bridge), one(verdict(expr.VerdictAccept))),
+		// Nothing else may be routed into the containers' subnet.
+		join(oif(bridge, true), one(&expr.Counter{}, verdict(expr.VerdictDrop))),
+	} {
+		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: r})
+	}
+}
+
 // Container is what one container's table is made of.
 type Container struct {
 	ID     string
 	Bridge string
 	IP     netip.Addr
+	IP6    netip.Addr // invalid: IPv4 only
 	Config *netconf.Config
 }
 
@@ -239,15 +311,27 @@ func localDst() []expr.Any {
 }
 
 func dnat(to netip.Addr, port uint16) []expr.Any {
+	fam := uint32(unix.NFPROTO_IPV4)
+	if to.Is6() {
+		fam = unix.NFPROTO_IPV6
+	}
 	return []expr.Any{
-		&expr.Immediate{Register: 1, Data: ip4(to)},
+		&expr.Immediate{Register: 1, Data: to.AsSlice()},
 		&expr.Immediate{Register: 2, Data: be16(port)},
-		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: fam, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
 	}
 }
 
-// AddContainer writes ct's table (after removing any table of that name
-// left by an earlier crash), in one batch.
+// containerFamily is the family of a container's table: ip, or inet when
+// the container has IPv6 too (one table either way).
+func containerFamily(ct *Container) nftables.TableFamily {
+	if ct.IP6.IsValid() {
+		return nftables.TableFamilyINet
+	}
+	return nftables.TableFamilyIPv4
+}
+
+// AddContainer writes ct's table, in one batch.
 func (c *Conn) AddContainer(ct *Container) error {
 	name := ContainerTable(ct.ID)
 	cfg := ct.Config
@@ -255,21 +339,35 @@ func (c *Conn) AddContainer(ct *Container) error {
 	if len(cfg.Ports) == 0 && !needFwd {
 		return nil
 	}
-	t := c.c.AddTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv4})
+	t := c.c.AddTable(&nftables.Table{Name: name, Family: containerFamily(ct)})
+	// The container's addresses, each with its family's guard.
+	type family struct {
+		ip    netip.Addr
+		guard []expr.Any
+	}
+	fams := []family{{ct.IP, nfproto(t, false)}}
+	if ct.IP6.IsValid() {
+		fams = append(fams, family{ct.IP6, nfproto(t, true)})
+	}
 	if len(cfg.Ports) > 0 {
 		pre := c.c.AddChain(&nftables.Chain{Name: "prerouting", Table: t, Type: nftables.ChainTypeNAT,
 			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest})
 		out := c.c.AddChain(&nftables.Chain{Name: "output", Table: t, Type: nftables.ChainTypeNAT,
 			Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityNATDest})
-		for _, p := range cfg.Ports {
-			dst := localDst()
-			if p.HostIP.IsValid() {
-				dst = daddr(netip.PrefixFrom(p.HostIP, 32))
-			}
-			for i := uint16(0); i < p.Count; i++ {
-				r := join(dst, l4(p.Proto), dport(p.HostPort+i), one(&expr.Counter{}), dnat(ct.IP, p.Port+i))
-				c.c.AddRule(&nftables.Rule{Table: t, Chain: pre, Exprs: r, UserData: comment(p.String())})
-				c.c.AddRule(&nftables.Rule{Table: t, Chain: out, Exprs: r, UserData: comment(p.String())})
+		for _, f := range fams {
+			for _, p := range cfg.Ports {
+				dst := localDst()
+				if p.HostIP.IsValid() {
+					if p.HostIP.Is6() != f.ip.Is6() {
+						continue // published on the other family only
+					}
+					dst = daddr(netip.PrefixFrom(p.HostIP, p.HostIP.BitLen()))
+				}
+				for i := uint16(0); i < p.Count; i++ {
+					r := join(f.guard, dst, l4(p.Proto), dport(p.HostPort+i), one(&expr.Counter{}), dnat(f.ip, p.Port+i))
+					c.c.AddRule(&nftables.Rule{Table: t, Chain: pre, Exprs: r, UserData: comment(p.String())})
+					c.c.AddRule(&nftables.Rule{Table: t, Chain: out, Exprs: r, UserData: comment(p.String())})
+				}
 			}
 		}
 	}
@@ -277,48 +375,78 @@ func (c *Conn) AddContainer(ct *Container) error {
 		accept := nftables.ChainPolicyAccept
 		fwd := c.c.AddChain(&nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityRef(containerForwardPriority), Policy: &accept})
-		leaving := join(iif(ct.Bridge), saddr(netip.PrefixFrom(ct.IP, 32)), oif(ct.Bridge, false))
-		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving,
-			ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), one(verdict(expr.VerdictAccept)))})
-		if !cfg.Internal {
-			for _, e := range cfg.Egress {
-				c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving, daddr(e), one(verdict(expr.VerdictAccept))),
-					UserData: comment("egress allowed")})
+		for _, f := range fams {
+			leaving := join(f.guard, iif(ct.Bridge), saddr(netip.PrefixFrom(f.ip, f.ip.BitLen())), oif(ct.Bridge, false))
+			c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving,
+				ctState(expr.CtStateBitESTABLISHED|expr.CtStateBitRELATED), one(verdict(expr.VerdictAccept)))})
+			if !cfg.Internal {
+				for _, e := range cfg.Egress {
+					if e.Addr().Is6() != f.ip.Is6() {
+						continue
+					}
+					c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving, daddr(e), one(verdict(expr.VerdictAccept))),
+						UserData: comment("egress allowed")})
+				}
 			}
+			c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving, one(&expr.Counter{}, verdict(expr.VerdictDrop)))})
 		}
-		c.c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: join(leaving, one(&expr.Counter{}, verdict(expr.VerdictDrop)))})
 	}
 	if err := c.c.Flush(); err != nil {
-		return fmt.Errorf("nftables: create table ip %s: %w", name, err)
+		return fmt.Errorf("nftables: create table %s %s: %w", familyName(t.Family), name, err)
 	}
 	return nil
 }
 
-// DeleteTable removes the ip table name; a missing table is no error.
+func familyName(f nftables.TableFamily) string {
+	switch f {
+	case nftables.TableFamilyIPv6:
+		return "ip6"
+	case nftables.TableFamilyINet:
+		return "inet"
+	}
+	return "ip"
+}
+
+// containerFamilies are the families a container's table may have.
+var containerFamilies = []nftables.TableFamily{nftables.TableFamilyIPv4, nftables.TableFamilyINet}
+
+// DeleteTable removes the container table name (family ip or inet); a
+// missing table is no error.
 func (c *Conn) DeleteTable(name string) error {
 	// Look first: a transaction that fails (deleting a missing table) makes
 	// the kernel abort it with a synchronize_rcu(), milliseconds; a lookup
 	// is one cheap request.
-	if _, err := c.c.ListTableOfFamily(name, nftables.TableFamilyIPv4); err != nil {
+	var found []string
+	for _, f := range containerFamilies {
+		if _, err := c.c.ListTableOfFamily(name, f); err != nil {
+			continue
+		}
+		c.c.DelTable(&nftables.Table{Name: name, Family: f})
+		found = append(found, familyName(f))
+	}
+	if len(found) == 0 {
 		return nil
 	}
-	c.c.DelTable(&nftables.Table{Name: name, Family: nftables.TableFamilyIPv4})
 	if err := c.c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("nftables: delete table ip %s: %w", name, err)
+		return fmt.Errorf("nftables: delete table %s %s: %w", strings.Join(found, "+"), name, err)
 	}
 	return nil
 }
 
 // ContainerTables returns the names of every rt-ctr-* table.
 func (c *Conn) ContainerTables() ([]string, error) {
-	ts, err := c.c.ListTablesOfFamily(nftables.TableFamilyIPv4)
-	if err != nil {
-		return nil, fmt.Errorf("nftables: list tables: %w", err)
-	}
+	seen := map[string]bool{}
 	var names []string
-	for _, t := range ts {
-		if strings.HasPrefix(t.Name, ContainerPrefix) {
-			names = append(names, t.Name)
+	for _, f := range containerFamilies {
+		ts, err := c.c.ListTablesOfFamily(f)
+		if err != nil {
+			return nil, fmt.Errorf("nftables: list %s tables: %w", familyName(f), err)
+		}
+		for _, t := range ts {
+			if strings.HasPrefix(t.Name, ContainerPrefix) && !seen[t.Name] {
+				seen[t.Name] = true
+				names = append(names, t.Name)
+			}
 		}
 	}
 	return names, nil
@@ -338,11 +466,21 @@ type DockerCompat struct {
 // and `-o BR -j ACCEPT`, so `iptables -L` shows them. The shared forward chain
 // has already dropped unsolicited traffic to the bridge by then.
 func (c *Conn) FixForwardDrop(bridge string) (DockerCompat, error) {
+	return c.fixForwardDrop(bridge, nftables.TableFamilyIPv4, "/proc/net/ip_tables_names")
+}
+
+// FixForwardDrop6 is FixForwardDrop for ip6tables(-nft) (`table ip6
+// filter`), on a dual-stack bridge.
+func (c *Conn) FixForwardDrop6(bridge string) (DockerCompat, error) {
+	return c.fixForwardDrop(bridge, nftables.TableFamilyIPv6, "/proc/net/ip6_tables_names")
+}
+
+func (c *Conn) fixForwardDrop(bridge string, family nftables.TableFamily, legacy string) (DockerCompat, error) {
 	var dc DockerCompat
-	if data, err := os.ReadFile("/proc/net/ip_tables_names"); err == nil && strings.Contains(string(data), "filter") {
+	if data, err := os.ReadFile(legacy); err == nil && strings.Contains(string(data), "filter") {
 		dc.Legacy = true
 	}
-	chains, err := c.c.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
+	chains, err := c.c.ListChainsOfTableFamily(family)
 	if err != nil {
 		return dc, fmt.Errorf("nftables: list chains: %w", err)
 	}
@@ -369,7 +507,7 @@ func (c *Conn) FixForwardDrop(bridge string) (DockerCompat, error) {
 	tag := "rt-net " + bridge
 	rules, err := c.c.GetRules(target.Table, target)
 	if err != nil {
-		return dc, fmt.Errorf("nftables: list rules of ip filter %s: %w", target.Name, err)
+		return dc, fmt.Errorf("nftables: list rules of %s filter %s: %w", familyName(family), target.Name, err)
 	}
 	for _, r := range rules {
 		if s, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok && s == tag {
@@ -387,7 +525,7 @@ func (c *Conn) FixForwardDrop(bridge string) (DockerCompat, error) {
 		}})
 	}
 	if err := c.c.Flush(); err != nil {
-		return dc, fmt.Errorf("nftables: accept %s in ip filter %s: %w", bridge, target.Name, err)
+		return dc, fmt.Errorf("nftables: accept %s in %s filter %s: %w", bridge, familyName(family), target.Name, err)
 	}
 	return dc, nil
 }

@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -13,5 +14,16 @@ func TestContainerTable(t *testing.T) {
 	got := ContainerTable(long)
 	if len(got) > 255 || !strings.HasPrefix(got, "rt-ctr-#") || got == ContainerTable(long+"y") {
 		t.Fatalf("ContainerTable(1000 x) = %q", got)
+	}
+}
+
+func TestNetipMask(t *testing.T) {
+	for _, c := range []struct {
+		bits, n int
+		want    string
+	}{{24, 4, "ffffff00"}, {29, 4, "fffffff8"}, {64, 16, "ffffffffffffffff0000000000000000"}, {68, 16, "fffffffffffffffff000000000000000"}} {
+		if got := fmt.Sprintf("%x", netipMask(c.bits, c.n)); got != c.want {
+			t.Errorf("netipMask(%d, %d) = %s, want %s", c.bits, c.n, got, c.want)
+		}
 	}
 }

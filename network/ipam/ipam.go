@@ -1,4 +1,5 @@
-// Package ipam hands out IPv4 addresses of a bridge subnet to containers.
+// Package ipam hands out addresses of a bridge's subnets (IPv4, and IPv6
+// on a dual-stack bridge) to containers.
 // Leases are files named after the container id in a directory per bridge,
 // taken under an exclusive flock of the state directory's lock file, so that
 // concurrent hooks never hand out one address twice, and a crash leaves at
@@ -32,6 +33,7 @@ type Lease struct {
 	ID     string     `json:"id"`
 	Bridge string     `json:"bridge"`
 	IP     netip.Addr `json:"ip"`
+	IP6    netip.Addr `json:"ip6,omitzero"` // on a dual-stack bridge
 	Veth   string     `json:"veth"`
 	Table  string     `json:"table"`
 	// Pid and Start (field 22 of /proc/<pid>/stat) identify the container's
@@ -155,8 +157,9 @@ func (s *Store) Find(id string) ([]*Lease, error) {
 }
 
 // Allocate writes a lease for l.ID on l.Bridge with a free address of
-// subnet (l.IP itself when it is set). The caller holds the lock.
-func (s *Store) Allocate(l *Lease, subnet netip.Prefix) error {
+// subnet (l.IP itself when it is set) and, when subnet6 is valid, one of
+// subnet6 (l.IP6 when set). The caller holds the lock.
+func (s *Store) Allocate(l *Lease, subnet, subnet6 netip.Prefix) error {
 	if err := validID(l.ID); err != nil {
 		return err
 	}
@@ -166,28 +169,25 @@ func (s *Store) Allocate(l *Lease, subnet netip.Prefix) error {
 	}
 	used := map[netip.Addr]string{}
 	for _, o := range leases {
-		if o.ID != l.ID && o.IP.IsValid() {
+		if o.ID == l.ID {
+			continue
+		}
+		if o.IP.IsValid() {
 			used[o.IP] = o.ID
 		}
+		if o.IP6.IsValid() {
+			used[o.IP6] = o.ID
+		}
 	}
-	if l.IP.IsValid() {
-		if other, ok := used[l.IP]; ok {
-			return fmt.Errorf("%w: %s is leased to container %q", ErrInUse, l.IP, other)
+	if l.IP, err = pick(used, subnet, l.IP, true); err != nil {
+		return err
+	}
+	if subnet6.IsValid() {
+		if l.IP6, err = pick(used, subnet6, l.IP6, false); err != nil {
+			return err
 		}
 	} else {
-		gw := subnet.Addr().Next()
-		for a := gw.Next(); subnet.Contains(a); a = a.Next() {
-			if !subnet.Contains(a.Next()) {
-				break // broadcast
-			}
-			if _, ok := used[a]; !ok {
-				l.IP = a
-				break
-			}
-		}
-		if !l.IP.IsValid() {
-			return fmt.Errorf("%w %s (%d leases)", ErrExhausted, subnet, len(used))
-		}
+		l.IP6 = netip.Addr{}
 	}
 	dir := s.bridgeDir(l.Bridge)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -206,6 +206,28 @@ func (s *Store) Allocate(l *Lease, subnet netip.Prefix) error {
 		return fmt.Errorf("lease store: %w", err)
 	}
 	return nil
+}
+
+// pick returns want when it is valid and free, else the first free host
+// address of subnet after the gateway (the subnet's first address); an IPv4
+// subnet's last address (broadcast) is never handed out.
+func pick(used map[netip.Addr]string, subnet netip.Prefix, want netip.Addr, broadcast bool) (netip.Addr, error) {
+	if want.IsValid() {
+		if other, ok := used[want]; ok {
+			return netip.Addr{}, fmt.Errorf("%w: %s is leased to container %q", ErrInUse, want, other)
+		}
+		return want, nil
+	}
+	gw := subnet.Addr().Next()
+	for a := gw.Next(); a.IsValid() && subnet.Contains(a); a = a.Next() {
+		if broadcast && !subnet.Contains(a.Next()) {
+			break
+		}
+		if _, ok := used[a]; !ok {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("%w %s (%d leases)", ErrExhausted, subnet, len(used))
 }
 
 // Release removes the lease of id on bridge; a missing lease is no error.

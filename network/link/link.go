@@ -44,13 +44,24 @@ func VethName(id string) string {
 }
 
 func ipnet(p netip.Prefix) *net.IPNet {
-	a := p.Addr().As4()
-	return &net.IPNet{IP: net.IP(a[:]), Mask: net.CIDRMask(p.Bits(), 32)}
+	a := p.Addr().AsSlice()
+	return &net.IPNet{IP: net.IP(a), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
-// EnsureBridge makes bridge (when missing) with address gw (gateway/bits),
-// and brings it up.
-func EnsureBridge(name string, gw netip.Prefix) (int, error) {
+// addr is the netlink address p; an IPv6 address skips duplicate address
+// detection (rt-net hands out the addresses of its subnet itself), which
+// would keep it unusable ("tentative") for a second or more.
+func addr(p netip.Prefix) *netlink.Addr {
+	a := &netlink.Addr{IPNet: ipnet(p)}
+	if p.Addr().Is6() {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
+}
+
+// EnsureBridge makes bridge (when missing) with address gw (gateway/bits)
+// and, when gw6 is valid, the IPv6 address gw6, and brings it up.
+func EnsureBridge(name string, gw, gw6 netip.Prefix) (int, error) {
 	l, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -90,8 +101,13 @@ func EnsureBridge(name string, gw netip.Prefix) (int, error) {
 		have = true
 	}
 	if !have {
-		if err := netlink.AddrAdd(l, &netlink.Addr{IPNet: ipnet(gw)}); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := netlink.AddrAdd(l, addr(gw)); err != nil && !errors.Is(err, unix.EEXIST) {
 			return 0, fmt.Errorf("bridge %s: add address %s: %w", name, gw, err)
+		}
+	}
+	if gw6.IsValid() {
+		if err := ensureAddr6(l, gw6); err != nil {
+			return 0, fmt.Errorf("bridge %s: %w", name, err)
 		}
 	}
 	if l.Attrs().Flags&net.FlagUp == 0 {
@@ -102,10 +118,40 @@ func EnsureBridge(name string, gw netip.Prefix) (int, error) {
 	return l.Attrs().Index, nil
 }
 
+// ensureAddr6 gives the bridge l the IPv6 address gw6 unless it has it; it
+// fails when the bridge has another global IPv6 address (one IPv6 subnet
+// per bridge). Link-local addresses are the kernel's and do not count.
+func ensureAddr6(l netlink.Link, gw6 netip.Prefix) error {
+	addrs, err := netlink.AddrList(l, unix.AF_INET6)
+	if err != nil {
+		return fmt.Errorf("list IPv6 addresses: %w", err)
+	}
+	for _, a := range addrs {
+		p, _ := netip.AddrFromSlice(a.IP)
+		if p.IsLinkLocalUnicast() {
+			continue
+		}
+		ones, _ := a.Mask.Size()
+		if p != gw6.Addr() || ones != gw6.Bits() {
+			return fmt.Errorf("has address %s/%d, this container's network wants %s (one IPv6 subnet per bridge)", p, ones, gw6)
+		}
+		return nil
+	}
+	if err := netlink.AddrAdd(l, addr(gw6)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add address %s: %w", gw6, err)
+	}
+	return nil
+}
+
 // Sysctls turns on IPv4 forwarding and route_localnet on bridge (so that a
-// published port answers on 127.0.0.1 of the host).
-func Sysctls(bridge string) error {
-	for _, f := range []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet"} {
+// published port answers on 127.0.0.1 of the host) and, for a dual-stack
+// bridge (ipv6), IPv6 forwarding.
+func Sysctls(bridge string, ipv6 bool) error {
+	files := []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet"}
+	if ipv6 {
+		files = append(files, "/proc/sys/net/ipv6/conf/all/forwarding")
+	}
+	for _, f := range files {
 		cur, err := os.ReadFile(f)
 		if err == nil && strings.TrimSpace(string(cur)) == "1" {
 			continue
@@ -119,8 +165,10 @@ func Sysctls(bridge string) error {
 
 // Veth makes id's veth pair: the host end VethName(id) on the bridge and up,
 // the container end eth0 created directly in the network namespace nsFd,
-// with address addr (in prefix bits), the default route through gw, and lo up.
-func Veth(id string, bridgeIndex int, nsFd int, addr netip.Prefix, gw netip.Addr) error {
+// with address ip (in prefix bits), the default route through gw, and lo
+// up; and, when ip6 is valid, the IPv6 address ip6 and the IPv6 default
+// route through gw6.
+func Veth(id string, bridgeIndex int, nsFd int, ip netip.Prefix, gw netip.Addr, ip6 netip.Prefix, gw6 netip.Addr) error {
 	name := VethName(id)
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
@@ -150,8 +198,13 @@ func Veth(id string, bridgeIndex int, nsFd int, addr netip.Prefix, gw netip.Addr
 	if err != nil {
 		return fmt.Errorf("container %s: %w", ContainerIfname, err)
 	}
-	if err := h.AddrAdd(eth, &netlink.Addr{IPNet: ipnet(addr)}); err != nil {
-		return fmt.Errorf("container %s: add address %s: %w", ContainerIfname, addr, err)
+	if err := h.AddrAdd(eth, addr(ip)); err != nil {
+		return fmt.Errorf("container %s: add address %s: %w", ContainerIfname, ip, err)
+	}
+	if ip6.IsValid() {
+		if err := h.AddrAdd(eth, addr(ip6)); err != nil {
+			return fmt.Errorf("container %s: add address %s: %w", ContainerIfname, ip6, err)
+		}
 	}
 	if err := h.LinkSetUp(eth); err != nil {
 		return fmt.Errorf("container %s: set up: %w", ContainerIfname, err)
@@ -159,6 +212,12 @@ func Veth(id string, bridgeIndex int, nsFd int, addr netip.Prefix, gw netip.Addr
 	g := gw.As4()
 	if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: net.IP(g[:])}); err != nil {
 		return fmt.Errorf("container %s: default route via %s: %w", ContainerIfname, gw, err)
+	}
+	if ip6.IsValid() {
+		g6 := gw6.As16()
+		if err := h.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: net.IP(g6[:]), Family: unix.AF_INET6}); err != nil {
+			return fmt.Errorf("container %s: IPv6 default route via %s: %w", ContainerIfname, gw6, err)
+		}
 	}
 	if err := netlink.LinkSetUp(host); err != nil {
 		return fmt.Errorf("veth %s: set up: %w", name, err)

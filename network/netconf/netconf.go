@@ -19,7 +19,9 @@ const (
 	AnnPublish  = "rt.network.publish"  // comma-separated publish specs
 	AnnIP       = "rt.network.ip"       // static IPv4 address in the subnet
 	AnnInternal = "rt.network.internal" // "true": no traffic leaves the bridge
-	AnnEgress   = "rt.network.egress"   // comma-separated IPv4 CIDRs/addresses the container may reach
+	AnnEgress   = "rt.network.egress"   // comma-separated CIDRs/addresses the container may reach
+	AnnSubnet6  = "rt.network.subnet6"  // IPv6 CIDR of the bridge: dual stack (default: none, IPv4 only)
+	AnnIP6      = "rt.network.ip6"      // static IPv6 address in subnet6
 )
 
 // Defaults.
@@ -34,7 +36,7 @@ var ErrInvalid = errors.New("invalid network configuration")
 // Port is one published port or range: host ports HostPort..HostPort+Count-1
 // go to container ports Port..Port+Count-1.
 type Port struct {
-	HostIP   netip.Addr // invalid: every local address
+	HostIP   netip.Addr // invalid: every local address (of each family the container has)
 	HostPort uint16
 	Port     uint16
 	Count    uint16
@@ -45,11 +47,16 @@ type Port struct {
 type Config struct {
 	Bridge   string
 	Subnet   netip.Prefix
-	IP       netip.Addr // invalid: allocate
+	IP       netip.Addr   // invalid: allocate
+	Subnet6  netip.Prefix // invalid: no IPv6
+	IP6      netip.Addr   // invalid: allocate (when Subnet6 is set)
 	Internal bool
 	Egress   []netip.Prefix // empty: no restriction
 	Ports    []Port
 }
+
+// DualStack tells whether the container gets IPv6 too.
+func (c *Config) DualStack() bool { return c.Subnet6.IsValid() }
 
 func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("%w: annotation %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
@@ -94,6 +101,35 @@ func Parse(ann map[string]string) (*Config, error) {
 		}
 		c.IP = a
 	}
+	if s, ok := ann[AnnSubnet6]; ok {
+		p6, err := netip.ParsePrefix(s)
+		if err != nil || !p6.Addr().Is6() || p6.Addr().Is4In6() {
+			return nil, invalid(AnnSubnet6, "%q is not an IPv6 CIDR", s)
+		}
+		if p6.Bits() < 48 || p6.Bits() > 120 {
+			return nil, invalid(AnnSubnet6, "%q: prefix length must be 48 to 120", s)
+		}
+		if p6.Masked() != p6 {
+			return nil, invalid(AnnSubnet6, "%q has host bits set (did you mean %s?)", s, p6.Masked())
+		}
+		if p6.Addr().IsLinkLocalUnicast() || p6.Addr().IsMulticast() || p6.Addr().IsLoopback() {
+			return nil, invalid(AnnSubnet6, "%q is not a unicast global or unique-local prefix", s)
+		}
+		c.Subnet6 = p6
+	}
+	if s, ok := ann[AnnIP6]; ok {
+		if !c.Subnet6.IsValid() {
+			return nil, invalid(AnnIP6, "needs %s", AnnSubnet6)
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+			return nil, invalid(AnnIP6, "%q is not an IPv6 address", s)
+		}
+		if !c.Subnet6.Contains(a) || a == c.Subnet6.Addr() || a == Gateway(c.Subnet6) {
+			return nil, invalid(AnnIP6, "%s is not a host address of subnet %s other than the gateway %s", a, c.Subnet6, Gateway(c.Subnet6))
+		}
+		c.IP6 = a
+	}
 	if s, ok := ann[AnnInternal]; ok {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -110,10 +146,13 @@ func Parse(ann map[string]string) (*Config, error) {
 			} else {
 				var a netip.Addr
 				a, err = netip.ParseAddr(e)
-				pfx = netip.PrefixFrom(a, 32)
+				pfx = netip.PrefixFrom(a, a.BitLen())
 			}
-			if err != nil || !pfx.Addr().Is4() {
-				return nil, invalid(AnnEgress, "%q is not an IPv4 address or CIDR", e)
+			if err != nil || pfx.Addr().Is4In6() || pfx.Addr().Zone() != "" {
+				return nil, invalid(AnnEgress, "%q is not an IP address or CIDR", e)
+			}
+			if pfx.Addr().Is6() && !c.Subnet6.IsValid() {
+				return nil, invalid(AnnEgress, "%q is IPv6 and the container has no IPv6 (%s)", e, AnnSubnet6)
 			}
 			c.Egress = append(c.Egress, pfx.Masked())
 		}
@@ -123,6 +162,9 @@ func Parse(ann map[string]string) (*Config, error) {
 			pt, err := ParsePublish(strings.TrimSpace(e))
 			if err != nil {
 				return nil, invalid(AnnPublish, "%v", err)
+			}
+			if pt.HostIP.Is6() && !c.Subnet6.IsValid() {
+				return nil, invalid(AnnPublish, "%s: an IPv6 host address needs IPv6 on the bridge (%s)", pt, AnnSubnet6)
 			}
 			c.Ports = append(c.Ports, pt)
 		}
@@ -152,7 +194,8 @@ func ValidBridgeName(b string) error {
 // MaxRange bounds the ports of one publish entry (one DNAT rule per port).
 const MaxRange = 1024
 
-// ParsePublish parses [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp].
+// ParsePublish parses [HOSTIP:]HOSTPORT[-END]:PORT[-END][/tcp|udp], an
+// IPv6 HOSTIP in brackets ([2001:db8::1]:8080:80).
 func ParsePublish(s string) (Port, error) {
 	var p Port
 	spec := s
@@ -164,8 +207,22 @@ func ParsePublish(s string) (Port, error) {
 			return p, fmt.Errorf("publish %q: protocol %q is not tcp or udp", s, p.Proto)
 		}
 	}
-	parts := strings.Split(spec, ":")
 	var hostIP, hostPorts, ports string
+	bracketed := strings.HasPrefix(spec, "[")
+	if bracketed {
+		end := strings.Index(spec, "]:")
+		if end < 0 {
+			return p, fmt.Errorf("publish %q: want [IPV6]:HOSTPORT[-END]:PORT[-END][/tcp|udp]", s)
+		}
+		hostIP, spec = spec[1:end], spec[end+2:]
+		if hostIP == "" {
+			return p, fmt.Errorf("publish %q: empty host address", s)
+		}
+	}
+	parts := strings.Split(spec, ":")
+	if bracketed {
+		parts = append([]string{hostIP}, parts...)
+	}
 	switch len(parts) {
 	case 2:
 		hostPorts, ports = parts[0], parts[1]
@@ -176,8 +233,11 @@ func ParsePublish(s string) (Port, error) {
 	}
 	if hostIP != "" {
 		a, err := netip.ParseAddr(hostIP)
-		if err != nil || !a.Is4() {
-			return p, fmt.Errorf("publish %q: host address %q is not IPv4 (IPv6 is not supported)", s, hostIP)
+		if err != nil || a.Is4In6() || a.Zone() != "" || (a.Is6() != bracketed) {
+			return p, fmt.Errorf("publish %q: host address %q is not an IPv4 address or a bracketed IPv6 address", s, hostIP)
+		}
+		if a.IsLoopback() && a.Is6() {
+			return p, fmt.Errorf("publish %q: ::1 cannot be published (IPv6 has no route_localnet: the kernel does not route ::1 out of the host)", s)
 		}
 		p.HostIP = a
 	}
@@ -243,7 +303,9 @@ func checkOverlap(ports []Port) error {
 // String formats p as ParsePublish reads it.
 func (p Port) String() string {
 	var b strings.Builder
-	if p.HostIP.IsValid() {
+	if p.HostIP.Is6() {
+		b.WriteString("[" + p.HostIP.String() + "]:")
+	} else if p.HostIP.IsValid() {
 		b.WriteString(p.HostIP.String() + ":")
 	}
 	b.WriteString(rangeString(p.HostPort, p.Count) + ":" + rangeString(p.Port, p.Count) + "/" + p.Proto)
@@ -257,7 +319,8 @@ func rangeString(lo, n uint16) string {
 	return fmt.Sprintf("%d-%d", lo, int(lo)+int(n)-1)
 }
 
-// Gateway is the bridge's address: the first host address of the subnet.
+// Gateway is the bridge's address: the first host address of the subnet
+// (IPv4 or IPv6).
 func Gateway(p netip.Prefix) netip.Addr { return p.Addr().Next() }
 
 // Broadcast is the last address of the subnet.
@@ -280,6 +343,12 @@ func (c *Config) Annotations() map[string]string {
 	}
 	if c.IP.IsValid() {
 		m[AnnIP] = c.IP.String()
+	}
+	if c.Subnet6.IsValid() {
+		m[AnnSubnet6] = c.Subnet6.String()
+	}
+	if c.IP6.IsValid() {
+		m[AnnIP6] = c.IP6.String()
 	}
 	if c.Internal {
 		m[AnnInternal] = "true"
