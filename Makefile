@@ -167,6 +167,7 @@ test-engines: build
 	cd tests/engines && PATH="$(CRIU_DIR):$$PATH" RT_BINARY=$(abspath $(BIN)) RT_ENGINES_REQUIRED=1 $(GO) test -count=1 -timeout 10m -v .
 	PATH="$(CRIU_DIR):$$PATH" tests/engines/podman-checkpoint.sh $(abspath $(BIN))
 	tests/engines/podman-network.sh $(abspath $(BIN))
+	tests/engines/ctr-network.sh $(abspath $(BIN))
 
 # The cgroup v2 + AppArmor tests (tests/vm) inside the qemu VM of
 # ../shared/harness/vm: limits, OOM and pids enforcement, update, pause,
