@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/urfave/cli"
 
 	"github.com/rt-runtime/rt/libcontainer"
-	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 var createFlags = []cli.Flag{
@@ -39,96 +37,60 @@ filesystem.`,
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		_, err := createContainer(c, false)
+		_, _, err := createContainer(c, false)
 		return err
 	},
 }
-
-// stdioForRun is the foreground process's stdio proxy (see
-// utils.ProxyTerminalStdio), nil when rt's stdio has no terminal.
-var stdioForRun *utils.StdioProxy
 
 // stdioDrain bounds the wait for a foreground process's output after it
 // exited (what it left behind may keep the pipes open).
 const stdioDrain = 2 * time.Second
 
-// createContainer runs create for the create and run commands.
-func createContainer(c *cli.Context, internalConsole bool) (*libcontainer.Container, error) {
+// createContainer runs create for the create and run commands; in the
+// foreground (run), the process's stdio and console are rt's to attach
+// (the procIO returned).
+func createContainer(c *cli.Context, foreground bool) (*libcontainer.Container, *procIO, error) {
 	id, err := containerID(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := libcontainer.ValidateID(id); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, err := loadConfig(c, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := &libcontainer.CreateOpts{
 		Root:        stateRoot(c),
 		Config:      cfg,
-		IO:          libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
 		PreserveFds: c.Int("preserve-fds"),
 	}
 	rootless, err := isRootless(c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts.IgnoreCgroupPermission = rootless
 	if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 {
 		opts.PreserveFds += n
 	}
 	if opts.PreserveFds < 0 {
-		return nil, errors.New("--preserve-fds must not be negative")
+		return nil, nil, errors.New("--preserve-fds must not be negative")
 	}
-	if internalConsole && !cfg.Process.Terminal {
-		// Foreground without a terminal: never the caller's terminal.
-		if stdioForRun, err = utils.ProxyTerminalStdio(os.Stdin, os.Stdout, os.Stderr); err != nil {
-			return nil, err
-		}
-		if stdioForRun != nil {
-			defer stdioForRun.CloseChildEnds()
-			opts.IO = libcontainer.IO{Stdin: stdioForRun.Stdin, Stdout: stdioForRun.Stdout, Stderr: stdioForRun.Stderr}
-		}
-	}
-	if path := c.String("console-socket"); path != "" {
-		sock, err := utils.ConnectConsoleSocket(path)
-		if err != nil {
-			return nil, fmt.Errorf("--console-socket: %w", err)
-		}
-		defer sock.Close()
-		opts.ConsoleSocket = sock
-	} else if cfg.Process.Terminal {
-		if !internalConsole {
-			return nil, errors.New("cannot allocate tty if rt will detach without setting console socket")
-		}
-		pair, err := newConsolePair()
-		if err != nil {
-			return nil, err
-		}
-		opts.ConsoleSocket = pair.remote
-		consoleForRun = pair
-	}
-	if path := c.String("pidfd-socket"); path != "" {
-		sock, err := utils.ConnectConsoleSocket(path)
-		if err != nil {
-			return nil, fmt.Errorf("--pidfd-socket: %w", err)
-		}
-		defer sock.Close()
-		opts.PidfdSocket = sock
-	}
-	ctr, err := libcontainer.Create(opts)
-	if consoleForRun != nil {
-		consoleForRun.remote.Close()
-	}
+	pio, err := ioFor(c, cfg.Process.Terminal, foreground, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	opts.IO, opts.ConsoleSocket, opts.PidfdSocket = pio.IO, pio.ConsoleSocket, pio.PidfdSocket
+	ctr, err := libcontainer.Create(opts)
+	pio.done()
+	if err != nil {
+		return nil, nil, err
 	}
 	if pidFile := c.String("pid-file"); pidFile != "" {
 		if err := writePidFile(pidFile, ctr.InitPid()); err != nil {
-			return nil, abandon(ctr, err)
+			return nil, nil, abandon(ctr, err)
 		}
 	}
-	return ctr, nil
+	return ctr, pio, nil
 }

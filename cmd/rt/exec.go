@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer"
-	"github.com/rt-runtime/rt/libcontainer/utils"
 	"github.com/rt-runtime/rt/specconv"
 )
 
@@ -82,7 +79,6 @@ func execAction(c *cli.Context) error {
 	detach := c.Bool("detach")
 	opts := &libcontainer.ExecOpts{
 		Process:      proc,
-		IO:           libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
 		PreserveFds:  c.Int("preserve-fds"),
 		IgnorePaused: c.Bool("ignore-paused"),
 	}
@@ -91,63 +87,22 @@ func execAction(c *cli.Context) error {
 	} else if len(cg) == 1 {
 		opts.SubCgroup = cg[0]
 	}
-	if !detach && !proc.Terminal {
-		// Foreground without a terminal: never the caller's terminal.
-		if stdioForRun, err = utils.ProxyTerminalStdio(os.Stdin, os.Stdout, os.Stderr); err != nil {
-			return err
-		}
-		if stdioForRun != nil {
-			defer stdioForRun.CloseChildEnds()
-			opts.IO = libcontainer.IO{Stdin: stdioForRun.Stdin, Stdout: stdioForRun.Stdout, Stderr: stdioForRun.Stderr}
-		}
+	pio, err := ioFor(c, proc.Terminal, !detach, true)
+	if err != nil {
+		return err
 	}
-	if path := c.String("console-socket"); path != "" {
-		sock, err := utils.ConnectConsoleSocket(path)
-		if err != nil {
-			return fmt.Errorf("--console-socket: %w", err)
-		}
-		defer sock.Close()
-		opts.ConsoleSocket = sock
-	} else if proc.Terminal {
-		if detach {
-			return errors.New("cannot allocate tty if rt will detach without setting console socket")
-		}
-		pair, err := newConsolePair()
-		if err != nil {
-			return err
-		}
-		opts.ConsoleSocket = pair.remote
-		consoleForRun = pair
-	}
-	if path := c.String("pidfd-socket"); path != "" {
-		sock, err := utils.ConnectConsoleSocket(path)
-		if err != nil {
-			return fmt.Errorf("--pidfd-socket: %w", err)
-		}
-		defer sock.Close()
-		opts.PidfdSocket = sock
-	}
-	var sigs chan os.Signal
+	defer pio.done()
+	opts.IO, opts.ConsoleSocket, opts.PidfdSocket = pio.IO, pio.ConsoleSocket, pio.PidfdSocket
 	if !detach {
 		if err := libcontainer.SetSubreaper(); err != nil {
 			return err
 		}
-		sigs = make(chan os.Signal, 32)
 	}
-	// Registering every signal takes a while: overlap it with the exec.
-	notified := make(chan struct{})
-	go func() {
-		if sigs != nil {
-			signal.Notify(sigs)
-		}
-		close(notified)
-	}()
+	// Caught while the process is being set up, to be forwarded to it.
+	sigs := catchSignals(!detach)
 	pid, err := ctr.Exec(opts)
-	stdioForRun.CloseChildEnds()
-	<-notified
-	if consoleForRun != nil {
-		consoleForRun.remote.Close()
-	}
+	pio.done()
+	sigs.ready()
 	if err != nil {
 		return err
 	}
@@ -156,68 +111,24 @@ func execAction(c *cli.Context) error {
 			return err
 		}
 	}
-	var tty *runConsole
-	if consoleForRun != nil {
-		if tty, err = consoleForRun.attach(); err != nil {
-			return err
-		}
+	tty, err := pio.attach()
+	if err != nil {
+		return err
+	}
+	if tty != nil {
 		defer tty.restore()
 	}
 	if detach {
 		return nil
 	}
-	status, err := waitForwarding(pid,
+	status, err := pio.waitForeground(sigs, pid,
 		func() (int, error) { return libcontainer.WaitPid(pid) },
-		func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) },
-		sigs, tty)
-	stdioForRun.Wait(stdioDrain)
+		func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) }, tty)
 	if err != nil {
 		return err
 	}
-	if tty != nil {
-		tty.restore()
-	}
 	os.Exit(status)
 	return nil
-}
-
-// waitForwarding runs wait while forwarding the signals rt receives with
-// signal (SIGWINCH resizes the pty instead), and returns wait's status.
-func waitForwarding(pid int, wait func() (int, error), signal func(unix.Signal) error, sigs chan os.Signal, tty *runConsole) (int, error) {
-	done := make(chan struct{})
-	var status int
-	var werr error
-	go func() {
-		status, werr = wait()
-		close(done)
-	}()
-	for {
-		select {
-		case s := <-sigs:
-			sig := s.(unix.Signal)
-			switch sig {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-			case unix.SIGWINCH:
-				if tty != nil {
-					tty.resize()
-				}
-			default:
-				// runc's --debug lines (signals.go), which people grep for.
-				logrus.Debugf("forwarding signal %d (%s) to %d", int(sig), unix.SignalName(sig), pid)
-				if err := signal(sig); err != nil {
-					logrus.Error(err)
-				}
-			}
-		case <-done:
-			if werr == nil {
-				logrus.WithFields(logrus.Fields{"pid": pid, "status": status}).Debug("process exited")
-			}
-			if tty != nil {
-				tty.wait()
-			}
-			return status, werr
-		}
-	}
 }
 
 // execProcess builds the process to exec: process.json from -p, or the

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer"
-	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 var restoreCommand = cli.Command{
@@ -71,38 +68,24 @@ using the rt checkpoint command.`,
 				return err
 			}
 		}
-		sigs := make(chan os.Signal, 32)
-		if !detach {
-			signal.Notify(sigs)
+		sigs := catchSignals(!detach)
+		// criu gives the restored process rt's stdio as they are (no
+		// proxy: its pipes are re-attached to them).
+		pio, err := ioFor(c, cfg.Process.Terminal, !detach, false)
+		if err != nil {
+			return err
 		}
+		defer pio.done()
 		ro := &libcontainer.RestoreOpts{
-			Root:   stateRoot(c),
-			Config: cfg,
-			IO:     libcontainer.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr},
-			Criu:   opts,
-		}
-		if path := c.String("console-socket"); path != "" {
-			sock, err := utils.ConnectConsoleSocket(path)
-			if err != nil {
-				return fmt.Errorf("--console-socket: %w", err)
-			}
-			defer sock.Close()
-			ro.ConsoleSocket = sock
-		} else if cfg.Process.Terminal {
-			if detach {
-				return errors.New("cannot allocate tty if rt will detach without setting console socket")
-			}
-			pair, err := newConsolePair()
-			if err != nil {
-				return err
-			}
-			ro.ConsoleSocket = pair.remote
-			consoleForRun = pair
+			Root:          stateRoot(c),
+			Config:        cfg,
+			IO:            pio.IO,
+			ConsoleSocket: pio.ConsoleSocket,
+			Criu:          opts,
 		}
 		ctr, err := libcontainer.Restore(ro)
-		if consoleForRun != nil {
-			consoleForRun.remote.Close()
-		}
+		pio.done()
+		sigs.ready()
 		if err != nil {
 			return err
 		}
@@ -114,19 +97,15 @@ using the rt checkpoint command.`,
 		if detach {
 			return nil
 		}
-		var tty *runConsole
-		if consoleForRun != nil {
-			if tty, err = consoleForRun.attach(); err != nil {
-				return abandon(ctr, err)
-			}
+		tty, err := pio.attach()
+		if err != nil {
+			return abandon(ctr, err)
+		}
+		if tty != nil {
 			defer tty.restore()
 		}
-		status, werr := waitForwarding(ctr.InitPid(), ctr.Wait,
-			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
-			sigs, tty)
-		if tty != nil {
-			tty.restore()
-		}
+		status, werr := pio.waitForeground(sigs, ctr.InitPid(), ctr.Wait,
+			func(sig unix.Signal) error { return ctr.Signal(sig, false) }, tty)
 		if err := ctr.Delete(true); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 
 	"github.com/urfave/cli"
 	"golang.org/x/sys/unix"
@@ -39,29 +38,19 @@ filesystem.`,
 				return err
 			}
 		}
-		// Catch every signal, to forward it to the container. Registering
-		// all 64 takes the Go runtime a couple of milliseconds: do it while
-		// the container is being created, and be done before it starts.
-		sigs := make(chan os.Signal, 32)
-		notified := make(chan struct{})
-		if detach {
-			close(notified)
-		} else {
-			go func() {
-				signal.Notify(sigs)
-				close(notified)
-			}()
-		}
-		ctr, err := createContainer(c, !detach)
-		<-notified
+		// Caught while the container is being created, and before it
+		// starts, to be forwarded to it.
+		sigs := catchSignals(!detach)
+		ctr, pio, err := createContainer(c, !detach)
+		sigs.ready()
 		if err != nil {
 			return err
 		}
-		var tty *runConsole
-		if consoleForRun != nil {
-			if tty, err = consoleForRun.attach(); err != nil {
-				return abandon(ctr, err)
-			}
+		tty, err := pio.attach()
+		if err != nil {
+			return abandon(ctr, err)
+		}
+		if tty != nil {
 			defer tty.restore()
 		}
 		if err := ctr.Start(); err != nil {
@@ -70,13 +59,8 @@ filesystem.`,
 		if detach {
 			return nil
 		}
-		status, werr := waitForwarding(ctr.InitPid(), ctr.Wait,
-			func(sig unix.Signal) error { return ctr.Signal(sig, false) },
-			sigs, tty)
-		stdioForRun.Wait(stdioDrain)
-		if tty != nil {
-			tty.restore()
-		}
+		status, werr := pio.waitForeground(sigs, ctr.InitPid(), ctr.Wait,
+			func(sig unix.Signal) error { return ctr.Signal(sig, false) }, tty)
 		if !c.Bool("keep") {
 			if err := ctr.Delete(true); err != nil {
 				fmt.Fprintln(os.Stderr, err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/containerd/console"
+	"github.com/sirupsen/logrus"
 
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
@@ -17,8 +18,6 @@ import (
 type consolePair struct {
 	local, remote *os.File
 }
-
-var consoleForRun *consolePair
 
 func newConsolePair() (*consolePair, error) {
 	local, remote, err := utils.SocketPair("console-local", "console-remote")
@@ -60,10 +59,12 @@ func (p *consolePair) attach() (*runConsole, error) {
 		}
 		rc.resize()
 	}
-	go io.Copy(master, os.Stdin)
+	// The copies end when either side closes (EIO from the pty once its
+	// last holder is gone): their errors say nothing more.
+	go io.Copy(master, os.Stdin) //nolint:errcheck
 	rc.wg.Add(1)
 	go func() {
-		io.Copy(os.Stdout, master)
+		io.Copy(os.Stdout, master) //nolint:errcheck
 		rc.wg.Done()
 	}()
 	return rc, nil
@@ -71,7 +72,9 @@ func (p *consolePair) attach() (*runConsole, error) {
 
 func (rc *runConsole) resize() {
 	if rc.current != nil {
-		rc.master.ResizeFrom(rc.current)
+		if err := rc.master.ResizeFrom(rc.current); err != nil {
+			logrus.Debugf("resize the container's pty: %v", err)
+		}
 	}
 }
 
@@ -93,7 +96,9 @@ func (rc *runConsole) wait() {
 func (rc *runConsole) restore() {
 	rc.once.Do(func() {
 		if rc.current != nil {
-			rc.current.Reset()
+			if err := rc.current.Reset(); err != nil {
+				logrus.Warnf("restore the terminal: %v", err)
+			}
 		}
 	})
 }
