@@ -119,3 +119,49 @@ func TestInitLogsForwarded(t *testing.T) {
 		}
 	}
 }
+
+// TestInitLogsCreateAndExec: the lines of the C stage and of the Go init
+// reach --log during `rt create` (not only run: create returns before
+// start) in text; exec's C stage, which applies the process plan, logs to
+// --log in JSON; and a warning of it (an ambient capability that cannot
+// be raised, which runc warns about too) is in the log without --debug.
+func TestInitLogsCreateAndExec(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id := newID(t)
+	logFile := filepath.Join(t.TempDir(), "create.txt")
+	if _, se, code := rt(t, "--debug", "--log", logFile, "create", "--bundle", b.Dir, id); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, se)
+	}
+	text := readFileOrEmpty(logFile)
+	for _, want := range []string{
+		`level=debug msg="nsenter: bootstrap: clone flags`,                  // the C stage
+		`level=debug msg="init: configuration received (pid 1, exec false)`, // the Go init
+		`level=debug msg="init: set up; waiting for start`,                  // its last line before create returns
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("--debug --log (text) of create: no %q in:\n%s", want, text)
+		}
+	}
+	mustRT(t, "start", id)
+
+	has := func(lines []map[string]any, level, prefix string) bool {
+		for _, l := range lines {
+			if msg, _ := l["msg"].(string); l["level"] == level && strings.HasPrefix(msg, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	lines, code := logLines(t, "--debug", "exec", id, "true")
+	if code != 0 || !has(lines, "debug", "nsenter: plan received") || !has(lines, "debug", "nsenter: exec ") {
+		t.Errorf("--debug --log-format json of exec: exit %d, want the C stage's plan lines in %v", code, lines)
+	}
+	proc := specs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"PATH=/bin:/usr/bin"}, Capabilities: &specs.LinuxCapabilities{
+		Bounding: []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}, Effective: []string{"CAP_CHOWN"},
+		Permitted: []string{"CAP_CHOWN"}, Ambient: []string{"CAP_SYS_ADMIN"},
+	}}
+	lines, code = logLines(t, "exec", "-p", writeJSON(t, proc), id)
+	if code != 0 || !has(lines, "warning", "can't raise ambient capability") || has(lines, "debug", "") {
+		t.Errorf("exec with an ambient capability it cannot raise, no --debug: exit %d, want one warning and no debug line in %v", code, lines)
+	}
+}
