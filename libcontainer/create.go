@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
@@ -71,6 +72,14 @@ func Create(o *CreateOpts) (*Container, error) {
 			return nil, err
 		}
 		cr.rdtRoot = root
+	}
+	if cfg.Process != nil {
+		// The init raises ambient capabilities after start, when its log
+		// no longer reaches rt: what it cannot raise is said now, as
+		// runc's create logs it.
+		for _, name := range capabilities.AmbientUnraisable(cfg.Process.Capabilities) {
+			warnf("can't raise ambient capability %s: %v", name, unix.EPERM)
+		}
 	}
 	d, err := newStateDir(o.Root, cfg.ID)
 	if err != nil {

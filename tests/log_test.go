@@ -124,7 +124,8 @@ func TestInitLogsForwarded(t *testing.T) {
 // reach --log during `rt create` (not only run: create returns before
 // start) in text; exec's C stage, which applies the process plan, logs to
 // --log in JSON; and a warning of it (an ambient capability that cannot
-// be raised, which runc warns about too) is in the log without --debug.
+// be raised, which runc warns about too) is in the log without --debug,
+// and create warns about it too.
 func TestInitLogsCreateAndExec(t *testing.T) {
 	b := newBundle(t, withArgs("sleep", "1000"))
 	id := newID(t)
@@ -163,5 +164,15 @@ func TestInitLogsCreateAndExec(t *testing.T) {
 	lines, code = logLines(t, "exec", "-p", writeJSON(t, proc), id)
 	if code != 0 || !has(lines, "warning", "can't raise ambient capability") || has(lines, "debug", "") {
 		t.Errorf("exec with an ambient capability it cannot raise, no --debug: exit %d, want one warning and no debug line in %v", code, lines)
+	}
+	// The same process as a container's: its init raises the ambient set
+	// after start, so create says beforehand what it cannot raise (runc's
+	// create logs it: its init drops privileges before it is ready).
+	b2 := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Process.Capabilities = proc.Capabilities
+	})
+	lines, code = logLines(t, "create", "--bundle", b2.Dir, newID(t))
+	if code != 0 || !has(lines, "warning", "can't raise ambient capability CAP_SYS_ADMIN: operation not permitted") {
+		t.Errorf("create with an ambient capability it cannot raise: exit %d, want the warning in %v", code, lines)
 	}
 }

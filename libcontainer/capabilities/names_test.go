@@ -75,3 +75,18 @@ func TestNewMasks(t *testing.T) {
 		t.Fatalf("New(nil) = %+v, %v", empty, err)
 	}
 }
+
+func TestAmbientUnraisable(t *testing.T) {
+	c := &specs.LinuxCapabilities{
+		Permitted:   []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"},
+		Inheritable: []string{"CAP_CHOWN", "CAP_NET_RAW", "CAP_SYS_ADMIN"},
+		Ambient:     []string{"CAP_NET_RAW", "CAP_KILL", "CAP_SYS_ADMIN", "CAP_CHOWN", "CAP_SETUID"},
+	}
+	got := strings.Join(AmbientUnraisable(c), " ")
+	if want := "CAP_KILL CAP_SYS_ADMIN CAP_SETUID"; got != want {
+		t.Errorf("AmbientUnraisable = %q, want %q (not both permitted and inheritable)", got, want)
+	}
+	if AmbientUnraisable(nil) != nil || AmbientUnraisable(&specs.LinuxCapabilities{Permitted: []string{"CAP_KILL"}}) != nil {
+		t.Error("no ambient set: want nothing")
+	}
+}

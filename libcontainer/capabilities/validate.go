@@ -84,3 +84,30 @@ func DropUnknown(c *specs.LinuxCapabilities) []string {
 	sort.Strings(out)
 	return out
 }
+
+// AmbientUnraisable lists the names of c's ambient capabilities that the
+// kernel will refuse to raise because they are not both permitted and
+// inheritable (PR_CAP_AMBIENT_RAISE's rule), in c's order. The init warns
+// about each as it raises them, which for a container's init is after
+// start, where its log no longer reaches rt: create warns beforehand, as
+// runc's create does (runc drops privileges before its init is ready).
+func AmbientUnraisable(c *specs.LinuxCapabilities) []string {
+	if c == nil {
+		return nil
+	}
+	in := func(set []string, name string) bool {
+		for _, s := range set {
+			if s == name {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, name := range c.Ambient {
+		if !in(c.Permitted, name) || !in(c.Inheritable, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
