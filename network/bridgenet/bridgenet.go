@@ -141,9 +141,18 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 			unlock()
 		}
 	}()
-	// Whatever an earlier, interrupted set-up of this id left.
-	if err := n.teardownLocked(fw, st.ID); err != nil {
-		return fmt.Errorf("remove leftovers of %q: %w", st.ID, err)
+	// Whatever an earlier, interrupted set-up of this id left. Set-up
+	// writes the lease before it makes anything and tear-down removes it
+	// last, so without a lease nothing of the id exists (gc removes tables
+	// and veths whose lease was lost otherwise): no lookups then.
+	old, err := n.Store.Find(st.ID)
+	if err != nil {
+		return err
+	}
+	if len(old) > 0 {
+		if err := n.teardownLocked(fw, st.ID); err != nil {
+			return fmt.Errorf("remove leftovers of %q: %w", st.ID, err)
+		}
 	}
 	n.mark("leftovers")
 	gw := netconf.Gateway(cfg.Subnet)
