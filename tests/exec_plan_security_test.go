@@ -1,0 +1,243 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// rt exec's process is prepared by the C stage (the plan; no Go runtime in
+// the container). These tests attack what it must guarantee before execve.
+
+// holdingAgent is a seccomp notify listener that lets every notified
+// syscall continue, except the first one of the second process that
+// connects (rt exec's, after the container's own): it holds that one
+// until release is closed, after reporting the process's host pid.
+type holdingAgent struct {
+	path    string
+	held    chan int
+	release chan struct{}
+}
+
+func newHoldingAgent(t *testing.T) *holdingAgent {
+	t.Helper()
+	a := &holdingAgent{path: filepath.Join(t.TempDir(), "agent.sock"), held: make(chan int, 1), release: make(chan struct{})}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: a.path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for n := 0; ; n++ {
+			conn, err := ln.AcceptUnix()
+			if err != nil {
+				return
+			}
+			go a.serve(conn, n == 1)
+		}
+	}()
+	return a
+}
+
+func (a *holdingAgent) serve(conn *net.UnixConn, hold bool) {
+	defer conn.Close()
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return
+	}
+	msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+	if len(msgs) != 1 {
+		return
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return
+	}
+	fd := libseccomp.ScmpFd(fds[0])
+	defer unix.Close(fds[0])
+	for {
+		req, err := libseccomp.NotifReceive(fd)
+		if err != nil {
+			return
+		}
+		if hold {
+			hold = false
+			a.held <- int(req.Pid)
+			select {
+			case <-a.release:
+			case <-time.After(30 * time.Second):
+			}
+		}
+		libseccomp.NotifRespond(fd, &libseccomp.ScmpNotifResp{ID: req.ID, Flags: libseccomp.NotifRespFlagContinue})
+	}
+}
+
+// TestExecHelperNotDumpable holds rt exec's process in the container just
+// before execve, after it took the user's uid and capabilities (in its
+// umask(2), made a notify syscall) while rt's socket is still open, and
+// attacks it from a sibling container in the same pid namespace with the
+// same uid and capabilities (so that only the dumpable flag stands in the
+// way): its environment, memory maps and fds must stay out of reach. The
+// same attack on the process once exec'd (dumpable again) works: the
+// control that the attack is real.
+func TestExecHelperNotDumpable(t *testing.T) {
+	agent := newHoldingAgent(t)
+	kill := []string{"CAP_KILL"}
+	caps := &specs.LinuxCapabilities{Bounding: kill, Effective: kill, Permitted: kill, Inheritable: kill, Ambient: kill}
+	_, id, pid := sleeper(t, func(s *specs.Spec) {
+		s.Process.Capabilities = caps
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			ListenerPath:  agent.path,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"umask"}, Action: specs.ActNotify}},
+		}
+	})
+	type res struct {
+		errOut string
+		code   int
+	}
+	done := make(chan res, 1)
+	go func() {
+		_, se, code := rt(t, "exec", "-d", "-u", "1000:1000", id, "sleep", "1000")
+		done <- res{se, code}
+	}()
+	var hostPid int
+	select {
+	case hostPid = <-agent.held:
+	case r := <-done:
+		t.Fatalf("exec finished (exit %d: %s) without its umask reaching the listener", r.code, r.errOut)
+	case <-time.After(20 * time.Second):
+		t.Fatal("exec's process never reached its umask")
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(agent.release)
+		}
+	}
+	defer release()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", hostPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsPid := ""
+	for _, l := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "NSpid:" {
+			nsPid = f[len(f)-1]
+		}
+	}
+	if _, err := strconv.Atoi(nsPid); err != nil {
+		t.Fatalf("no NSpid for %d: %q", hostPid, status)
+	}
+	if !strings.Contains(string(status), "Uid:\t1000\t") {
+		t.Fatalf("held before its user changed, the test would prove nothing:\n%s", status)
+	}
+	p := nsPid
+	probe := "for f in environ maps; do if cat /proc/" + p + "/$f >/dev/null 2>&1; then echo LEAK:$f; else echo denied:$f; fi; done; " +
+		"leak=; for f in /proc/" + p + "/fd/*; do readlink $f >/dev/null 2>&1 && leak=1; done; " +
+		"if [ -n \"$leak\" ]; then echo LEAK:fd; else echo denied:fd; fi"
+	attacker := newBundle(t, withArgs("sh", "-c", probe), func(s *specs.Spec) {
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+		s.Process.Capabilities = caps
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.PIDNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/pid", pid)
+			}
+		}
+	})
+	out := mustRunIn(t, attacker)
+	release()
+	for _, f := range []string{"environ", "maps", "fd"} {
+		if !strings.Contains(out, "denied:"+f) {
+			t.Errorf("/proc/%s/%s of rt exec's process before execve reached from a sibling container:\n%s", nsPid, f, out)
+		}
+	}
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Fatalf("exec after release: exit %d: %s", r.code, r.errOut)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("exec did not finish after its umask was released")
+	}
+	// The control: the same attack once the process is exec'd (the same
+	// pid: exec keeps it) and dumpable again.
+	if out := mustRunIn(t, attacker); !strings.Contains(out, "LEAK:environ") {
+		t.Errorf("the attacker could not read the exec'd process either (no control):\n%s", out)
+	}
+}
+
+// TestExecSeccompLastWithNoNewPrivs: with no_new_privs the filter is loaded
+// after every step of rt's own (groups, ids, capabilities, prctls), so a
+// profile that forbids them still runs the process; without no_new_privs
+// it must be loaded before the ids change (it needs CAP_SYS_ADMIN then),
+// and the same profile refuses rt's next step (PR_SET_KEEPCAPS), as in
+// runc and rt's former Go init.
+func TestExecSeccompLastWithNoNewPrivs(t *testing.T) {
+	denied := []string{"setgroups", "setresgid", "setresuid", "capset", "prctl", "close_range", "sched_setaffinity"}
+	_, id, _ := sleeper(t, func(s *specs.Spec) {
+		s.Process.NoNewPrivileges = true
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls:      []specs.LinuxSyscall{{Names: denied, Action: specs.ActErrno}},
+		}
+	})
+	out := mustRT(t, "exec", "--no-new-privs", "-u", "1000:1000", id, "cat", "/proc/self/status")
+	st := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			st[k] = strings.TrimSpace(v)
+		}
+	}
+	if st["Seccomp"] != "2" || st["NoNewPrivs"] != "1" || !strings.HasPrefix(st["Uid"], "1000") {
+		t.Errorf("exec with no_new_privs: Seccomp %q NoNewPrivs %q Uid %q, want 2, 1, 1000", st["Seccomp"], st["NoNewPrivs"], st["Uid"])
+	}
+	p := specs.Process{Args: []string{"true"}, Cwd: "/", Env: []string{"PATH=/bin"}, User: specs.User{UID: 1000, GID: 1000}}
+	data, _ := json.Marshal(p)
+	path := filepath.Join(t.TempDir(), "process.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, se, code := rt(t, "exec", "-p", path, id)
+	if code == 0 || !strings.Contains(se, "PR_SET_KEEPCAPS") || !strings.Contains(se, "operation not permitted") {
+		t.Errorf("exec without no_new_privs under a profile denying rt's steps: exit %d, %q; want the first step after the filter (prctl PR_SET_KEEPCAPS) refused", code, se)
+	}
+}
+
+// TestExecCwdOutsideRefused: a cwd that resolves outside the container's
+// root (CVE-2024-21626) through a preserved fd that is open on a host
+// directory: the chdir succeeds, and the getcwd check must refuse it.
+func TestExecCwdOutsideRefused(t *testing.T) {
+	_, id, _ := sleeper(t)
+	hostDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(hostDir, "host-secret"), []byte("HOST-SECRET\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.Open(hostDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	out := outFile(t)
+	r := runBinary(rtBinary, []string{"--root", ctxFor(t).root, "exec", "--preserve-fds", "1", "--cwd", "/proc/self/fd/3", id,
+		"cat", "host-secret"}, nil, out, []*os.File{dir})
+	if strings.Contains(readFile(t, out), "HOST-SECRET") {
+		t.Fatal("exec's cwd escaped to a host directory")
+	}
+	if r.code == 0 || !strings.Contains(r.stderr, "is outside the container") {
+		t.Errorf("exec --cwd /proc/self/fd/3 (a host directory): exit %d, %q; want the cwd refused", r.code, r.stderr)
+	}
+}
