@@ -96,20 +96,32 @@ func (x *execution) run() (int, error) {
 	if m, err := x.c.cgroupManager(); err == nil {
 		x.mgr = m
 	}
-	// Computed before anything starts: a bad field fails with nothing to
-	// clean up.
-	plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused})
-	if err != nil {
-		return -1, err
+	// The plan (a seccomp profile's compilation is its costly part) is
+	// computed while the C stage starts and joins the namespaces.
+	type planned struct {
+		frame []byte
+		err   error
 	}
-	frame, err := plan.Encode()
-	if err != nil {
-		return -1, err
-	}
+	planc := make(chan planned, 1)
+	go func() {
+		plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused})
+		if err != nil {
+			planc <- planned{err: err}
+			return
+		}
+		frame, err := plan.Encode()
+		planc <- planned{frame, err}
+	}()
 	if err := x.spawn(); err != nil {
+		<-planc
 		return -1, err
 	}
-	if err := x.sendPlan(frame); err != nil {
+	p := <-planc
+	if p.err != nil {
+		x.proc.kill()
+		return -1, p.err
+	}
+	if err := x.sendPlan(p.frame); err != nil {
 		x.proc.kill()
 		return -1, err
 	}

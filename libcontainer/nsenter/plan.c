@@ -903,6 +903,27 @@ static int change_user(const struct rt_plan *p)
 	return 0;
 }
 
+/* The capabilities' names, for messages (rt's capabilities.Name; a test
+ * keeps them in step). */
+const char *const rt_cap_names[RT_CAP_NAMES] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+static const char *cap_name(int n, char *buf, size_t len)
+{
+	if (n >= 0 && n < RT_CAP_NAMES)
+		return rt_cap_names[n];
+	snprintf(buf, len, "%d", n);
+	return buf;
+}
+
 static int apply_caps(const struct rt_plan *p)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -920,9 +941,11 @@ static int apply_caps(const struct rt_plan *p)
 		return fail("apply capabilities: clear ambient capabilities: %s", errstr(errno));
 	// As runc: an ambient capability that cannot be raised (not both
 	// permitted and inheritable) is a warning.
+	char num[16];
 	for (int i = 0; i < p->nambient; i++)
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, p->ambient[i], 0, 0) < 0)
-			rt_log("warning", "can't raise ambient capability %d: %s", p->ambient[i], errstr(errno));
+			rt_log("warning", "can't raise ambient capability %s: %s", cap_name(p->ambient[i], num, sizeof(num)),
+			       errstr(errno));
 	return 0;
 }
 
@@ -940,13 +963,16 @@ void rt_plan_exec(const struct rt_plan *p)
 		for (int n = 0; n <= p->last_cap; n++) {
 			if (p->cap_bounding & (1ULL << n))
 				continue;
+			char num[16];
 			int in = prctl(PR_CAPBSET_READ, n, 0, 0, 0);
 			if (in < 0) {
-				fail("apply bounding capabilities: read bounding set for capability %d: %s", n, errstr(errno));
+				fail("apply bounding capabilities: read bounding set for %s: %s", cap_name(n, num, sizeof(num)),
+				     errstr(errno));
 				rt_plan_fail(p);
 			}
 			if (in == 1 && prctl(PR_CAPBSET_DROP, n, 0, 0, 0) < 0) {
-				fail("apply bounding capabilities: drop capability %d from the bounding set: %s", n, errstr(errno));
+				fail("apply bounding capabilities: drop %s from the bounding set: %s", cap_name(n, num, sizeof(num)),
+				     errstr(errno));
 				rt_plan_fail(p);
 			}
 		}

@@ -21,6 +21,8 @@
 
 #define RT_MAX_PLAN (64 << 20)
 #define RT_PLAN_MAX_CAP 63
+#define RT_CAP_NAMES 41
+extern const char *const rt_cap_names[RT_CAP_NAMES];
 
 struct rt_plan_rlimit {
 	uint32_t resource;

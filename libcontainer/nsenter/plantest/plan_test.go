@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
 
@@ -178,5 +179,14 @@ func TestPlanHeaderLimit(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "#define RT_MAX_PLAN (64 << 20)\n") || initproto.MaxPlanLen != 64<<20 {
 		t.Errorf("RT_MAX_PLAN in plan.h and initproto.MaxPlanLen (%d) differ", initproto.MaxPlanLen)
+	}
+}
+
+// plan.c's capability names are rt's.
+func TestCapNames(t *testing.T) {
+	for n, name := range CapNames() {
+		if want := capabilities.Name(n); name != want {
+			t.Errorf("plan.c names capability %d %q, rt %q", n, name, want)
+		}
 	}
 }

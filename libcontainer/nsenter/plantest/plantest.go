@@ -20,6 +20,15 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 )
 
+// CapNames returns plan.c's table of capability names.
+func CapNames() []string {
+	var out []string
+	for _, s := range unsafe.Slice(&C.rt_cap_names[0], int(C.RT_CAP_NAMES)) {
+		out = append(out, C.GoString(s))
+	}
+	return out
+}
+
 // Parse runs the C decoder (plan.c) on a PlanMsg payload and returns
 // what it decoded, as an initproto.Plan, so that tests can hold the C
 // reading against the Go encoder. Not used by rt itself.
