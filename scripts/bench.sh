@@ -168,16 +168,20 @@ if [ "${BENCH_NET:-1}" = 1 ] && [ -x "$netrt" ] && command -v ip >/dev/null && c
 	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\"}, $hooks,|" "$work/netbr/config.json"
 	mkbundle netpub '"/bin/true"'
 	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\", \"rt.network.publish\": \"8080:80\"}, $hooks,|" "$work/netpub/config.json"
+	# Dual stack, on a bridge of its own (a bridge's IPv6 subnet is fixed by its first user).
+	mkbundle net6 '"/bin/true"'
+	sed -i "0,/{/s||{ \"annotations\": {\"rt.network\": \"bridge\", \"rt.network.bridge\": \"rt6\", \"rt.network.subnet\": \"10.78.0.0/16\", \"rt.network.subnet6\": \"fd00:78::/64\", \"rt.network.publish\": \"8080:80\"}, $hooks,|" "$work/net6/config.json"
 	nrt() { local r=$1; shift; nsenter --net="/run/netns/$netns" "${bin[$r]}" --root "$work/root-$r" "$@"; }
 	for i in $(seq "$n"); do
 		for r in rt runc; do
 			sample netoff "$r" nrt "$r" run --bundle "$work/true" "no$i"
 			sample netbr "$r" nrt "$r" run --bundle "$work/netbr" "nb$i"
 			sample neton "$r" nrt "$r" run --bundle "$work/netpub" "np$i"
+			sample net6 "$r" nrt "$r" run --bundle "$work/net6" "n6$i"
 		done
 	done
 	if [ -n "$(nsenter --net="/run/netns/$netns" "$netrt" --state-dir "$work/net-state" gc)" ] ||
-		[ -n "$(ls "$work/net-state/leases/rt0" 2>/dev/null)" ]; then
+		[ -n "$(find "$work/net-state/leases" -type f 2>/dev/null)" ]; then
 		echo "bench: rt-net left leases or tables behind" >&2; exit 1
 	fi
 fi
@@ -194,7 +198,7 @@ row() { # ROW LABEL UNIT(ms|KiB)
 		printf "%-44s" fmt " " fmt " " fmt "  %7.2f %7.2f\n", l " (" u ")", a / d, b / d, c / d, a / (b ? b : 1), a / (c ? c : 1) }'
 }
 echo
-printf '%-44s%9s %9s %9s  %7s %7s\n' "median of $n (list/state/run at $many: of $ls)" rt runc crun rt/runc rt/crun
+printf '%-44s%9s %9s %9s  %7s %7s\n' "median of $n (list/state/run at $many: of ${ls:-none})" rt runc crun rt/runc rt/crun
 row run "run of /bin/true" ms
 row split "create; start; delete --force" ms
 row exec "exec of /bin/true (running container)" ms
@@ -212,13 +216,13 @@ row "run$many" "run of /bin/true, $many others present" ms
 if [ -s "$work/s/rt/neton" ]; then
 	echo
 	printf '%-44s%9s %9s %9s\n' "network, median of $n (in a scratch netns)" rt runc rt/runc
-	for rr in "netoff:run of /bin/true, no network" "netbr:run, bridge network (rt-net hook)" "neton:run, bridge + published port"; do
+	for rr in "netoff:run of /bin/true, no network" "netbr:run, bridge network (rt-net hook)" "neton:run, bridge + published port" "net6:run, dual stack + published port"; do
 		a=$(median "$work/s/rt/${rr%%:*}"); b=$(median "$work/s/runc/${rr%%:*}")
 		awk -v l="${rr#*:}" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f %9.1f %9.2f\n", l " (ms)", a / 1000, b / 1000, a / (b ? b : 1) }'
 	done
 	for r in rt runc; do
-		o=$(median "$work/s/$r/netoff"); a=$(median "$work/s/$r/netbr"); b=$(median "$work/s/$r/neton")
-		awk -v r="$r" -v o="$o" -v a="$a" -v b="$b" 'BEGIN { printf "%-44s%9.1f %9.1f\n", "cost for " r ": bridge, + published (ms)", (a - o) / 1000, (b - o) / 1000 }'
+		o=$(median "$work/s/$r/netoff"); a=$(median "$work/s/$r/netbr"); b=$(median "$work/s/$r/neton"); c=$(median "$work/s/$r/net6")
+		awk -v r="$r" -v o="$o" -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "%-44s%9.1f %9.1f %9.1f\n", "cost for " r ": bridge, +published, dual (ms)", (a - o) / 1000, (b - o) / 1000, (c - o) / 1000 }'
 	done
 fi
 if command -v gcc >/dev/null && [ -f "$perf/floor.c" ]; then
