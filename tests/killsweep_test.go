@@ -222,7 +222,7 @@ func killAndRemoveCgroup(d string) {
 
 // TestKillSweepExec kills `rt exec` with SIGKILL at moments spread over a
 // whole exec (detached and in the foreground, alternately) into a running
-// container, and checks after each kill that no process is left outside
+// container, then (detached, --ignore-paused) into the paused container, and checks after each kill that no process is left outside
 // the container's cgroup (the killed exec's `rt init` and what it forked
 // are our orphans: the test is their subreaper), that the state dir holds
 // what it held before, and that the container still runs and takes an
@@ -247,48 +247,66 @@ func TestKillSweepExec(t *testing.T) {
 	before := dirListing(t, stateDir)
 	rootBefore := dirListing(t, c.root)
 
-	start := time.Now()
-	mustRT(t, "exec", "-d", id, "sleep", "1000")
-	full := time.Since(start)
-	t.Logf("a whole exec -d takes %v; %d kill points up to %v", full, n, full*6/5)
-
 	outcomes := map[string]int{}
-	for i := 0; i < n; i++ {
-		delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
-		args := []string{"--root", c.root, "exec", "-d", id, "sleep", "1000"}
-		mode := "exec -d"
-		if i%2 == 1 {
-			args = []string{"--root", c.root, "exec", id, "sleep", "1000"}
-			mode = "exec"
+	// sweep kills n execs (args(i): the exec's arguments and a name for
+	// them) spread over the time a whole `exec -d` takes, and checks
+	// after each kill; the container stays in status want.
+	sweep := func(n int, args func(i int) ([]string, string), want string) {
+		full := time.Duration(0)
+		for i := 0; i < 3; i++ { // the shortest of three: no outlier
+			a, _ := args(0)
+			start := time.Now()
+			mustRT(t, a...)
+			if d := time.Since(start); full == 0 || d < full {
+				full = d
+			}
 		}
-		cmd := exec.Command(rtBinary, args...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		outcome := mode + ", killed"
-		if cmd.Wait() == nil {
-			outcome = mode + ", finished"
-		}
-		outcomes[outcome]++
-		where := fmt.Sprintf("kill point %d (%v, %s)", i, delay, outcome)
-		if stray := strayProcesses(cgName, 5*time.Second); len(stray) > 0 {
-			t.Errorf("%s: processes outside the container's cgroup: %v", where, stray)
-		}
-		if got := dirListing(t, stateDir); got != before {
-			t.Errorf("%s: state dir holds %s, before the exec %s", where, got, before)
-		}
-		if got := dirListing(t, c.root); got != rootBefore {
-			t.Errorf("%s: state root holds %s, before the exec %s", where, got, rootBefore)
-		}
-		if r := runRaw(c.root, nil, "state", id); r.code != 0 || !strings.Contains(r.stdout, `"running"`) {
-			t.Errorf("%s: state: exit %d: %s%s", where, r.code, r.stdout, r.stderr)
-		}
-		if t.Failed() {
-			break
+		t.Logf("a whole exec (%s) takes %v; %d kill points up to %v", want, full, n, full*6/5)
+		for i := 0; i < n && !t.Failed(); i++ {
+			delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
+			a, mode := args(i)
+			cmd := exec.Command(rtBinary, append([]string{"--root", c.root}, a...)...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			cmd.Process.Signal(syscall.SIGKILL)
+			outcome := mode + ", killed"
+			if cmd.Wait() == nil {
+				outcome = mode + ", finished"
+			}
+			outcomes[outcome]++
+			where := fmt.Sprintf("kill point %d (%v, %s)", i, delay, outcome)
+			if stray := strayProcesses(cgName, 5*time.Second); len(stray) > 0 {
+				t.Errorf("%s: processes outside the container's cgroup: %v", where, stray)
+			}
+			if got := dirListing(t, stateDir); got != before {
+				t.Errorf("%s: state dir holds %s, before the exec %s", where, got, before)
+			}
+			if got := dirListing(t, c.root); got != rootBefore {
+				t.Errorf("%s: state root holds %s, before the exec %s", where, got, rootBefore)
+			}
+			if r := runRaw(c.root, nil, "state", id); r.code != 0 || !strings.Contains(r.stdout, `"`+want+`"`) {
+				t.Errorf("%s: state: exit %d (want %s): %s%s", where, r.code, want, r.stdout, r.stderr)
+			}
 		}
 	}
+	// Detached and in the foreground, alternately, into the running
+	// container.
+	sweep(n, func(i int) ([]string, string) {
+		if i%2 == 1 {
+			return []string{"exec", id, "sleep", "1000"}, "exec"
+		}
+		return []string{"exec", "-d", id, "sleep", "1000"}, "exec -d"
+	}, "running")
+	// Into the paused container (--ignore-paused): the process joins the
+	// frozen cgroup last, at its own request; a kill before that must not
+	// leave it outside.
+	mustRT(t, "pause", id)
+	sweep(n/2, func(int) ([]string, string) {
+		return []string{"exec", "-d", "--ignore-paused", id, "sleep", "1000"}, "exec -d --ignore-paused"
+	}, "paused")
+	mustRT(t, "resume", id)
 	t.Logf("outcomes: %v", outcomes)
 	if r := runRaw(c.root, nil, "exec", id, "true"); r.code != 0 {
 		t.Errorf("exec after the sweep: exit %d: %s", r.code, r.stderr)

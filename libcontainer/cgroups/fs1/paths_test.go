@@ -153,3 +153,20 @@ func TestCheckMounted(t *testing.T) {
 		t.Error("unified on v1: want error")
 	}
 }
+
+// A process joins the freezer last: one that enters a frozen cgroup
+// (exec --ignore-paused) stops there, so by then it must be in every other
+// hierarchy, or a crash of rt in between leaves it frozen outside them
+// (seen in the exec kill sweep: frozen, outside name=systemd).
+func TestFreezerJoinedLast(t *testing.T) {
+	if last := subsystemOrder[len(subsystemOrder)-1]; last != "freezer" {
+		t.Errorf("last hierarchy joined: %q, want freezer", last)
+	}
+	seen := map[string]bool{}
+	for _, s := range subsystemOrder {
+		if seen[s] {
+			t.Errorf("%q joined twice", s)
+		}
+		seen[s] = true
+	}
+}
