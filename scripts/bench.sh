@@ -8,6 +8,9 @@
 #   memcg      memory.usage_in_bytes (v1) / memory.current (v2) of the
 #              container's memory cgroup right after `create`
 #   peak RSS   of the `create` and `exec` commands themselves (/usr/bin/time)
+#   exec charge  the peak memory charged to the container's memory cgroup by
+#              one `exec` of /bin/true (cgroup v1 memory.max_usage_in_bytes,
+#              reset before; the row is left out on cgroup v2)
 #   list/state with 0, BENCH_MID (100) and BENCH_MANY (1000) other containers
 #              present (running `sleep`), and `run` with BENCH_MANY present
 # plus floor.c (../shared/harness/perf), the least work a runtime can do per
@@ -83,6 +86,19 @@ memcg_usage() { # PID: bytes charged to its memory cgroup
 	p=$(sed -n 's/^0::\(.*\)/\1/p' "/proc/$1/cgroup")
 	cat "/sys/fs/cgroup$p/memory.current"
 }
+memcg_v1() { # PID: its v1 memory cgroup directory, if it has one
+	local p
+	p=$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' "/proc/$1/cgroup")
+	if [ -n "$p" ] && [ -f "/sys/fs/cgroup/memory$p/memory.max_usage_in_bytes" ]; then echo "/sys/fs/cgroup/memory$p"; fi
+}
+exec_charge() { # RUNTIME CGROUP-DIR: peak KiB charged by one exec of /bin/true
+	local base peak
+	echo 0 >"$2/memory.max_usage_in_bytes"
+	base=$(cat "$2/memory.usage_in_bytes")
+	rtc "$1" exec ex /bin/true </dev/null >/dev/null 2>&1
+	peak=$(cat "$2/memory.max_usage_in_bytes")
+	echo $(( peak > base ? (peak - base) / 1024 : 0 ))
+}
 lifecycle() { rtc "$1" create --bundle "$work/sleep" "$2" && rtc "$1" start "$2" && rtc "$1" delete --force "$2"; }
 fill() { # RUNTIME FROM TO: running containers f<FROM>..f<TO>
 	# shellcheck disable=SC2016 # expanded by the inner sh, from its arguments
@@ -114,14 +130,17 @@ if [ "$many" -gt 0 ]; then
 	for i in $(seq "$n"); do for r in "${names[@]}"; do sample list0 "$r" rtc "$r" list; done; done
 fi
 echo "bench: exec" >&2
+declare -A excg
 for r in "${names[@]}"; do
 	rtc "$r" create --bundle "$work/sleep" ex </dev/null >/dev/null 2>&1 && rtc "$r" start ex
+	excg[$r]=$(memcg_v1 "$(statepid "$r" ex)")
 done
 for i in $(seq "$n"); do
 	for r in "${names[@]}"; do
 		sample exec "$r" rtc "$r" exec ex /bin/true
 		/usr/bin/time -f %M -o "$work/rss" "${bin[$r]}" --root "$work/root-$r" exec ex /bin/true </dev/null >/dev/null 2>&1
 		record peak_exec "$r" "$(cat "$work/rss")"
+		if [ -n "${excg[$r]}" ]; then record exec_charge "$r" "$(exec_charge "$r" "${excg[$r]}")"; fi
 	done
 done
 if [ "$many" -gt 0 ]; then
@@ -206,6 +225,7 @@ row init_rss "VmRSS of the init while created" KiB
 row memcg "memory cgroup usage after create" KiB
 row peak_create "peak RSS of the create command" KiB
 row peak_exec "peak RSS of the exec command" KiB
+row exec_charge "memory cgroup charge of one exec (peak)" KiB
 row list0 "list, 0 containers" ms
 row "list$mid" "list, $mid containers" ms
 row "list$many" "list, $many containers" ms
