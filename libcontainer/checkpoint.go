@@ -292,7 +292,7 @@ func (c *Container) Checkpoint(o *CriuOpts) (retErr error) {
 		if err != nil {
 			return err
 		}
-		data, _ := json.Marshal(fds)
+		data, _ := json.Marshal(fds) // a []string: cannot fail
 		if err := os.WriteFile(filepath.Join(o.ImagesDirectory, descriptorsFile), data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", descriptorsFile, err)
 		}
@@ -304,7 +304,7 @@ func (c *Container) Checkpoint(o *CriuOpts) (retErr error) {
 				return err
 			}
 		}
-		data, _ = json.Marshal(ni)
+		data, _ = json.Marshal(ni) // a struct of a bool: cannot fail
 		if err := os.WriteFile(filepath.Join(o.ImagesDirectory, netInfoFile), data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", netInfoFile, err)
 		}

@@ -101,7 +101,7 @@ func (p *initProc) kill() {
 	pidfd := -1
 	if p.forked && p.pid > 0 {
 		// Not our child: a pidfd tells when it is gone.
-		pidfd, _ = unix.PidfdOpen(p.pid, 0)
+		pidfd, _ = unix.PidfdOpen(p.pid, 0) // gone already (ESRCH): nothing to wait for
 	}
 	if p.pid > 0 {
 		unix.Kill(p.pid, unix.SIGKILL)

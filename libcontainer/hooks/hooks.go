@@ -150,7 +150,7 @@ func runOne(kind string, index int, h specs.Hook, stdin []byte) error {
 		}
 		return nil
 	case <-timeout:
-		_ = cmd.Process.Kill()
+		_ = cmd.Process.Kill() // already gone is fine: done reaps it either way
 		<-done
 		return hookErr(fmt.Errorf("%w of %ds: killed", ErrTimeout, *h.Timeout), &stdout, &stderr)
 	}
