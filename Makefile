@@ -78,8 +78,8 @@ lint: lint-deps vet
 	cd tests/engines && $(LINTBIN)/staticcheck .
 	$(LINTBIN)/go-errorlint ./...
 	cd tests/engines && $(LINTBIN)/go-errorlint .
-	@out=$$($(LINTBIN)/deadcode ./cmd/rt); \
-		if [ -n "$$out" ]; then echo "deadcode: unreachable from ./cmd/rt:"; echo "$$out"; exit 1; fi
+	@out=$$($(LINTBIN)/deadcode ./cmd/rt ./cmd/rt-net); \
+		if [ -n "$$out" ]; then echo "deadcode: unreachable from ./cmd/rt and ./cmd/rt-net:"; echo "$$out"; exit 1; fi
 	shellcheck $$(git ls-files '*.sh') .ci/run
 	shellcheck -s bash contrib/completions/bash/rt
 	GO=$(GO) ./scripts/check-imports.sh
