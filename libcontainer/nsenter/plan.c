@@ -782,7 +782,9 @@ int rt_plan_lookup(struct rt_plan *p)
 		if (strncmp(p->env[i], "PATH=", 5) == 0)
 			path = p->env[i] + 5;
 	size_t nlen = strlen(name);
-	for (const char *dir = path;; ) {
+	// As Go's filepath.SplitList: an empty PATH has no directory at all
+	// (not the cwd).
+	for (const char *dir = path; *path != '\0';) {
 		const char *end = strchrnul(dir, ':');
 		size_t dlen = (size_t)(end - dir);
 		// As Go's filepath.Join: "" and "." give the bare name, no

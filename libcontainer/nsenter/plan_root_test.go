@@ -176,6 +176,9 @@ func TestPlanErrors(t *testing.T) {
 		{initproto.Plan{Args: []string{"/no/such/program"}, Cwd: "/"},
 			`exec: "/no/such/program": no such file or directory`},
 		{initproto.Plan{Args: []string{"/"}, Cwd: "/"}, `exec: "/": is a directory`},
+		// No PATH: no directory to search, not even the cwd.
+		{initproto.Plan{Args: []string{"sh"}, Cwd: "/bin"}, `exec: "sh": executable file not found in $PATH`},
+		{initproto.Plan{Args: []string{"sh"}, Cwd: "/bin", Env: []string{"PATH="}}, `exec: "sh": executable file not found in $PATH`},
 	} {
 		_, err := runPlan(t, &c.p)
 		if err == nil || err.Error() != c.want {
