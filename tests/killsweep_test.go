@@ -131,6 +131,93 @@ func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id str
 	t.Logf("outcomes: %v", killedAt)
 }
 
+// TestKillSweepStartDelete kills `rt start` at moments spread over a whole
+// start, and `rt delete --force` over a whole delete of a running
+// container, and checks after each kill that the container is still known
+// (start: created or running) or gone, and that `rt delete --force` then
+// exits 0 and leaves no state dir, cgroup dir, mount or process.
+// RT_KILLSWEEP_N sets the number of kill points of each (default 20).
+func TestKillSweepStartDelete(t *testing.T) {
+	c := ctxFor(t)
+	n := 20
+	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
+		n = v
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	cgName := fmt.Sprintf("rt-killsweep-sd-%d", os.Getpid())
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName })
+
+	timeOf := func(verb string) time.Duration {
+		id := newID(t)
+		mustRT(t, "create", "--bundle", b.Dir, id)
+		if verb == "delete" {
+			mustRT(t, "start", id)
+		}
+		start := time.Now()
+		if verb == "delete" {
+			mustRT(t, "delete", "--force", id)
+		} else {
+			mustRT(t, "start", id)
+		}
+		d := time.Since(start)
+		runRaw(c.root, nil, "delete", "--force", id)
+		checkNothingLeft(t, c, id, cgName, b)
+		return d
+	}
+	outcomes := map[string]int{}
+	for _, verb := range []string{"start", "delete"} {
+		full := timeOf(verb) // the shortest of three: no outlier
+		for j := 0; j < 2; j++ {
+			if d := timeOf(verb); d < full {
+				full = d
+			}
+		}
+		t.Logf("a whole %s takes %v; %d kill points up to %v", verb, full, n, full*6/5)
+		for i := 0; i < n && !t.Failed(); i++ {
+			delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
+			id := newID(t)
+			mustRT(t, "create", "--bundle", b.Dir, id)
+			args := []string{"--root", c.root, "start", id}
+			if verb == "delete" {
+				mustRT(t, "start", id)
+				args = []string{"--root", c.root, "delete", "--force", id}
+			}
+			cmd := exec.Command(rtBinary, args...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(delay)
+			cmd.Process.Signal(syscall.SIGKILL)
+			outcome := verb + ", killed"
+			if cmd.Wait() == nil {
+				outcome = verb + ", finished"
+			}
+			r := runRaw(c.root, nil, "state", id)
+			switch {
+			case r.code == 0 && verb == "start" && !strings.Contains(r.stdout, `"created"`) && !strings.Contains(r.stdout, `"running"`):
+				t.Errorf("kill point %d (%v, %s): state: %s", i, delay, outcome, r.stdout)
+			case r.code == 0:
+				outcome += ", state known"
+			case strings.Contains(r.stderr, "does not exist"):
+				outcome += ", state: does not exist"
+			default:
+				t.Errorf("kill point %d (%v, %s): state: exit %d: %s", i, delay, outcome, r.code, r.stderr)
+			}
+			outcomes[outcome]++
+			if r := runRaw(c.root, nil, "delete", "--force", id); r.code != 0 {
+				t.Errorf("kill point %d (%v, %s): delete --force: exit %d: %s", i, delay, outcome, r.code, r.stderr)
+			}
+			if !checkNothingLeft(t, c, id, cgName, b) {
+				t.Errorf("kill point %d (%v, %s): left over (see above)", i, delay, outcome)
+			}
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+}
+
 // checkNothingLeft reports (and then cleans) what a container left: its
 // state dir, its cgroup dirs, mounts under its bundle, and our children
 // (the subreaper's orphans) still alive.
