@@ -111,6 +111,9 @@ type creation struct {
 	proc     *initProc
 	c        *Container
 	ociState *specs.State // what the hooks of create see
+	// plan is the container process's plan when its init stays a C
+	// process (see usesCInit); nil: the Go init of `rt init` applies it.
+	plan []byte
 }
 
 type createStep struct {
@@ -282,7 +285,20 @@ func (cr *creation) spawnInit() error {
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	bootstrap, err := bootstrapData(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
+	if usesCInit(cr.cfg) {
+		// Resolved before anything runs in the container: a bad field
+		// fails here, from the host.
+		plan, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds})
+		if err != nil {
+			return err
+		}
+		if cr.plan, err = plan.Encode(); err != nil {
+			return err
+		}
+	}
+	b := bootstrapOf(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
+	b.Pid1 = cr.plan != nil
+	bootstrap, err := b.Encode()
 	if err != nil {
 		return err
 	}
@@ -346,6 +362,13 @@ func (cr *creation) configureInit() error {
 		PreserveFds:    cr.o.PreserveFds,
 		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
 		State:          cr.ociState,
+	}
+	if cr.plan != nil {
+		// Read by the C init (the frame after Pid), before it forks the
+		// set-up child that reads the config.
+		if err := cr.proc.conn.Send(initproto.PlanMsg, cr.plan[initproto.HeaderSize:]); err != nil {
+			return cr.proc.failed("send the process plan to init", err)
+		}
 	}
 	if err := cr.proc.sendConfig(ic); err != nil {
 		return err
@@ -452,6 +475,16 @@ func hasLimits(r *specs.LinuxResources) bool {
 	c := *r
 	c.Devices = nil
 	return !reflect.DeepEqual(c, specs.LinuxResources{})
+}
+
+// usesCInit reports whether the container's init stays a C process
+// (nsenter/pid1.c: a forked Go child does the set-up and exits; the init
+// applies the process plan and execs), which is always the case except
+// for a config with startContainer hooks: those run between the privilege
+// drop and execve, as the process will run, and only the Go init of
+// `rt init` runs them (docs/design.md).
+func usesCInit(cfg *configs.Config) bool {
+	return len(cfg.Hooks.StartContainer) == 0
 }
 
 // initView is the part of cfg the init uses: what only the runtime side

@@ -21,6 +21,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
+	"github.com/rt-runtime/rt/libcontainer/nsenter"
 	"github.com/rt-runtime/rt/libcontainer/rootfs"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/system"
@@ -57,7 +58,7 @@ func Init() {
 	}
 	unix.CloseOnExec(sockFd)
 
-	in := &initRun{conn: conn, fifoFd: fifoFd, consoleFd: consoleFd}
+	in := &initRun{conn: conn, fifoFd: fifoFd, consoleFd: consoleFd, setupSock: nsenter.SetupSock()}
 	// The init's stderr is the container's: rt's own log lines go to the
 	// parent through the log pipe (see logs.go), or nowhere.
 	logrus.SetOutput(io.Discard)
@@ -96,6 +97,11 @@ type initRun struct {
 	seccomp *seccomp.Program
 	// caps are the process's capabilities, resolved at prepareProcess.
 	caps *capabilities.Caps
+	// setupSock >= 0: this process is the set-up child of a C init
+	// (nsenter/pid1.c), which does the per-process steps itself; this
+	// process does the container's set-up, hands the init its root and
+	// pty on setupSock, and exits.
+	setupSock int
 }
 
 func (in *initRun) report(err error) {
@@ -125,7 +131,7 @@ func (in *initRun) run() error {
 
 // containerSetup prepares a new container: rootfs, hooks, console,
 // hostname, sysctls; reports ready; waits for start; execs.
-func (in *initRun) containerSetup() error {
+func (in *initRun) containerSetup() (err error) {
 	cfg := in.cfg.Config
 	proc := in.cfg.Process
 	hasMountNS := cfg.NamespaceOf(specs.MountNamespace) != nil
@@ -173,15 +179,28 @@ func (in *initRun) containerSetup() error {
 			return fmt.Errorf("chdir /: %w", err)
 		}
 	}
-	if err := reopenDevNull(); err != nil {
-		return err
-	}
-	if proc.Terminal {
-		if err := setupConsole(in.consoleFd, proc, hasMountNS); err != nil {
+	setupOnly := in.setupSock >= 0
+	pty := -1
+	if setupOnly {
+		// The C init makes the pty its controlling terminal (and takes
+		// care of its own stdio and session).
+		if proc.Terminal {
+			if pty, err = makeConsole(in.consoleFd, proc, hasMountNS); err != nil {
+				return err
+			}
+			defer unix.Close(pty)
+		}
+	} else {
+		if err := reopenDevNull(); err != nil {
 			return err
 		}
-	} else if err := newSession(); err != nil {
-		return err
+		if proc.Terminal {
+			if err := setupConsole(in.consoleFd, proc, hasMountNS); err != nil {
+				return err
+			}
+		} else if err := newSession(); err != nil {
+			return err
+		}
 	}
 	if cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -206,6 +225,9 @@ func (in *initRun) containerSetup() error {
 		if err := rootfs.Finalize(cfg); err != nil {
 			return fmt.Errorf("finalize rootfs: %w", err)
 		}
+	}
+	if setupOnly {
+		return in.setupDone(pty)
 	}
 	if err := joinSessionKeyring(cfg); err != nil {
 		return err
@@ -449,12 +471,40 @@ func writeSysctl(key, value string) error {
 	return nil
 }
 
+// setupDone ends the set-up child: it hands the C init (its parent) the
+// container's root and the pty slave (or none) and exits. The init reads
+// the set-up as failed if this process exits otherwise (its error went to
+// rt through the init socket).
+func (in *initRun) setupDone(pty int) error {
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the container's root: %w", err)
+	}
+	defer unix.Close(root)
+	fds := []int{root}
+	if pty >= 0 {
+		fds = append(fds, pty)
+	}
+	conn := initproto.NewConn(os.NewFile(uintptr(in.setupSock), "setup-sock"))
+	if err := conn.Send(initproto.SetupDone, nil, fds...); err != nil {
+		return fmt.Errorf("hand the set-up to the container's init: %w", err)
+	}
+	logrus.Debugf("init: set-up done (pid %d); the container's init goes on", os.Getpid())
+	in.closeLogs()
+	os.Exit(0)
+	return nil
+}
+
 // containerState is the state for hooks run in the container's namespaces:
-// the pid is the init's as the container sees it.
+// the pid is the init's as the container sees it (the set-up child's
+// parent, when the init stays C).
 func (in *initRun) containerState(status specs.ContainerState) *specs.State {
 	st := *in.cfg.State
 	st.Status = status
 	st.Pid = os.Getpid()
+	if in.setupSock >= 0 {
+		st.Pid = os.Getppid()
+	}
 	return &st
 }
 

@@ -67,7 +67,8 @@ func readFileOrEmpty(path string) string {
 
 // TestInitLogsForwarded: what `rt init` logs, in its C stage and in Go,
 // reaches rt's --log in the chosen format and level through the log pipe:
-// the seccomp profile's unknown syscall, the C stage's namespace work.
+// the seccomp profile's unknown syscall, the C stage's namespace work, the
+// container's C init before and after its Go set-up child.
 func TestInitLogsForwarded(t *testing.T) {
 	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
@@ -88,8 +89,10 @@ func TestInitLogsForwarded(t *testing.T) {
 	}
 	for _, want := range []string{
 		"nsenter: bootstrap: clone flags",                  // the C stage
-		"nsenter: done, pid 1 enters the Go runtime",       // after its fork into the pid namespace
-		"init: configuration received (pid 1, exec false)", // the Go init
+		"pid1: set-up process 2 forked; pid 1 stays in C",  // the container's init (C) after its fork
+		"nsenter: done, pid 2 enters the Go runtime",       // its set-up child
+		"init: configuration received (pid 2, exec false)", // the set-up child in Go
+		"pid1: set up; waiting for start",                  // pid 1 again, after the set-up child exited
 		`seccomp: unknown syscall "nosuchsyscall" ignored`, // a decision of the init that runc logs too
 	} {
 		if !has(lines, "debug", want) {

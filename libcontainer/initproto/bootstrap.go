@@ -18,6 +18,10 @@ import (
 //	"t<clock>:<s>:<ns>"  a time namespace offset
 //	"x"                  plan mode: a PlanMsg follows the Pid; the C stage
 //	                     applies it and never returns into Go
+//	"p"                  create: the container's init stays a C process
+//	                     (nsenter/pid1.c): it reads a Plan frame, forks a
+//	                     set-up child that returns into Go, and applies the
+//	                     plan itself
 type BootstrapData struct {
 	CloneFlags  uintptr
 	Joins       []NsJoin
@@ -25,6 +29,7 @@ type BootstrapData struct {
 	NonDumpable bool
 	TimeOffsets []TimeOffset
 	Plan        bool
+	Pid1        bool
 }
 
 // NsJoin is a namespace to join: its CLONE_NEW* flag and a path.
@@ -77,6 +82,9 @@ func (b *BootstrapData) Encode() ([]byte, error) {
 	}
 	if b.Plan {
 		rec("x")
+	}
+	if b.Pid1 {
+		rec("p")
 	}
 	offs := append([]TimeOffset(nil), b.TimeOffsets...)
 	sort.Slice(offs, func(i, j int) bool { return offs[i].Clock < offs[j].Clock })

@@ -21,6 +21,7 @@
 //	init -> parent  Seccomp     the seccomp notify fd (answer SeccompOK)
 //	init -> parent  Join        place me in the cgroup now (answer Joined)
 //	init -> parent  Ready       set up; waiting for start (create only)
+//	set-up -> init  SetupDone   (Pid1) the set-up child is done: root, pty
 //	either way      Error       a message, then the sender gives up
 package initproto
 
@@ -51,6 +52,10 @@ const (
 	Ready      Type = 'R' // init -> parent: ready, waiting for start
 	Error      Type = 'E' // either way: an error message; the sender gives up
 	PlanMsg    Type = 'X' // parent -> C stage: the process plan (plan mode)
+	// SetupDone (set-up child -> the C init, on their own socket; create
+	// with BootstrapData.Pid1): set-up done; fds: the container's root,
+	// then the pty slave if process.terminal.
+	SetupDone Type = 'D'
 )
 
 // Types lists every message type with its name in nsenter/proto.h.
@@ -60,7 +65,8 @@ var Types = map[Type]string{
 	IDMapTrees: "RT_MSG_IDMAPTREES", Hooks: "RT_MSG_HOOKS", HooksOK: "RT_MSG_HOOKSOK",
 	Seccomp: "RT_MSG_SECCOMP", SeccompOK: "RT_MSG_SECCOMPOK", Join: "RT_MSG_JOIN",
 	Joined: "RT_MSG_JOINED", Ready: "RT_MSG_READY", Error: "RT_MSG_ERROR",
-	PlanMsg: "RT_MSG_PLAN",
+	PlanMsg:   "RT_MSG_PLAN",
+	SetupDone: "RT_MSG_SETUPDONE",
 }
 
 func (t Type) String() string {

@@ -10,7 +10,8 @@
 //   parent -> child : RT_MSG_BOOTSTRAP, payload: NUL-terminated records
 //                     "c<cloneflags>", "j<nstype>:<path>",
 //                     "t<clockid>:<secs>:<nsecs>", "d" (set non-dumpable),
-//                     "l" (late cgroup placement), "x" (plan mode).
+//                     "l" (late cgroup placement), "x" (plan mode),
+//                     "p" (create: the container's init stays C, see pid1.c).
 //   parent -> child : RT_MSG_CGROUPOK once it has placed the child in its
 //                     cgroups. The parent does that while the child execs,
 //                     loads and enters namespaces; the child waits for it
@@ -43,6 +44,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "pid1.h"
 #include "proto.h"
 
 #ifndef CLONE_NEWTIME
@@ -365,6 +367,7 @@ void rt_nsenter(void)
 	int nondumpable = 0;
 	int late_cgroup = 0;
 	int plan_mode = 0;
+	int pid1 = 0;
 	struct join joins[MAX_JOIN];
 	int njoin = 0;
 	char timeoffs[MAX_TIME][96];
@@ -379,6 +382,11 @@ void rt_nsenter(void)
 			break;
 		case 'x':
 			plan_mode = 1;
+			break;
+		case 'p':
+			// The container's init stays in C (pid1.c): it forks the
+			// process that returns into Go for the set-up.
+			pid1 = 1;
 			break;
 		case 'l':
 			// Late cgroup placement (exec into a paused container): the
@@ -500,6 +508,8 @@ void rt_nsenter(void)
 	free(buf);
 	if (plan_mode)
 		run_plan();
+	if (pid1)
+		rt_pid1(initfd, logfd); /* returns only in the set-up child */
 	log_debug("nsenter: done, pid %d enters the Go runtime", (int)getpid());
 	// Return into the Go runtime: rt init takes over.
 }

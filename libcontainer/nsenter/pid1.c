@@ -1,0 +1,344 @@
+// The container's init for `rt create` stays a C process: it never starts
+// the Go runtime. Called by the C stage (nsenter.c) in the process that
+// would otherwise return into Go as the container's init, when the
+// bootstrap has the "p" record:
+//
+//   1. read the process plan (RT_MSG_PLAN, the frame after RT_MSG_PID);
+//   2. fork ONE set-up child, which returns into Go (`rt init`) and does
+//      what is done once per container: mounts, pivot_root, devices,
+//      console pty, hostname, sysctls, masked/read-only paths, the
+//      createContainer hooks. It hands this process the new root and the
+//      pty slave (RT_MSG_SETUPDONE with SCM_RIGHTS on a private socket),
+//      then exits: its Go heap, threads and stacks are gone before the
+//      container is reported created;
+//   3. meanwhile wait for it, bounded by the parent: if the parent's end of
+//      the init socket closes (rt create killed), kill the set-up child and
+//      exit;
+//   4. per-process steps: the container's root (fchdir + chroot: pivot_root
+//      moves only the root of processes whose root was the old root, and
+//      with --no-pivot or without a mount namespace nothing moves it),
+//      /dev/null for stdio, the pty as controlling terminal or a session of
+//      its own, keyring, HOME, the seccomp notify listener (its fd goes to
+//      the parent), rlimits, scheduler, I/O priority, personality, memory
+//      policy, cwd, PATH lookup: the plan's helpers (plan.c);
+//   5. RT_MSG_READY, close the log pipe and the init socket; wait on the
+//      exec fifo; then the plan's applier (credentials, capabilities,
+//      seccomp, execve). Errors after Ready go to the fifo (`rt start`
+//      prints them) and to stderr.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "pid1.h"
+#include "plan.h"
+#include "proto.h"
+
+/* In the set-up child: its end of the private socket to pid 1 (read by Go,
+ * nsenter.SetupSock). -1 in every other process. */
+int rt_setup_sock = -1;
+
+static int p1_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fail reports a failure of pid 1 as the plan says (an error frame while
+ * the parent listens, the exec fifo and stderr after Ready) and exits. */
+static void fail(const struct rt_plan *p, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void fail(const struct rt_plan *p, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(rt_plan_errmsg, sizeof(rt_plan_errmsg) - 64, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof(rt_plan_errmsg) - 64)
+		n = sizeof(rt_plan_errmsg) - 64;
+	if (saved)
+		snprintf(rt_plan_errmsg + n, sizeof(rt_plan_errmsg) - (size_t)n, ": %s", strerror(saved));
+	rt_plan_fail(p);
+}
+
+/* Ends pid 1 on the signals that ended rt's Go init while created (the Go
+ * runtime exits on SIGHUP, SIGINT, SIGTERM and SIGQUIT): as the init of a
+ * pid namespace, a process without a handler would not even see them. The
+ * handlers go away at execve. */
+static void on_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* wait_setup waits for the set-up child's RT_MSG_SETUPDONE on sock and
+ * its fds (the root, then the pty slave if any), then for its exit. The
+ * wait ends if the parent goes away (its end of the init socket closes):
+ * then the set-up child is killed and pid 1 exits. Returns the number of
+ * fds received, 0 if the child gave up (it told the parent why). */
+static int wait_setup(const struct rt_plan *p, int initfd, int sock, pid_t child, int fds[2])
+{
+	int pidfd = pidfd_open_(child);
+	if (pidfd < 0)
+		fail(p, "pidfd_open of the set-up process %d", (int)child);
+	int nfds = -1; /* -1: no message yet */
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{.fd = initfd, .events = 0}, /* only POLLHUP/POLLERR: the parent is gone */
+			{.fd = pidfd, .events = POLLIN},
+			{.fd = nfds < 0 ? sock : -1, .events = POLLIN},
+		};
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail(p, "wait for the set-up process");
+		}
+		if (pfd[0].revents & (POLLHUP | POLLERR)) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			_exit(1);
+		}
+		if (pfd[2].revents) {
+			char hdr[RT_FRAME_HEADER];
+			char cbuf[CMSG_SPACE(2 * sizeof(int))];
+			struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
+			struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+			ssize_t n;
+			do
+				n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+			while (n < 0 && errno == EINTR);
+			nfds = 0;
+			if (n > 0) {
+				if (n < (ssize_t)sizeof(hdr) && p1_read_all(sock, hdr + n, sizeof(hdr) - (size_t)n) < 0)
+					n = -1;
+				for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+					if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+						continue;
+					int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+					for (int i = 0; i < k; i++) {
+						int fd;
+						memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+						if (nfds < 2)
+							fds[nfds++] = fd;
+						else
+							close(fd);
+					}
+				}
+				if (n < 0 || mh.msg_flags & MSG_CTRUNC || hdr[0] != RT_MSG_SETUPDONE) {
+					for (int i = 0; i < nfds; i++)
+						close(fds[i]);
+					errno = 0;
+					fail(p, "bad message from the set-up process");
+				}
+			}
+			close(sock);
+		}
+		if (pfd[1].revents)
+			break;
+	}
+	int status = 0;
+	if (waitpid(child, &status, 0) < 0)
+		fail(p, "wait for the set-up process %d", (int)child);
+	close(pidfd);
+	if (nfds > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return nfds;
+	for (int i = 0; i < (nfds > 0 ? nfds : 0); i++)
+		close(fds[i]);
+	/* The set-up child has sent its own error frame to the parent, which
+	 * stops reading at the first one: this one matters only if it died
+	 * without a word (killed). */
+	errno = 0;
+	if (WIFSIGNALED(status))
+		fail(p, "container set-up process killed by signal %d", WTERMSIG(status));
+	fail(p, "container set-up process exited with status %d", WEXITSTATUS(status));
+}
+
+/* reopen_devnull gives stdio fds that are the host's /dev/null the
+ * container's (as runc's init does: CRIU cannot dump a file of a mount
+ * outside the container, and engines hand detached containers /dev/null). */
+static void reopen_devnull(const struct rt_plan *p)
+{
+	int nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nfd < 0)
+		return; /* no /dev/null in the container: nothing to swap in */
+	struct stat null;
+	if (fstat(nfd, &null) < 0 || !S_ISCHR(null.st_mode)) {
+		close(nfd);
+		return;
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev && dup3(nfd, fd, 0) < 0)
+			fail(p, "reopen /dev/null as fd %d", fd);
+	}
+	close(nfd);
+}
+
+static void step(const struct rt_plan *p, int rc)
+{
+	if (rc < 0)
+		rt_plan_fail(p);
+}
+
+void rt_pid1(int initfd, int logfd)
+{
+	static struct rt_plan plan;
+	plan.err_sock = initfd;
+	plan.err_fifo = -1;
+
+	char type;
+	uint32_t len;
+	if (rt_recv_header(initfd, &type, &len) < 0)
+		fail(&plan, "read the process plan");
+	errno = 0;
+	if (type != RT_MSG_PLAN)
+		fail(&plan, "expected the process plan, got message 0x%02x", (unsigned char)type);
+	if (len == 0 || len > RT_MAX_PLAN)
+		fail(&plan, "bad process plan length %u", len);
+	char *buf = malloc(len);
+	if (buf == NULL)
+		fail(&plan, "malloc process plan");
+	if (p1_read_all(initfd, buf, len) < 0)
+		fail(&plan, "read the process plan");
+	if (rt_plan_parse(buf, len, &plan) < 0) {
+		plan.err_sock = initfd;
+		plan.err_fifo = -1;
+		rt_plan_fail(&plan);
+	}
+	plan.err_sock = initfd;
+	plan.err_fifo = -1;
+
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		fail(&plan, "set-up socketpair");
+	pid_t child = fork();
+	if (child < 0)
+		fail(&plan, "fork the set-up process");
+	if (child == 0) {
+		/* The set-up child: into Go. */
+		close(sp[0]);
+		rt_setup_sock = sp[1];
+		rt_plan_free(&plan);
+		free(buf);
+		return;
+	}
+	close(sp[1]);
+	rt_log("debug", "pid1: set-up process %d forked; pid 1 stays in C", (int)child);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+
+	int fds[2] = {-1, -1};
+	int nfds = wait_setup(&plan, initfd, sp[0], child, fds);
+	errno = 0;
+	if (plan.terminal && nfds < 2)
+		fail(&plan, "process.terminal: the set-up process sent no pty");
+
+	/* The container's root: what the set-up child has as "/". */
+	if (fchdir(fds[0]) < 0)
+		fail(&plan, "fchdir to the container's root");
+	if (chroot(".") < 0)
+		fail(&plan, "chroot to the container's root");
+	if (chdir("/") < 0)
+		fail(&plan, "chdir /");
+	close(fds[0]);
+
+	reopen_devnull(&plan);
+	if (plan.terminal) {
+		int slave = fds[1];
+		if (setsid() < 0)
+			fail(&plan, "setsid");
+		for (int i = 0; i <= 2; i++)
+			if (dup3(slave, i, 0) < 0)
+				fail(&plan, "dup pty to fd %d", i);
+		if (ioctl(0, TIOCSCTTY, 0) < 0)
+			fail(&plan, "set controlling terminal");
+		close(slave);
+	} else {
+		if (nfds > 1)
+			close(fds[1]);
+		step(&plan, rt_plan_setsid(&plan));
+	}
+	step(&plan, rt_plan_keyring(&plan));
+	step(&plan, rt_plan_home(&plan));
+	step(&plan, rt_plan_seccomp_notify(&plan, initfd));
+	step(&plan, rt_plan_rlimits(&plan));
+	step(&plan, rt_plan_sched(&plan));
+	step(&plan, rt_plan_ioprio(&plan));
+	step(&plan, rt_plan_personality(&plan));
+	step(&plan, rt_plan_mempolicy(&plan));
+	step(&plan, rt_plan_chdir(&plan));
+	step(&plan, rt_plan_lookup(&plan));
+
+	/* Ready: the parent records the container as created and exits. */
+	if (rt_send_frame_fd(initfd, RT_MSG_READY, NULL, 0, -1) < 0)
+		fail(&plan, "send ready");
+	rt_log("debug", "pid1: set up; waiting for start");
+	if (logfd >= 0)
+		close(logfd);
+	close(initfd);
+	plan.err_sock = -1;
+
+	/* Block until `rt start` opens the fifo for reading. */
+	const char *env = getenv("_RT_FIFOFD");
+	int fifofd = env ? atoi(env) : -1;
+	if (fifofd < 3) {
+		errno = 0;
+		fail(&plan, "no exec fifo");
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifofd);
+	int fifo;
+	do
+		fifo = open(path, O_WRONLY | O_CLOEXEC);
+	while (fifo < 0 && errno == EINTR);
+	if (fifo < 0)
+		fail(&plan, "open exec fifo");
+	close(fifofd);
+	plan.err_fifo = fifo;
+	ssize_t n;
+	do
+		n = write(fifo, "0", 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		fail(&plan, "write exec fifo");
+	rt_plan_exec(&plan);
+}

@@ -1,0 +1,14 @@
+/* The container's init of `rt create` as a C process (pid1.c). */
+#ifndef RT_NSENTER_PID1_H
+#define RT_NSENTER_PID1_H
+
+/* rt_pid1 runs in the process that becomes the container's init. It
+ * returns only in the set-up child it forks (which goes on into Go, with
+ * rt_setup_sock set); the init itself never returns: it execs the
+ * container's process or exits. */
+void rt_pid1(int initfd, int logfd);
+
+/* The set-up child's end of its socket to pid 1; -1 elsewhere. */
+extern int rt_setup_sock;
+
+#endif
