@@ -1,0 +1,185 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// The container's init of `rt create` is a C process (nsenter/pid1.c): a
+// forked Go child does the set-up and exits before create returns. These
+// tests read what the kernel shows of that init while the container is
+// created.
+
+// initChildren returns the children of pid (its only thread's).
+func initChildren(t *testing.T, pid int) string {
+	t.Helper()
+	return strings.TrimSpace(readFile(t, fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)))
+}
+
+// TestCreatedInitIsC: while created, the init is one thread (a Go runtime
+// has several), its set-up child is gone, and the container's memory
+// cgroup is charged less than 1 MiB (a Go init: ~2 MiB).
+func TestCreatedInitIsC(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id, pid := createContainer(t, b)
+	st := procStatus(t, pid)
+	if st["Threads"] != "1" {
+		t.Errorf("created init %d: Threads %q, want 1 (no Go runtime)", pid, st["Threads"])
+	}
+	if c := initChildren(t, pid); c != "" {
+		t.Errorf("created init %d still has children %q: the set-up process must be gone", pid, c)
+	}
+	t.Logf("created init: VmRSS %s, RssAnon %s", st["VmRSS"], st["RssAnon"])
+	if mem, ok := cgroupDirsOf(pid)["memory"]; ok {
+		data, err := os.ReadFile(filepath.Join(mem, "memory.usage_in_bytes"))
+		if err == nil {
+			n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+			t.Logf("memory cgroup charge after create: %d bytes", n)
+			if n >= 1<<20 {
+				t.Errorf("memory cgroup charge after create: %d bytes, want < 1 MiB", n)
+			}
+		}
+	} else {
+		t.Log("no memory cgroup v1 hierarchy for the container: charge not checked")
+	}
+	mustRT(t, "start", id)
+	waitStatus(t, id, "running")
+	if got := procStatus(t, pid)["Name"]; got != "sleep" {
+		t.Errorf("started container's pid 1 is %q, want sleep", got)
+	}
+}
+
+// TestCreatedInitRoot: the C init's root and cwd are the container's
+// rootfs before start, whether the set-up child used pivot_root (which
+// moves the root of every process of the mount namespace that had the
+// old one), --no-pivot (a move and a chroot, which move nothing of other
+// processes) or no mount namespace at all (chroot): the process started
+// from it sees the rootfs as "/".
+func TestCreatedInitRoot(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		opt   bundleOpt
+	}{
+		{"pivot_root", nil, nil},
+		{"no-pivot", []string{"--no-pivot"}, nil},
+		{"no mount namespace", nil, func(s *specs.Spec) {
+			setNamespaces(s, specs.PIDNamespace, specs.IPCNamespace, specs.UTSNamespace)
+			s.Mounts = []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}}
+			s.Linux.MaskedPaths, s.Linux.ReadonlyPaths = nil, nil
+			s.Root.Readonly = false
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []bundleOpt{withArgs("sh", "-c", "cat /pid1-marker > /proc/1/fd/1; sleep 1000")}
+			if tc.opt != nil {
+				opts = append(opts, tc.opt)
+			}
+			b := newBundle(t, opts...)
+			if err := os.WriteFile(filepath.Join(b.Rootfs, "pid1-marker"), []byte("inside\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			id, pid := createContainer(t, b, tc.extra...)
+			var want, root, cwd unix.Stat_t
+			if err := unix.Stat(b.Rootfs, &want); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				what string
+				st   *unix.Stat_t
+			}{{"root", &root}, {"cwd", &cwd}} {
+				if err := unix.Stat(fmt.Sprintf("/proc/%d/%s/", pid, c.what), c.st); err != nil {
+					t.Fatalf("stat /proc/%d/%s: %v", pid, c.what, err)
+				}
+				if c.st.Dev != want.Dev || c.st.Ino != want.Ino {
+					t.Errorf("created init's %s is dev %d ino %d, want the rootfs (dev %d ino %d)", c.what, c.st.Dev, c.st.Ino, want.Dev, want.Ino)
+				}
+			}
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/pid1-marker", pid)); err != nil {
+				t.Errorf("the rootfs marker through /proc/%d/root: %v", pid, err)
+			}
+			mustRT(t, "start", id)
+			waitStatus(t, id, "running")
+			if err := unix.Stat(fmt.Sprintf("/proc/%d/root/", pid), &root); err != nil || root.Ino != want.Ino {
+				t.Errorf("started process's root: ino %d (%v), want %d", root.Ino, err, want.Ino)
+			}
+		})
+	}
+}
+
+// TestCreatedInitTerminal: with process.terminal, the C init leads its
+// own session, with the container's pty as its controlling terminal (its
+// foreground process group) and on its stdio, before start.
+func TestCreatedInitTerminal(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Process.Terminal = true })
+	recv := newConsoleReceiver(t)
+	_, pid := createContainer(t, b, "--console-socket", recv.path)
+	master := recv.wait(t)
+	ptn, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("received fd is not a pty master: %v", err)
+	}
+	stat := readFile(t, fmt.Sprintf("/proc/%d/stat", pid))
+	f := strings.Fields(stat[strings.LastIndexByte(stat, ')')+2:])
+	// state ppid pgrp session tty_nr tpgid
+	sid, _ := strconv.Atoi(f[3])
+	ttyNr, _ := strconv.Atoi(f[4])
+	tpgid, _ := strconv.Atoi(f[5])
+	if sid != pid {
+		t.Errorf("created init %d: session %d, want its own", pid, sid)
+	}
+	// tty_nr: major 136+ (unix98 pty), minor = the pty's number.
+	if major, minor := (ttyNr>>8)&0xfff, (ttyNr&0xff)|((ttyNr>>12)&0xfff00); major < 136 || major > 143 || minor != ptn {
+		t.Errorf("created init %d: controlling terminal %d:%d, want the pty %d", pid, major, minor, ptn)
+	}
+	if tpgid != pid {
+		t.Errorf("created init %d: foreground process group %d, want its own", pid, tpgid)
+	}
+	for fd := 0; fd <= 2; fd++ {
+		var st unix.Stat_t
+		if err := unix.Stat(fmt.Sprintf("/proc/%d/fd/%d", pid, fd), &st); err != nil {
+			t.Fatal(err)
+		}
+		if uint64(st.Rdev) != uint64(ttyNr) {
+			t.Errorf("created init's fd %d is device %#x, want the pty %#x", fd, st.Rdev, ttyNr)
+		}
+	}
+}
+
+// TestCreatedInitSignals: SIGTERM ends a created container (the Go init
+// of rt and runc dies of it; an init of a pid namespace without a handler
+// would not even see it).
+func TestCreatedInitSignals(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"))
+	id, pid := createContainer(t, b)
+	mustRT(t, "kill", id, "TERM")
+	waitStatus(t, id, "stopped")
+	if !processGone(pid) {
+		t.Errorf("created init %d still there after SIGTERM", pid)
+	}
+	mustRT(t, "delete", id)
+}
+
+// TestStartContainerHooksKeepGoInit: startContainer hooks run between the
+// privilege drop and execve, which only the Go init does: such a config
+// keeps it (documented in docs/design.md), and the hook runs at start.
+func TestStartContainerHooksKeepGoInit(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo ran > /start-hook"}}}}
+	})
+	id, pid := createContainer(t, b)
+	if n, _ := strconv.Atoi(procStatus(t, pid)["Threads"]); n < 2 {
+		t.Errorf("created init with a startContainer hook: %d thread(s), want the Go init", n)
+	}
+	mustRT(t, "start", id)
+	if got := strings.TrimSpace(waitFile(t, filepath.Join(b.Rootfs, "start-hook"))); got != "ran" {
+		t.Errorf("startContainer hook wrote %q", got)
+	}
+}
