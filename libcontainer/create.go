@@ -111,9 +111,15 @@ type creation struct {
 	proc     *initProc
 	c        *Container
 	ociState *specs.State // what the hooks of create see
-	// plan is the container process's plan when its init stays a C
-	// process (see usesCInit); nil: the Go init of `rt init` applies it.
-	plan []byte
+	// planc delivers the container process's plan when its init stays a
+	// C process (see usesCInit); nil: the Go init of `rt init` applies it.
+	planc <-chan planResult
+}
+
+// planResult is a process plan's frame, or why there is none.
+type planResult struct {
+	frame []byte
+	err   error
 }
 
 type createStep struct {
@@ -285,19 +291,24 @@ func (cr *creation) spawnInit() error {
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	if usesCInit(cr.cfg) {
-		// Resolved before anything runs in the container: a bad field
-		// fails here, from the host.
-		plan, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds})
-		if err != nil {
-			return err
-		}
-		if cr.plan, err = plan.Encode(); err != nil {
-			return err
-		}
+	cInit := usesCInit(cr.cfg)
+	if cInit {
+		// Resolved on the host (the seccomp profile compiled), while the
+		// init starts and enters its namespaces; configureInit sends it.
+		c := make(chan planResult, 1)
+		cr.planc = c
+		go func() {
+			var r planResult
+			p, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds})
+			if err == nil {
+				r.frame, err = p.Encode()
+			}
+			r.err = err
+			c <- r
+		}()
 	}
 	b := bootstrapOf(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
-	b.Pid1 = cr.plan != nil
+	b.Pid1 = cInit
 	bootstrap, err := b.Encode()
 	if err != nil {
 		return err
@@ -352,6 +363,17 @@ func (cr *creation) recordInit() error {
 // configureInit sends the init its configuration and idmapped mounts.
 func (cr *creation) configureInit() error {
 	cfg := cr.cfg
+	if cr.planc != nil {
+		// Read by the C init (the frame after Pid) before its set-up
+		// child reads the config.
+		r := <-cr.planc
+		if r.err != nil {
+			return r.err
+		}
+		if err := cr.proc.conn.Send(initproto.PlanMsg, r.frame[initproto.HeaderSize:]); err != nil {
+			return cr.proc.failed("send the process plan to init", err)
+		}
+	}
 	// The hooks of create see the container as "created" (as crun and the
 	// conformance suite have it): its namespaces and init exist.
 	cr.ociState = cr.c.ociState(Created)
@@ -362,13 +384,6 @@ func (cr *creation) configureInit() error {
 		PreserveFds:    cr.o.PreserveFds,
 		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
 		State:          cr.ociState,
-	}
-	if cr.plan != nil {
-		// Read by the C init (the frame after Pid), before it forks the
-		// set-up child that reads the config.
-		if err := cr.proc.conn.Send(initproto.PlanMsg, cr.plan[initproto.HeaderSize:]); err != nil {
-			return cr.proc.failed("send the process plan to init", err)
-		}
 	}
 	if err := cr.proc.sendConfig(ic); err != nil {
 		return err

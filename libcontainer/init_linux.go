@@ -116,6 +116,15 @@ func (in *initRun) report(err error) {
 }
 
 func (in *initRun) run() error {
+	if in.setupSock >= 0 {
+		// The set-up child of a C init: the init reads its plan from the
+		// init socket first, then says go.
+		var b [1]byte
+		if n, err := unix.Read(in.setupSock, b[:]); n != 1 || err != nil {
+			// The init gave up (and told the parent why).
+			os.Exit(1)
+		}
+	}
 	m, err := in.conn.Expect(initproto.Config)
 	if err != nil {
 		return err

@@ -72,6 +72,20 @@ static int p1_read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* The set-up child, until reaped. */
+static pid_t setup_pid = -1;
+static int setup_pidfd = -1;
+
+/* die reports rt_plan_errmsg as the plan says and exits; a set-up child
+ * still there goes too (without a pid namespace nothing else kills it). */
+static void die(const struct rt_plan *p) __attribute__((noreturn));
+static void die(const struct rt_plan *p)
+{
+	if (setup_pid > 0)
+		kill(setup_pid, SIGKILL);
+	rt_plan_fail(p);
+}
+
 /* fail reports a failure of pid 1 as the plan says (an error frame while
  * the parent listens, the exec fifo and stderr after Ready) and exits. */
 static void fail(const struct rt_plan *p, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
@@ -88,7 +102,7 @@ static void fail(const struct rt_plan *p, const char *fmt, ...)
 		n = sizeof(rt_plan_errmsg) - 64;
 	if (saved)
 		snprintf(rt_plan_errmsg + n, sizeof(rt_plan_errmsg) - (size_t)n, ": %s", strerror(saved));
-	rt_plan_fail(p);
+	die(p);
 }
 
 /* Ends pid 1 on the signals that ended rt's Go init while created (the Go
@@ -105,86 +119,122 @@ static int pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* wait_setup waits for the set-up child's RT_MSG_SETUPDONE on sock and
- * its fds (the root, then the pty slave if any), then for its exit. The
- * wait ends if the parent goes away (its end of the init socket closes):
- * then the set-up child is killed and pid 1 exits. Returns the number of
- * fds received, 0 if the child gave up (it told the parent why). */
-static int wait_setup(const struct rt_plan *p, int initfd, int sock, pid_t child, int fds[2])
+
+/* parent_gone: the parent's end of the init socket closed (rt create was
+ * killed): kill the set-up child and exit. */
+static void parent_gone(void) __attribute__((noreturn));
+static void parent_gone(void)
 {
-	int pidfd = pidfd_open_(child);
-	if (pidfd < 0)
-		fail(p, "pidfd_open of the set-up process %d", (int)child);
-	int nfds = -1; /* -1: no message yet */
+	kill(setup_pid, SIGKILL);
+	waitpid(setup_pid, NULL, 0);
+	_exit(1);
+}
+
+/* setup_failed reports a set-up child that ended without handing over. It
+ * has sent its own error frame to the parent, which stops reading at the
+ * first one: this one matters only if it died without a word (killed). */
+static void setup_failed(const struct rt_plan *p, int status) __attribute__((noreturn));
+static void setup_failed(const struct rt_plan *p, int status)
+{
+	setup_pid = -1; /* reaped */
+	errno = 0;
+	if (WIFSIGNALED(status))
+		fail(p, "container set-up process killed by signal %d", WTERMSIG(status));
+	fail(p, "container set-up process exited with status %d", WEXITSTATUS(status));
+}
+
+/* wait_setup waits for the set-up child's RT_MSG_SETUPDONE on sock and its
+ * fds (the root, then the pty slave if any). The wait ends if the parent
+ * goes away, or if the child exits without handing over. Returns the
+ * number of fds received (at least 1). */
+static int wait_setup(const struct rt_plan *p, int initfd, int sock, int fds[2])
+{
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{.fd = initfd, .events = 0}, /* only POLLHUP/POLLERR: the parent is gone */
-			{.fd = pidfd, .events = POLLIN},
-			{.fd = nfds < 0 ? sock : -1, .events = POLLIN},
+			{.fd = sock, .events = POLLIN},
+			{.fd = setup_pidfd, .events = POLLIN},
 		};
 		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail(p, "wait for the set-up process");
 		}
-		if (pfd[0].revents & (POLLHUP | POLLERR)) {
-			kill(child, SIGKILL);
-			waitpid(child, NULL, 0);
-			_exit(1);
-		}
+		if (pfd[0].revents & (POLLHUP | POLLERR))
+			parent_gone();
+		if (pfd[1].revents)
+			break;
 		if (pfd[2].revents) {
-			char hdr[RT_FRAME_HEADER];
-			char cbuf[CMSG_SPACE(2 * sizeof(int))];
-			struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
-			struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-			ssize_t n;
-			do
-				n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-			while (n < 0 && errno == EINTR);
-			nfds = 0;
-			if (n > 0) {
-				if (n < (ssize_t)sizeof(hdr) && p1_read_all(sock, hdr + n, sizeof(hdr) - (size_t)n) < 0)
-					n = -1;
-				for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-					if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-						continue;
-					int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-					for (int i = 0; i < k; i++) {
-						int fd;
-						memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-						if (nfds < 2)
-							fds[nfds++] = fd;
-						else
-							close(fd);
-					}
-				}
-				if (n < 0 || mh.msg_flags & MSG_CTRUNC || hdr[0] != RT_MSG_SETUPDONE) {
-					for (int i = 0; i < nfds; i++)
-						close(fds[i]);
-					errno = 0;
-					fail(p, "bad message from the set-up process");
-				}
-			}
-			close(sock);
+			int status = 0;
+			waitpid(setup_pid, &status, 0);
+			setup_failed(p, status);
 		}
+	}
+	char hdr[RT_FRAME_HEADER];
+	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	int nfds = 0;
+	if (n > 0) {
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (int i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (nfds < 2)
+					fds[nfds++] = fd;
+				else
+					close(fd);
+			}
+		}
+		if (n < (ssize_t)sizeof(hdr) && p1_read_all(sock, hdr + n, sizeof(hdr) - (size_t)n) < 0)
+			n = -1;
+	}
+	close(sock);
+	if (n <= 0) {
+		/* EOF: the child gave up (or died) without handing over. */
+		int status = 0;
+		waitpid(setup_pid, &status, 0);
+		setup_failed(p, status);
+	}
+	if (mh.msg_flags & MSG_CTRUNC || hdr[0] != RT_MSG_SETUPDONE || nfds < 1) {
+		errno = 0;
+		fail(p, "bad message from the set-up process");
+	}
+	return nfds;
+}
+
+/* reap_setup waits for the set-up child to be gone (it exits right after
+ * handing over; pid 1 meanwhile did its own steps), so that its memory is
+ * no longer the container's when create returns, and it is no zombie child
+ * of the container's process. */
+static void reap_setup(const struct rt_plan *p, int initfd)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = initfd, .events = 0}, {.fd = setup_pidfd, .events = POLLIN}};
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail(p, "wait for the set-up process");
+		}
+		if (pfd[0].revents & (POLLHUP | POLLERR))
+			parent_gone();
 		if (pfd[1].revents)
 			break;
 	}
 	int status = 0;
-	if (waitpid(child, &status, 0) < 0)
-		fail(p, "wait for the set-up process %d", (int)child);
-	close(pidfd);
-	if (nfds > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return nfds;
-	for (int i = 0; i < (nfds > 0 ? nfds : 0); i++)
-		close(fds[i]);
-	/* The set-up child has sent its own error frame to the parent, which
-	 * stops reading at the first one: this one matters only if it died
-	 * without a word (killed). */
-	errno = 0;
-	if (WIFSIGNALED(status))
-		fail(p, "container set-up process killed by signal %d", WTERMSIG(status));
-	fail(p, "container set-up process exited with status %d", WEXITSTATUS(status));
+	if (waitpid(setup_pid, &status, 0) < 0)
+		fail(p, "wait for the set-up process %d", (int)setup_pid);
+	setup_pid = -1;
+	close(setup_pidfd);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		setup_failed(p, status);
 }
 
 /* reopen_devnull gives stdio fds that are the host's /dev/null the
@@ -213,7 +263,7 @@ static void reopen_devnull(const struct rt_plan *p)
 static void step(const struct rt_plan *p, int rc)
 {
 	if (rc < 0)
-		rt_plan_fail(p);
+		die(p);
 }
 
 void rt_pid1(int initfd, int logfd)
@@ -221,6 +271,37 @@ void rt_pid1(int initfd, int logfd)
 	static struct rt_plan plan;
 	plan.err_sock = initfd;
 	plan.err_fifo = -1;
+
+	/* The set-up child first: its Go runtime starts while the parent
+	 * records the init and sends the plan. It waits for pid 1's go-ahead
+	 * (one byte on its socket) before it reads the init socket, whose next
+	 * frame is the plan, pid 1's. */
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		fail(&plan, "set-up socketpair");
+	pid_t child = fork();
+	if (child < 0)
+		fail(&plan, "fork the set-up process");
+	if (child == 0) {
+		/* The set-up child: into Go. (If pid 1 fails before its go-ahead,
+		 * the child reads EOF and exits quietly.) */
+		close(sp[0]);
+		rt_setup_sock = sp[1];
+		return;
+	}
+	close(sp[1]);
+	setup_pid = child;
+	/* From here on a failure of pid 1 ends it: in a new pid namespace the
+	 * kernel kills the set-up child with it, else the child reads EOF. */
+	setup_pidfd = pidfd_open_(child);
+	if (setup_pidfd < 0)
+		fail(&plan, "pidfd_open of the set-up process %d", (int)child);
+	rt_log("debug", "pid1: set-up process %d forked; pid 1 stays in C", (int)child);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
 
 	char type;
 	uint32_t len;
@@ -239,35 +320,19 @@ void rt_pid1(int initfd, int logfd)
 	if (rt_plan_parse(buf, len, &plan) < 0) {
 		plan.err_sock = initfd;
 		plan.err_fifo = -1;
-		rt_plan_fail(&plan);
+		die(&plan);
 	}
 	plan.err_sock = initfd;
 	plan.err_fifo = -1;
-
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		fail(&plan, "set-up socketpair");
-	pid_t child = fork();
-	if (child < 0)
-		fail(&plan, "fork the set-up process");
-	if (child == 0) {
-		/* The set-up child: into Go. */
-		close(sp[0]);
-		rt_setup_sock = sp[1];
-		rt_plan_free(&plan);
-		free(buf);
-		return;
-	}
-	close(sp[1]);
-	rt_log("debug", "pid1: set-up process %d forked; pid 1 stays in C", (int)child);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT};
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	ssize_t w;
+	do
+		w = write(sp[0], "g", 1);
+	while (w < 0 && errno == EINTR);
+	if (w != 1)
+		fail(&plan, "start the set-up process");
 
 	int fds[2] = {-1, -1};
-	int nfds = wait_setup(&plan, initfd, sp[0], child, fds);
+	int nfds = wait_setup(&plan, initfd, sp[0], fds);
 	errno = 0;
 	if (plan.terminal && nfds < 2)
 		fail(&plan, "process.terminal: the set-up process sent no pty");
@@ -307,6 +372,7 @@ void rt_pid1(int initfd, int logfd)
 	step(&plan, rt_plan_mempolicy(&plan));
 	step(&plan, rt_plan_chdir(&plan));
 	step(&plan, rt_plan_lookup(&plan));
+	reap_setup(&plan, initfd);
 
 	/* Ready: the parent records the container as created and exits. */
 	if (rt_send_frame_fd(initfd, RT_MSG_READY, NULL, 0, -1) < 0)
