@@ -139,8 +139,8 @@ func TestInitLogsCreateAndExec(t *testing.T) {
 	text := readFileOrEmpty(logFile)
 	for _, want := range []string{
 		`level=debug msg="nsenter: bootstrap: clone flags`,                  // the C stage
-		`level=debug msg="init: configuration received (pid 1, exec false)`, // the Go init
-		`level=debug msg="init: set up; waiting for start`,                  // its last line before create returns
+		`level=debug msg="init: configuration received (pid 2, exec false)`, // the Go set-up child
+		`level=debug msg="pid1: set up; waiting for start`,                  // the C init's last line before create returns
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("--debug --log (text) of create: no %q in:\n%s", want, text)
