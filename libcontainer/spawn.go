@@ -122,13 +122,8 @@ func (p *initProc) kill() {
 	p.conn.Close()
 }
 
-// bootstrapData returns the C stage's instructions (see initproto).
-func bootstrapData(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) ([]byte, error) {
-	b := bootstrapOf(nss, timeOffsets, lateCgroup)
-	return b.Encode()
-}
-
-// bootstrapOf returns the C stage's instructions, to encode.
+// bootstrapOf returns the C stage's instructions (see initproto), to
+// encode.
 func bootstrapOf(nss []configs.Namespace, timeOffsets map[string]specs.LinuxTimeOffset, lateCgroup bool) *initproto.BootstrapData {
 	b := &initproto.BootstrapData{LateCgroup: lateCgroup, NonDumpable: true}
 	for _, ns := range joinOrder(nss) {
