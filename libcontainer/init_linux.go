@@ -279,7 +279,7 @@ func (in *initRun) prepareProcess(proc *specs.Process, chdir bool) error {
 	// Compile the seccomp filter while memory is not yet limited.
 	prog, err := seccomp.Compile(in.cfg.Config.Seccomp)
 	if err != nil {
-		return fmt.Errorf("linux.seccomp: %w", err)
+		return err // names the field
 	}
 	if prog.Notify() {
 		// The listener must get the notify fd, and only the parent can

@@ -57,7 +57,7 @@ func processPlan(cfg *configs.Config, proc *specs.Process, o planOpts) (*initpro
 	}
 	prog, err := seccomp.Compile(cfg.Seccomp)
 	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp: %w", err)
+		return nil, err // names the field
 	}
 	if prog != nil {
 		raw, flags := prog.BPF()

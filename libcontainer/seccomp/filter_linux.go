@@ -38,7 +38,7 @@ func buildFilter(s *specs.LinuxSeccomp) (*libseccomp.ScmpFilter, error) {
 	}
 	filter, err := libseccomp.NewFilter(defAct)
 	if err != nil {
-		return nil, fmt.Errorf("create seccomp filter: %w", err)
+		return nil, fmt.Errorf("linux.seccomp: create seccomp filter: %w", err)
 	}
 	ok := false
 	defer func() {

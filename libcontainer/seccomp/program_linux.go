@@ -19,7 +19,9 @@ type Program struct {
 	notify bool
 }
 
-// Compile validates s and compiles it. A nil s gives a nil Program.
+// Compile validates s and compiles it. A nil s gives a nil Program. Every
+// error names the field of the spec (linux.seccomp...): callers add no
+// prefix of their own.
 func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	if s == nil {
 		return nil, nil
@@ -30,7 +32,7 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	notify := hasNotify(s)
 	if notify {
 		if api, _ := libseccomp.GetAPI(); api < 6 {
-			return nil, fmt.Errorf("seccomp notify unsupported: libseccomp API level %d, want at least 6 (libseccomp >= 2.5.0 and Linux >= 5.7)", api)
+			return nil, fmt.Errorf("linux.seccomp: notify unsupported: libseccomp API level %d, want at least 6 (libseccomp >= 2.5.0 and Linux >= 5.7)", api)
 		}
 	}
 	filter, err := buildFilter(s)
@@ -40,7 +42,7 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	defer filter.Release()
 	prog, err := exportBPF(filter)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("linux.seccomp: %w", err)
 	}
 	if needsENOSYSPatch(s) {
 		prog = patchENOSYS(prog, lastSyscalls(s))

@@ -137,3 +137,24 @@ func TestFeaturesAndVersion(t *testing.T) {
 		t.Fatalf("SECCOMP_FILTER_FLAG_LOG (Linux 4.14) not supported? %v", f.SupportedFlags)
 	}
 }
+
+// Every error of Compile names the field once (linux.seccomp...), so that
+// its callers (the init, the exec plan) add no prefix of their own.
+func TestCompileErrorsNameField(t *testing.T) {
+	for _, s := range []*specs.LinuxSeccomp{
+		{DefaultAction: "SCMP_ACT_BOGUS"},
+		{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{"SCMP_ARCH_BOGUS"}},
+		{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: "SCMP_ACT_BOGUS"}}},
+		{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"getcwd"}, Action: specs.ActErrno,
+			Args: []specs.LinuxSeccompArg{{Index: 9, Op: specs.OpEqualTo}}}}},
+	} {
+		_, err := Compile(s)
+		if err == nil {
+			t.Errorf("%+v: compiled", s)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "linux.seccomp") || strings.Count(msg, "linux.seccomp") != 1 {
+			t.Errorf("%+v: %q: want one linux.seccomp... prefix", s, msg)
+		}
+	}
+}
