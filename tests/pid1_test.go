@@ -37,6 +37,7 @@ func TestCreatedInitIsC(t *testing.T) {
 		t.Errorf("created init %d still has children %q: the set-up process must be gone", pid, c)
 	}
 	t.Logf("created init: VmRSS %s, RssAnon %s", st["VmRSS"], st["RssAnon"])
+	checkCreatedInitFds(t, pid, 0)
 	if mem, ok := cgroupDirsOf(pid)["memory"]; ok {
 		data, err := os.ReadFile(filepath.Join(mem, "memory.usage_in_bytes"))
 		if err == nil {
@@ -53,6 +54,32 @@ func TestCreatedInitIsC(t *testing.T) {
 	waitStatus(t, id, "running")
 	if got := procStatus(t, pid)["Name"]; got != "sleep" {
 		t.Errorf("started container's pid 1 is %q, want sleep", got)
+	}
+}
+
+// checkCreatedInitFds: while created, the init holds its stdio (0-2), the
+// preserved fds and the exec fifo, nothing else: no init socket, log pipe,
+// set-up socket or console socket (its receiver must see its end).
+func checkCreatedInitFds(t *testing.T, pid, preserved int) {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifos := 0
+	for _, e := range ents {
+		fd, _ := strconv.Atoi(e.Name())
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
+		switch {
+		case fd < 3+preserved:
+		case strings.HasSuffix(target, "/exec.fifo") && fifos == 0:
+			fifos++
+		default:
+			t.Errorf("created init %d holds fd %d -> %s", pid, fd, target)
+		}
+	}
+	if fifos != 1 {
+		t.Errorf("created init %d does not hold the exec fifo", pid)
 	}
 }
 
@@ -142,6 +169,7 @@ func TestCreatedInitTerminal(t *testing.T) {
 	if tpgid != pid {
 		t.Errorf("created init %d: foreground process group %d, want its own", pid, tpgid)
 	}
+	checkCreatedInitFds(t, pid, 0)
 	for fd := 0; fd <= 2; fd++ {
 		var st unix.Stat_t
 		if err := unix.Stat(fmt.Sprintf("/proc/%d/fd/%d", pid, fd), &st); err != nil {

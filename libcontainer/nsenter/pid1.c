@@ -290,6 +290,11 @@ void rt_pid1(int initfd, int logfd)
 		return;
 	}
 	close(sp[1]);
+	/* The console socket is the set-up child's (it sends the pty master):
+	 * pid 1 lets it go, so that the receiver sees its end (as runc). */
+	const char *cenv = getenv("_RT_CONSOLEFD");
+	if (cenv != NULL && atoi(cenv) >= 3)
+		close(atoi(cenv));
 	setup_pid = child;
 	/* From here on a failure of pid 1 ends it: in a new pid namespace the
 	 * kernel kills the set-up child with it, else the child reads EOF. */
