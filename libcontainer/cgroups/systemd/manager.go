@@ -27,6 +27,7 @@ type fsManager interface {
 	Freeze() error
 	Thaw() error
 	IsFrozen() (bool, error)
+	EffectivelyFrozen() (bool, error)
 	Stats() (*events.Stats, error)
 	NotifyOOM() (<-chan struct{}, error)
 }
@@ -251,11 +252,3 @@ func (m *Manager) Destroy() error {
 	return err
 }
 
-// EffectivelyFrozen reports whether the cgroup is frozen by itself or
-// through an ancestor (when the fs manager can tell; else IsFrozen).
-func (m *Manager) EffectivelyFrozen() (bool, error) {
-	if e, ok := m.fsManager.(interface{ EffectivelyFrozen() (bool, error) }); ok {
-		return e.EffectivelyFrozen()
-	}
-	return m.fsManager.IsFrozen()
-}
