@@ -104,7 +104,7 @@ func (x *execution) run() (int, error) {
 	}
 	planc := make(chan planned, 1)
 	go func() {
-		plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused})
+		plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused, stateDir: x.c.dir})
 		if err != nil {
 			planc <- planned{err: err}
 			return

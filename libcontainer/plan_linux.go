@@ -11,7 +11,6 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/capabilities"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
-	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/system"
 )
 
@@ -20,6 +19,9 @@ type planOpts struct {
 	exec        bool // rt exec: execCPUAffinity applies
 	preserveFds int
 	lateCgroup  bool
+	// stateDir, if set, holds the compiled seccomp filter between execs
+	// (see cachedSeccomp).
+	stateDir string
 }
 
 // processPlan computes, in the parent, the plan that the C stage applies
@@ -55,7 +57,7 @@ func processPlan(cfg *configs.Config, proc *specs.Process, o planOpts) (*initpro
 		LastCap: capabilities.LastCap(), Bounding: caps.Bounding, Effective: caps.Effective,
 		Permitted: caps.Permitted, Inheritable: caps.Inheritable, Ambient: caps.AmbientList(),
 	}
-	prog, err := seccomp.Compile(cfg.Seccomp)
+	prog, err := cachedSeccomp(o.stateDir, cfg.Seccomp)
 	if err != nil {
 		return nil, err // names the field
 	}

@@ -241,3 +241,39 @@ func TestExecCwdOutsideRefused(t *testing.T) {
 		t.Errorf("exec --cwd /proc/self/fd/3 (a host directory): exit %d, %q; want the cwd refused", r.code, r.stderr)
 	}
 }
+
+// TestExecSeccompCached: the first exec stores the container's compiled
+// filter in its state directory and every exec, first or later, runs under
+// it; a damaged cache is compiled again, never trusted.
+func TestExecSeccompCached(t *testing.T) {
+	_, id, _ := sleeper(t, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+		}
+	})
+	cache := filepath.Join(ctxFor(t).root, id, "seccomp.bpf")
+	try := func(what string) {
+		t.Helper()
+		out, se, code := rt(t, "exec", id, "sh", "-c", "mkdir /tmp/d-$$ 2>/dev/null && echo made || echo denied")
+		if code != 0 {
+			t.Fatalf("%s exec: exit %d: %s", what, code, se)
+		}
+		if strings.TrimSpace(out) != "denied" {
+			t.Errorf("%s exec: mkdir %q, want denied by the filter", what, out)
+		}
+	}
+	try("first")
+	data, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatalf("no compiled filter stored after the first exec: %v", err)
+	}
+	try("second")
+	if err := os.WriteFile(cache, data[:len(data)-8], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	try("damaged-cache")
+	if again, _ := os.ReadFile(cache); string(again) != string(data) {
+		t.Error("the damaged cache was not replaced by the compiled filter")
+	}
+}

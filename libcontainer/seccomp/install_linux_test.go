@@ -222,3 +222,40 @@ func TestInstallNotifySendsFd(t *testing.T) {
 		t.Fatalf("state: %+v", r.state)
 	}
 }
+
+// A stored program reads back as compiled, and only with its own key.
+func TestProgramMarshalRoundTrip(t *testing.T) {
+	p, err := Compile(&specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdirat", "uname"}, Action: specs.ActErrno}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := [32]byte{1, 2, 3}
+	data := p.MarshalBinary(key)
+	got, err := UnmarshalProgram(data, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, af := p.BPF()
+	if b, bf := got.BPF(); string(a) != string(b) || af != bf || got.Notify() != p.Notify() {
+		t.Errorf("read back %d bytes flags %#x, want %d bytes flags %#x", len(b), bf, len(a), af)
+	}
+	other := key
+	other[31] = 9
+	for name, d := range map[string][]byte{
+		"other key": data, "truncated": data[:len(data)-3], "header only": data[:len(programMagic)+37],
+		"bad magic":        append([]byte("x"), data[1:]...),
+		"one record short": append(append([]byte{}, data[:len(data)-40]...), data[len(data)-32:]...),
+		"flipped bit":      func() []byte { d := append([]byte{}, data...); d[len(d)-40] ^= 1; return d }(),
+	} {
+		k := key
+		if name == "other key" {
+			k = other
+		}
+		if _, err := UnmarshalProgram(d, k); !errors.Is(err, ErrStaleProgram) {
+			t.Errorf("%s: %v, want ErrStaleProgram", name, err)
+		}
+	}
+}

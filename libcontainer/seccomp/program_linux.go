@@ -1,7 +1,9 @@
 package seccomp
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -84,4 +86,55 @@ func (p *Program) BPF() (raw []byte, flags uint32) {
 		raw = binary.NativeEndian.AppendUint32(raw, i.K)
 	}
 	return raw, uint32(p.flags)
+}
+
+// programMagic starts a stored Program (MarshalBinary); bump it when the
+// compilation changes what a profile compiles to.
+const programMagic = "rt-seccomp-bpf-1\n"
+
+// MarshalBinary stores p for UnmarshalProgram: a magic line, the 32-byte
+// key the caller gives (what p was compiled from), flags (u32 LE), notify
+// (one byte), the BPF records in the host's byte order, and the SHA-256 of
+// all that (a damaged file must not become a different filter).
+func (p *Program) MarshalBinary(key [32]byte) []byte {
+	raw, flags := p.BPF()
+	out := make([]byte, 0, len(programMagic)+32+5+len(raw))
+	out = append(out, programMagic...)
+	out = append(out, key[:]...)
+	out = binary.LittleEndian.AppendUint32(out, flags)
+	notify := byte(0)
+	if p.notify {
+		notify = 1
+	}
+	out = append(out, notify)
+	out = append(out, raw...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
+}
+
+// ErrStaleProgram means a stored program was made from something else
+// (another key, format or a damaged file): compile again.
+var ErrStaleProgram = errors.New("stored seccomp program is stale or damaged")
+
+// UnmarshalProgram reads what MarshalBinary stored with the same key.
+func UnmarshalProgram(data []byte, key [32]byte) (*Program, error) {
+	head := len(programMagic) + 32 + 5
+	if len(data) <= head+sha256.Size {
+		return nil, ErrStaleProgram
+	}
+	body := data[:len(data)-sha256.Size]
+	if sum := sha256.Sum256(body); string(sum[:]) != string(data[len(body):]) {
+		return nil, ErrStaleProgram
+	}
+	data = body
+	if len(data) <= head || string(data[:len(programMagic)]) != programMagic ||
+		string(data[len(programMagic):len(programMagic)+32]) != string(key[:]) || data[head-1] > 1 {
+		return nil, ErrStaleProgram
+	}
+	prog, err := decodeBPF(data[head:])
+	if err != nil || len(prog) > 0xFFFF {
+		return nil, ErrStaleProgram
+	}
+	flags := binary.LittleEndian.Uint32(data[head-5:])
+	return &Program{prog: prog, flags: uint(flags), notify: data[head-1] == 1}, nil
 }
