@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -181,18 +182,42 @@ func TestCreatedInitTerminal(t *testing.T) {
 	}
 }
 
-// TestCreatedInitSignals: SIGTERM ends a created container (the Go init
-// of rt and runc dies of it; an init of a pid namespace without a handler
-// would not even see it).
+// TestCreatedInitSignals: the created init reacts to signals as the Go
+// init of rt and runc did: SIGTERM ends it (an init of a pid namespace
+// without a handler would not even see it), SIGUSR1 and SIGALRM do not
+// (the Go runtime caught and ignored them; their default action would end
+// an init without a pid namespace); the process started after them gets
+// the default dispositions back.
 func TestCreatedInitSignals(t *testing.T) {
-	b := newBundle(t, withArgs("sleep", "1000"))
-	id, pid := createContainer(t, b)
-	mustRT(t, "kill", id, "TERM")
-	waitStatus(t, id, "stopped")
-	if !processGone(pid) {
-		t.Errorf("created init %d still there after SIGTERM", pid)
+	for _, pidns := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pidns=%v", pidns), func(t *testing.T) {
+			b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+				if !pidns {
+					setNamespaces(s, specs.MountNamespace, specs.IPCNamespace, specs.UTSNamespace)
+				}
+			})
+			id, pid := createContainer(t, b)
+			for _, sig := range []string{"USR1", "ALRM"} {
+				mustRT(t, "kill", id, sig)
+			}
+			waitStatus(t, id, "created")
+			if processGone(pid) {
+				t.Fatalf("created init %d gone after SIGUSR1/SIGALRM", pid)
+			}
+			mustRT(t, "kill", id, "TERM")
+			waitStatus(t, id, "stopped")
+			if !pollUntil(5*time.Second, func() bool { return processGone(pid) }) {
+				t.Errorf("created init %d still there after SIGTERM", pid)
+			}
+			mustRT(t, "delete", id)
+		})
 	}
-	mustRT(t, "delete", id)
+	// After start: the process catches no signal (SigCgt 0): the init's
+	// handlers are gone with execve.
+	out := mustRunIn(t, newBundle(t, withArgs("grep", "-E", "^Sig(Cgt|Ign)", "/proc/self/status")))
+	if !strings.Contains(out, "SigCgt:\t0000000000000000") {
+		t.Errorf("the started process catches signals: %q", out)
+	}
 }
 
 // TestStartContainerHooksKeepGoInit: startContainer hooks run between the
@@ -209,5 +234,39 @@ func TestStartContainerHooksKeepGoInit(t *testing.T) {
 	mustRT(t, "start", id)
 	if got := strings.TrimSpace(waitFile(t, filepath.Join(b.Rootfs, "start-hook"))); got != "ran" {
 		t.Errorf("startContainer hook wrote %q", got)
+	}
+}
+
+// TestCreateSeccompLastWithNoNewPrivs: the C init loads the filter last
+// when no_new_privs is set, so a profile that denies the init's own steps
+// (credentials, capabilities, prctl, close_range, affinity) still runs the
+// process, under the filter; without no_new_privs the filter comes before
+// the privilege drop (it needs CAP_SYS_ADMIN then), and the init's next
+// step is refused: the error reaches `rt run` through the exec fifo.
+func TestCreateSeccompLastWithNoNewPrivs(t *testing.T) {
+	denied := []string{"setgroups", "setresgid", "setresuid", "capset", "prctl", "close_range", "sched_setaffinity"}
+	profile := func(nnp bool) bundleOpt {
+		return func(s *specs.Spec) {
+			s.Process.NoNewPrivileges = nnp
+			s.Process.User = specs.User{UID: 1000, GID: 1000}
+			s.Linux.Seccomp = &specs.LinuxSeccomp{
+				DefaultAction: specs.ActAllow,
+				Syscalls:      []specs.LinuxSyscall{{Names: denied, Action: specs.ActErrno}},
+			}
+		}
+	}
+	out := mustRunIn(t, newBundle(t, withArgs("cat", "/proc/self/status"), profile(true)))
+	st := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			st[k] = strings.TrimSpace(v)
+		}
+	}
+	if st["Seccomp"] != "2" || st["NoNewPrivs"] != "1" || !strings.HasPrefix(st["Uid"], "1000") {
+		t.Errorf("run with no_new_privs: Seccomp %q NoNewPrivs %q Uid %q, want 2, 1, 1000", st["Seccomp"], st["NoNewPrivs"], st["Uid"])
+	}
+	_, se, code := runIn(t, newBundle(t, withArgs("true"), profile(false)))
+	if code == 0 || !strings.Contains(se, "PR_SET_KEEPCAPS") || !strings.Contains(se, "operation not permitted") {
+		t.Errorf("run without no_new_privs under a profile denying rt's steps: exit %d, %q; want the first step after the filter (prctl PR_SET_KEEPCAPS) refused", code, se)
 	}
 }

@@ -106,12 +106,18 @@ static void fail(const struct rt_plan *p, const char *fmt, ...)
 }
 
 /* Ends pid 1 on the signals that ended rt's Go init while created (the Go
- * runtime exits on SIGHUP, SIGINT, SIGTERM and SIGQUIT): as the init of a
- * pid namespace, a process without a handler would not even see them. The
- * handlers go away at execve. */
+ * runtime exits on SIGHUP, SIGINT, SIGTERM, and with a dump on SIGQUIT,
+ * SIGABRT, SIGTRAP, SIGSTKFLT, SIGSYS): as the init of a pid namespace, a
+ * process without a handler would not even see them. The handlers go away
+ * at execve (caught signals are reset to their default). */
 static void on_signal(int sig)
 {
 	_exit(128 + sig);
+}
+
+static void on_ignored_signal(int sig)
+{
+	(void)sig;
 }
 
 static int pidfd_open_(pid_t pid)
@@ -302,11 +308,19 @@ void rt_pid1(int initfd, int logfd)
 	if (setup_pidfd < 0)
 		fail(&plan, "pidfd_open of the set-up process %d", (int)child);
 	rt_log("debug", "pid1: set-up process %d forked; pid 1 stays in C", (int)child);
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 	sigemptyset(&sa.sa_mask);
-	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT};
+	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGABRT, SIGTRAP, SIGSTKFLT, SIGSYS};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* The signals the Go init caught and ignored (without a pid namespace
+	 * their default action would end the created container). */
+	sa.sa_handler = on_ignored_signal;
+	const int ign[] = {SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR};
+	for (size_t i = 0; i < sizeof(ign) / sizeof(ign[0]); i++)
+		sigaction(ign[i], &sa, NULL);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaction(sig, &sa, NULL);
 
 	char type;
 	uint32_t len;
