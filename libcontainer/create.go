@@ -299,7 +299,9 @@ func (cr *creation) spawnInit() error {
 		cr.planc = c
 		go func() {
 			var r planResult
-			p, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds})
+			// stateDir: the compiled filter is kept for the container's
+			// execs (cachedSeccomp).
+			p, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds, stateDir: cr.dir.path})
 			if err == nil {
 				r.frame, err = p.Encode()
 			}

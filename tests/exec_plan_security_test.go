@@ -242,9 +242,9 @@ func TestExecCwdOutsideRefused(t *testing.T) {
 	}
 }
 
-// TestExecSeccompCached: the first exec stores the container's compiled
-// filter in its state directory and every exec, first or later, runs under
-// it; a damaged cache is compiled again, never trusted.
+// TestExecSeccompCached: create (or the first exec) stores the container's
+// compiled filter in its state directory and every exec runs under it; a
+// damaged cache is compiled again, never trusted.
 func TestExecSeccompCached(t *testing.T) {
 	_, id, _ := sleeper(t, func(s *specs.Spec) {
 		s.Linux.Seccomp = &specs.LinuxSeccomp{
@@ -266,7 +266,7 @@ func TestExecSeccompCached(t *testing.T) {
 	try("first")
 	data, err := os.ReadFile(cache)
 	if err != nil {
-		t.Fatalf("no compiled filter stored after the first exec: %v", err)
+		t.Fatalf("no compiled filter stored after create and an exec: %v", err)
 	}
 	try("second")
 	if err := os.WriteFile(cache, data[:len(data)-8], 0o600); err != nil {
