@@ -588,6 +588,9 @@ func TestNetworkConcurrentCreates(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(w.stateDir, "leases", w.bridge)); len(ents) != 0 {
 		t.Errorf("%d leases left after deleting every container", len(ents))
 	}
+	if ents, err := os.ReadDir(filepath.Join(w.stateDir, "index", w.bridge)); err != nil || len(ents) != 0 {
+		t.Errorf("address index after deleting every container: %d entries, %v; want an empty one", len(ents), err)
+	}
 	if l := w.links(); regexp.MustCompile(`rt-net:`).MatchString(l) {
 		t.Errorf("veths left:\n%s", l)
 	}

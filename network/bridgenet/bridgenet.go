@@ -361,6 +361,10 @@ func (n *Network) Collect() ([]string, error) {
 		}
 		removed = append(removed, "veth "+v)
 	}
+	// Index entries a crash left without a lease.
+	if err := n.Store.RebuildIndexes(); err != nil {
+		errs = append(errs, err)
+	}
 	return dedup(removed), errors.Join(errs...)
 }
 
