@@ -156,8 +156,10 @@ func (cr *creation) run() (err error) {
 		cr.dir.unlock()
 	}()
 	for _, s := range cr.steps() {
-		logrus.Debugf("create %s: %s", cr.cfg.ID, s.name)
-		if err := s.run(); err != nil {
+		t := time.Now()
+		err := s.run()
+		DebugPhase("create "+cr.cfg.ID+": "+s.name, t)
+		if err != nil {
 			return err
 		}
 	}

@@ -57,10 +57,12 @@ func createContainer(c *cli.Context, foreground bool) (*libcontainer.Container, 
 	if err := libcontainer.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
+	t := time.Now()
 	cfg, err := loadConfig(c, id)
 	if err != nil {
 		return nil, nil, err
 	}
+	libcontainer.DebugPhase("load and convert config.json", t)
 	opts := &libcontainer.CreateOpts{
 		Root:        stateRoot(c),
 		Config:      cfg,
