@@ -251,4 +251,3 @@ func (m *Manager) Destroy() error {
 	}
 	return err
 }
-
