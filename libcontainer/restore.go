@@ -376,7 +376,9 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 	}); err != nil {
 		return nil, err
 	}
-	os.Remove(criuRoot)
+	// Only the mount point criu restored into; it goes with the state dir
+	// on delete if it cannot go now.
+	warnIf("remove criu's root mount point", os.Remove(criuRoot))
 	if restored == 0 {
 		return nil, errors.New("criu did not report the restored process")
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"time"
 
@@ -59,7 +60,9 @@ instance of a container.`,
 		if err != nil {
 			return err
 		}
-		os.Stdout.Write(append(data, '\n'))
+		if _, err := os.Stdout.Write(append(data, '\n')); err != nil {
+			return fmt.Errorf("write state: %w", err)
+		}
 		return nil
 	},
 }
