@@ -1080,3 +1080,28 @@ func TestNetworkIPv6(t *testing.T) {
 		}
 	})
 }
+
+// TestNetworkForwardDropNoDockerUser: a FORWARD chain that drops by policy
+// without a DOCKER-USER chain (iptables -P FORWARD DROP): rt-net puts its
+// accept rules at the top of FORWARD itself, once per bridge.
+func TestNetworkForwardDropNoDockerUser(t *testing.T) {
+	w := newNetWorld(t)
+	srv := w.outsideServer()
+	rules := "table ip filter {\n\tchain FORWARD {\n\t\ttype filter hook forward priority filter; policy drop;\n\t}\n}\n"
+	f := filepath.Join(t.TempDir(), "drop.nft")
+	os.WriteFile(f, []byte(rules), 0o644)
+	if out, err := in(w.host, 10*time.Second, "nft", "-f", f); err != nil {
+		t.Fatalf("nft -f: %v %s", err, out)
+	}
+	b := w.bundle([]string{"sleep", "300"})
+	_, pid := w.start(b)
+	if out, err := fetch(fmt.Sprintf("/proc/%d/ns/net", pid), srv+"/cgi-bin/ip"); err != nil || strings.TrimSpace(out) != hostAddr {
+		t.Fatalf("container to outside with FORWARD policy drop: %v %q\n%s", err, out, w.ruleset())
+	}
+	w.start(b) // a second container: the rules are not added twice
+	rs := w.ruleset()
+	i := strings.Index(rs, "chain FORWARD")
+	if i < 0 || strings.Count(rs[i:], `comment "rt-net `+w.bridge+`"`) != 2 || !strings.Contains(rs[i:], `oifname "`+w.bridge+`" counter`) {
+		t.Fatalf("want the two accept rules for %s once in FORWARD:\n%s", w.bridge, rs)
+	}
+}

@@ -150,7 +150,7 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 		return err
 	}
 	if len(old) > 0 {
-		if err := n.teardownLocked(fw, st.ID); err != nil {
+		if err := n.teardownLocked(opened(fw), st.ID); err != nil {
 			return fmt.Errorf("remove leftovers of %q: %w", st.ID, err)
 		}
 	}
@@ -193,8 +193,13 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 	if dc.Legacy {
 		fmt.Fprintf(n.Warn, "rt-net: warning: legacy iptables tables exist; rt-net cannot see their FORWARD policy: if it drops (Docker), allow %s there (iptables -I DOCKER-USER -i %s -j ACCEPT; iptables -I DOCKER-USER -o %s -j ACCEPT)\n", cfg.Bridge, cfg.Bridge, cfg.Bridge)
 	}
+	// The lease names the container's table only when it gets one: the
+	// tear-down of a container without one then needs no nf_tables at all.
 	lease := &ipam.Lease{ID: st.ID, Bridge: cfg.Bridge, IP: cfg.IP, IP6: cfg.IP6, Veth: link.VethName(st.ID),
-		Table: firewall.ContainerTable(st.ID), Pid: st.Pid, Start: start}
+		Pid: st.Pid, Start: start}
+	if firewall.NeedsTable(cfg) {
+		lease.Table = firewall.ContainerTable(st.ID)
+	}
 	if err := n.Store.Allocate(lease, cfg.Subnet, cfg.Subnet6); err != nil {
 		return err
 	}
@@ -229,12 +234,22 @@ func (n *Network) Setup(st *specs.State) (retErr error) {
 // Teardown removes id's table, veth and lease (poststop). What is already
 // gone is no error.
 func (n *Network) Teardown(id string) error {
-	fw, err := firewall.Open()
-	if err != nil {
-		return err
+	// nf_tables is opened only when there is a table to delete.
+	var fw *firewall.Conn
+	get := func() (*firewall.Conn, error) {
+		if fw == nil {
+			c, err := firewall.Open()
+			if err != nil {
+				return nil, err
+			}
+			fw = c
+		}
+		return fw, nil
 	}
 	defer func() {
-		fw.Close()
+		if fw != nil {
+			fw.Close()
+		}
 		n.mark("close")
 	}()
 	unlock, err := n.Store.Lock(lockTimeout)
@@ -243,17 +258,28 @@ func (n *Network) Teardown(id string) error {
 	}
 	defer unlock()
 	n.mark("lock")
-	return n.teardownLocked(fw, id)
+	return n.teardownLocked(get, id)
 }
 
-func (n *Network) teardownLocked(fw *firewall.Conn, id string) error {
+// opened is a getter of an nf_tables connection already open.
+func opened(fw *firewall.Conn) func() (*firewall.Conn, error) {
+	return func() (*firewall.Conn, error) { return fw, nil }
+}
+
+// teardownLocked removes id's tables, veths and leases. With leases, what
+// they name; without (a tear-down that finds none), the names the id would
+// have.
+func (n *Network) teardownLocked(fwConn func() (*firewall.Conn, error), id string) error {
 	leases, err := n.Store.Find(id)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	tables := map[string]bool{firewall.ContainerTable(id): true}
+	tables := map[string]bool{}
 	veths := map[string]bool{link.VethName(id): true}
+	if len(leases) == 0 {
+		tables[firewall.ContainerTable(id)] = true
+	}
 	for _, l := range leases {
 		if l.Table != "" {
 			tables[l.Table] = true
@@ -263,9 +289,15 @@ func (n *Network) teardownLocked(fw *firewall.Conn, id string) error {
 		}
 	}
 	n.mark("find-lease")
-	for t := range tables {
-		if err := fw.DeleteTable(t); err != nil {
-			errs = append(errs, err)
+	if len(tables) > 0 {
+		fw, err := fwConn()
+		if err != nil {
+			return err
+		}
+		for t := range tables {
+			if err := fw.DeleteTable(t); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	n.mark("delete-table")
@@ -327,7 +359,7 @@ func (n *Network) Collect() ([]string, error) {
 		}
 	}
 	for id := range dead {
-		if err := n.teardownLocked(fw, id); err != nil {
+		if err := n.teardownLocked(opened(fw), id); err != nil {
 			errs = append(errs, fmt.Errorf("%q: %w", id, err))
 			continue
 		}

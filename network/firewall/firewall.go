@@ -331,12 +331,18 @@ func containerFamily(ct *Container) nftables.TableFamily {
 	return nftables.TableFamilyIPv4
 }
 
-// AddContainer writes ct's table, in one batch.
+// NeedsTable tells whether a container of cfg gets a table of its own
+// (published ports, or an internal/egress restriction).
+func NeedsTable(cfg *netconf.Config) bool {
+	return len(cfg.Ports) > 0 || cfg.Internal || len(cfg.Egress) > 0
+}
+
+// AddContainer writes ct's table (when it needs one), in one batch.
 func (c *Conn) AddContainer(ct *Container) error {
 	name := ContainerTable(ct.ID)
 	cfg := ct.Config
 	needFwd := cfg.Internal || len(cfg.Egress) > 0
-	if len(cfg.Ports) == 0 && !needFwd {
+	if !NeedsTable(cfg) {
 		return nil
 	}
 	t := c.c.AddTable(&nftables.Table{Name: name, Family: containerFamily(ct)})
@@ -480,29 +486,18 @@ func (c *Conn) fixForwardDrop(bridge string, family nftables.TableFamily, legacy
 	if data, err := os.ReadFile(legacy); err == nil && strings.Contains(string(data), "filter") {
 		dc.Legacy = true
 	}
-	chains, err := c.c.ListChainsOfTableFamily(family)
-	if err != nil {
-		return dc, fmt.Errorf("nftables: list chains: %w", err)
-	}
-	var forward, user *nftables.Chain
-	for _, ch := range chains {
-		if ch.Table.Name != "filter" {
-			continue
-		}
-		switch ch.Name {
-		case "FORWARD":
-			forward = ch
-		case "DOCKER-USER":
-			user = ch
-		}
-	}
-	if forward == nil || forward.Policy == nil || *forward.Policy != nftables.ChainPolicyDrop {
+	// Two lookups by name (not a dump of every chain: a Docker host has
+	// many); a lookup that fails means the chain is not there.
+	filter := &nftables.Table{Name: "filter", Family: family}
+	forward, err := c.c.ListChain(filter, "FORWARD")
+	if err != nil || forward.Policy == nil || *forward.Policy != nftables.ChainPolicyDrop {
 		return dc, nil
 	}
 	target := forward
-	if user != nil {
+	if user, err := c.c.ListChain(filter, "DOCKER-USER"); err == nil {
 		target = user
 	}
+	target.Table = filter
 	dc.Chain = target.Name
 	tag := "rt-net " + bridge
 	rules, err := c.c.GetRules(target.Table, target)
