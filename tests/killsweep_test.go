@@ -2,11 +2,13 @@ package tests
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -309,7 +311,8 @@ func killAndRemoveCgroup(d string) {
 
 // TestKillSweepExec kills `rt exec` with SIGKILL at moments spread over a
 // whole exec (detached and in the foreground, alternately) into a running
-// container, then (detached, --ignore-paused) into the paused container, and checks after each kill that no process is left outside
+// container, then (detached, --ignore-paused) into the paused container,
+// then detached with a terminal (--tty, --console-socket), and checks after each kill that no process is left outside
 // the container's cgroup (the killed exec's `rt init` and what it forked
 // are our orphans: the test is their subreaper), that the state dir holds
 // what it held before, and that the container still runs and takes an
@@ -348,7 +351,8 @@ func TestKillSweepExec(t *testing.T) {
 				full = d
 			}
 		}
-		t.Logf("a whole exec (%s) takes %v; %d kill points up to %v", want, full, n, full*6/5)
+		_, name := args(0)
+		t.Logf("a whole %s takes %v; %d kill points up to %v", name, full, n, full*6/5)
 		for i := 0; i < n && !t.Failed(); i++ {
 			delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
 			a, mode := args(i)
@@ -394,6 +398,12 @@ func TestKillSweepExec(t *testing.T) {
 		return []string{"exec", "-d", "--ignore-paused", id, "sleep", "1000"}, "exec -d --ignore-paused"
 	}, "paused")
 	mustRT(t, "resume", id)
+	// With a terminal: the C stage sends the pty master over
+	// --console-socket (a sink takes and closes it).
+	sock := consoleSink(t)
+	sweep(n/2, func(int) ([]string, string) {
+		return []string{"exec", "-d", "--tty", "--console-socket", sock, id, "sleep", "1000"}, "exec -d --tty"
+	}, "running")
 	t.Logf("outcomes: %v", outcomes)
 	if r := runRaw(c.root, nil, "exec", id, "true"); r.code != 0 {
 		t.Errorf("exec after the sweep: exit %d: %s", r.code, r.stderr)
@@ -431,6 +441,53 @@ func reapWhile(pids []int) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// consoleSink listens on a unix socket for --console-socket and keeps
+// every pty master it is sent (a process whose master is closed gets EIO
+// on its terminal) until the end of the test.
+func consoleSink(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var masters []int
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, fd := range masters {
+			unix.Close(fd)
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for {
+			conn, err := ln.AcceptUnix()
+			if err != nil {
+				return // closed at the end of the test
+			}
+			go func() {
+				defer conn.Close()
+				buf := make([]byte, 4096)
+				oob := make([]byte, unix.CmsgSpace(4*4))
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+				if err != nil {
+					return
+				}
+				msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+				for _, m := range msgs {
+					fds, _ := unix.ParseUnixRights(&m)
+					mu.Lock()
+					masters = append(masters, fds...)
+					mu.Unlock()
+				}
+			}()
+		}
+	}()
+	return path
 }
 
 // dirListing is the sorted names in dir, as one string.
