@@ -293,8 +293,10 @@ static void run_plan(void)
 	if (read_all(initfd, buf, len) < 0)
 		bail("read plan");
 	struct rt_plan p;
-	if (rt_plan_parse(buf, len, &p) < 0)
+	if (rt_plan_parse(buf, len, &p) < 0) {
+		errno = 0; // rt_plan_errmsg is the whole message
 		bail("%s", rt_plan_errmsg);
+	}
 	p.err_sock = initfd;
 	log_debug("nsenter: plan received (pid %d)", (int)getpid());
 	const char *cenv = getenv("_RT_CONSOLEFD");
