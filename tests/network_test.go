@@ -1105,3 +1105,35 @@ func TestNetworkForwardDropNoDockerUser(t *testing.T) {
 		t.Fatalf("want the two accept rules for %s once in FORWARD:\n%s", w.bridge, rs)
 	}
 }
+
+// TestNetworkDockerHostIPv6: the same as TestNetworkDockerHost for
+// ip6tables (Docker with IPv6): a dual-stack container still reaches the
+// outside over IPv6 through an ip6 filter FORWARD chain that drops by policy.
+func TestNetworkDockerHostIPv6(t *testing.T) {
+	w := newNetWorld(t)
+	srv6 := w.outsideServerOf(true)
+	rules := "table ip6 filter {\n\tchain DOCKER-USER {\n\t}\n\tchain FORWARD {\n\t\ttype filter hook forward priority filter; policy drop;\n\t\tcounter jump DOCKER-USER\n\t}\n}\n"
+	f := filepath.Join(t.TempDir(), "docker6.nft")
+	os.WriteFile(f, []byte(rules), 0o644)
+	if out, err := in(w.host, 10*time.Second, "nft", "-f", f); err != nil {
+		t.Fatalf("nft -f: %v %s", err, out)
+	}
+	b := w.bundle([]string{"sleep", "300"}, "--subnet6", w.subnet6)
+	_, pid := w.start(b)
+	out, err := fetch(fmt.Sprintf("/proc/%d/ns/net", pid), srv6+"/cgi-bin/ip")
+	if err != nil || strings.Trim(strings.TrimSpace(out), "[]") != hostAddr6 {
+		t.Fatalf("container to outside over IPv6 with ip6 FORWARD policy drop: %v %q\n%s", err, out, w.ruleset())
+	}
+	rs := w.ruleset()
+	i := strings.Index(rs, "table ip6 filter")
+	if i < 0 || !strings.Contains(rs[i:], `iifname "`+w.bridge+`" counter`) || !strings.Contains(rs[i:], `comment "rt-net `+w.bridge+`"`) {
+		t.Fatalf("no accept rules for %s in ip6 filter DOCKER-USER:\n%s", w.bridge, rs)
+	}
+	// Without them the container would not get out (else this proves nothing).
+	if out, err := in(w.host, 5*time.Second, "nft", "flush", "chain", "ip6", "filter", "DOCKER-USER"); err != nil {
+		t.Fatalf("nft flush chain: %v %s", err, out)
+	}
+	if !refused(fmt.Sprintf("/proc/%d/ns/net", pid), srv6+"/cgi-bin/ip") {
+		t.Fatalf("the container got out over IPv6 without the accept rules: the check above proves nothing")
+	}
+}
