@@ -111,8 +111,8 @@ type creation struct {
 	proc     *initProc
 	c        *Container
 	ociState *specs.State // what the hooks of create see
-	// planc delivers the container process's plan when its init stays a
-	// C process (see usesCInit); nil: the Go init of `rt init` applies it.
+	// planc delivers the container process's plan (computed while the
+	// init starts).
 	planc <-chan planResult
 }
 
@@ -293,26 +293,24 @@ func (cr *creation) spawnInit() error {
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
-	cInit := usesCInit(cr.cfg)
-	if cInit {
-		// Resolved on the host (the seccomp profile compiled), while the
-		// init starts and enters its namespaces; configureInit sends it.
-		c := make(chan planResult, 1)
-		cr.planc = c
-		go func() {
-			var r planResult
-			// stateDir: the compiled filter is kept for the container's
-			// execs (cachedSeccomp).
-			p, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds, stateDir: cr.dir.path})
-			if err == nil {
-				r.frame, err = p.Encode()
-			}
-			r.err = err
-			c <- r
-		}()
-	}
+	// The container's process plan, resolved on the host (the seccomp
+	// profile compiled) while the init starts and enters its namespaces;
+	// configureInit sends it to the C init (nsenter/pid1.c).
+	c := make(chan planResult, 1)
+	cr.planc = c
+	go func() {
+		var r planResult
+		// stateDir: the compiled filter is kept for the container's
+		// execs (cachedSeccomp).
+		p, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds, stateDir: cr.dir.path})
+		if err == nil {
+			r.frame, err = p.Encode()
+		}
+		r.err = err
+		c <- r
+	}()
 	b := bootstrapOf(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
-	b.Pid1 = cInit
+	b.Pid1 = true
 	bootstrap, err := b.Encode()
 	if err != nil {
 		return err
@@ -364,19 +362,42 @@ func (cr *creation) recordInit() error {
 	return writeState(cr.dir.path, cr.st)
 }
 
+// sendPlan sends the C init its process plan and the startContainer
+// hooks it runs (the frames after Pid, read before its set-up child reads
+// the config).
+func (cr *creation) sendPlan() error {
+	r := <-cr.planc
+	if r.err != nil {
+		return r.err
+	}
+	if err := cr.proc.conn.Send(initproto.PlanMsg, r.frame[initproto.HeaderSize:]); err != nil {
+		return cr.proc.failed("send the process plan to init", err)
+	}
+	if hs := cr.cfg.Hooks.StartContainer; len(hs) > 0 {
+		// The state with the init's pid as the container sees it (as
+		// runc's init gives it to them).
+		st := *cr.c.ociState(Created)
+		pid, err := nsPid(cr.proc.pid)
+		if err != nil {
+			return fmt.Errorf("startContainer hooks: pid of the init: %w", err)
+		}
+		st.Pid = pid
+		payload, err := startHooksPayload(hs, &st)
+		if err != nil {
+			return err
+		}
+		if err := cr.proc.conn.Send(initproto.StartHooks, payload); err != nil {
+			return cr.proc.failed("send the startContainer hooks to init", err)
+		}
+	}
+	return nil
+}
+
 // configureInit sends the init its configuration and idmapped mounts.
 func (cr *creation) configureInit() error {
 	cfg := cr.cfg
-	if cr.planc != nil {
-		// Read by the C init (the frame after Pid) before its set-up
-		// child reads the config.
-		r := <-cr.planc
-		if r.err != nil {
-			return r.err
-		}
-		if err := cr.proc.conn.Send(initproto.PlanMsg, r.frame[initproto.HeaderSize:]); err != nil {
-			return cr.proc.failed("send the process plan to init", err)
-		}
+	if err := cr.sendPlan(); err != nil {
+		return err
 	}
 	// The hooks of create see the container as "created" (as crun and the
 	// conformance suite have it): its namespaces and init exist.
@@ -494,16 +515,6 @@ func hasLimits(r *specs.LinuxResources) bool {
 	c := *r
 	c.Devices = nil
 	return !reflect.DeepEqual(c, specs.LinuxResources{})
-}
-
-// usesCInit reports whether the container's init stays a C process
-// (nsenter/pid1.c: a forked Go child does the set-up and exits; the init
-// applies the process plan and execs), which is always the case except
-// for a config with startContainer hooks: those run between the privilege
-// drop and execve, as the process will run, and only the Go init of
-// `rt init` runs them (docs/design.md).
-func usesCInit(cfg *configs.Config) bool {
-	return len(cfg.Hooks.StartContainer) == 0
 }
 
 // initView is the part of cfg the init uses: what only the runtime side

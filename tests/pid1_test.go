@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -220,20 +221,62 @@ func TestCreatedInitSignals(t *testing.T) {
 	}
 }
 
-// TestStartContainerHooksKeepGoInit: startContainer hooks run between the
-// privilege drop and execve, which only the Go init does: such a config
-// keeps it (documented in docs/design.md), and the hook runs at start.
-func TestStartContainerHooksKeepGoInit(t *testing.T) {
+// TestStartContainerHooksFromC: the C init runs the startContainer hooks
+// (fork+exec, the state on stdin) after the privilege drop, as the process
+// will run: its uid, its capabilities, its cwd, its environment (for a hook
+// without env), the container's pid of the init in the state; a failing
+// hook's stderr and a hook past its timeout stop the start with runc's
+// words, and the container is killed.
+func TestStartContainerHooksFromC(t *testing.T) {
+	report := `id -u > /tmp/hook-uid; pwd > /tmp/hook-cwd; echo "$HOOKVAR" > /tmp/hook-env; grep CapBnd /proc/self/status > /tmp/hook-caps; cat > /tmp/hook-state`
 	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
-		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo ran > /start-hook"}}}}
+		s.Process.User = specs.User{UID: 1000, GID: 1000}
+		s.Process.Cwd = "/tmp"
+		s.Process.Env = append(s.Process.Env, "HOOKVAR=from-the-process")
+		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}}
+		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", report}}}}
 	})
+	if err := os.Chmod(filepath.Join(b.Rootfs, "tmp"), 0o1777); err != nil {
+		t.Fatal(err)
+	}
 	id, pid := createContainer(t, b)
-	if n, _ := strconv.Atoi(procStatus(t, pid)["Threads"]); n < 2 {
-		t.Errorf("created init with a startContainer hook: %d thread(s), want the Go init", n)
+	if n := procStatus(t, pid)["Threads"]; n != "1" {
+		t.Errorf("created init with a startContainer hook: Threads %s, want 1 (the C init)", n)
 	}
 	mustRT(t, "start", id)
-	if got := strings.TrimSpace(waitFile(t, filepath.Join(b.Rootfs, "start-hook"))); got != "ran" {
-		t.Errorf("startContainer hook wrote %q", got)
+	want := map[string]string{"hook-uid": "1000", "hook-cwd": "/tmp", "hook-env": "from-the-process", "hook-caps": "CapBnd:\t0000000000000020"}
+	for f, w := range want {
+		if got := strings.TrimSpace(waitFile(t, filepath.Join(b.Rootfs, "tmp", f))); got != w {
+			t.Errorf("startContainer hook's %s: %q, want %q", f, got, w)
+		}
+	}
+	var st specs.State
+	if err := json.Unmarshal([]byte(waitFile(t, filepath.Join(b.Rootfs, "tmp", "hook-state"))), &st); err != nil {
+		t.Fatalf("hook's state: %v", err)
+	}
+	if st.ID != id || st.Pid != 1 || st.Status != specs.StateCreated {
+		t.Errorf("hook's state: id %q pid %d status %q, want %q 1 created", st.ID, st.Pid, st.Status, id)
+	}
+
+	timeout := 1
+	for _, tc := range []struct {
+		hook specs.Hook
+		want string
+	}{
+		{specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo refused >&2; exit 3"}}, "startContainer hook #0 (/bin/sh): exit status 3: refused"},
+		{specs.Hook{Path: "/bin/sleep", Args: []string{"sleep", "20"}, Timeout: &timeout}, "startContainer hook #0 (/bin/sleep): hook ran past its timeout of 1s: killed"},
+		{specs.Hook{Path: "/no/such/hook"}, "startContainer hook #0 (/no/such/hook): fork/exec /no/such/hook: no such file or directory"},
+	} {
+		b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{tc.hook}} })
+		id, pid := createContainer(t, b)
+		_, se, code := rt(t, "start", id)
+		if code == 0 || !strings.Contains(se, tc.want) {
+			t.Errorf("start with a failing startContainer hook: exit %d, %q; want %q", code, se, tc.want)
+		}
+		if !pollUntil(5*time.Second, func() bool { return processGone(pid) }) {
+			t.Errorf("container %s still there after its startContainer hook failed", id)
+		}
+		rt(t, "delete", "--force", id)
 	}
 }
 

@@ -21,6 +21,7 @@
 //	init -> parent  Seccomp     the seccomp notify fd (answer SeccompOK)
 //	init -> parent  Join        place me in the cgroup now (answer Joined)
 //	init -> parent  Ready       set up; waiting for start (create only)
+//	parent -> init  StartHooks  (Pid1, after the plan) startContainer hooks
 //	set-up -> init  SetupDone   (Pid1) the set-up child is done: root, pty
 //	either way      Error       a message, then the sender gives up
 package initproto
@@ -56,6 +57,10 @@ const (
 	// with BootstrapData.Pid1): set-up done; fds: the container's root,
 	// then the pty slave if process.terminal.
 	SetupDone Type = 'D'
+	// StartHooks (parent -> the C init, right after PlanMsg, create with
+	// BootstrapData.Pid1): the startContainer hooks and the state they get
+	// (see nsenter/pid1_hooks.c).
+	StartHooks Type = 'K'
 )
 
 // Types lists every message type with its name in nsenter/proto.h.
@@ -66,7 +71,7 @@ var Types = map[Type]string{
 	Seccomp: "RT_MSG_SECCOMP", SeccompOK: "RT_MSG_SECCOMPOK", Join: "RT_MSG_JOIN",
 	Joined: "RT_MSG_JOINED", Ready: "RT_MSG_READY", Error: "RT_MSG_ERROR",
 	PlanMsg:   "RT_MSG_PLAN",
-	SetupDone: "RT_MSG_SETUPDONE",
+	SetupDone: "RT_MSG_SETUPDONE", StartHooks: "RT_MSG_STARTHOOKS",
 }
 
 func (t Type) String() string {

@@ -343,6 +343,26 @@ void rt_pid1(int initfd, int logfd)
 	}
 	plan.err_sock = initfd;
 	plan.err_fifo = -1;
+	/* startContainer hooks, if any, come right after the plan (else the
+	 * next frame is the config, the set-up child's). */
+	char next;
+	ssize_t r;
+	do
+		r = recv(initfd, &next, 1, MSG_PEEK);
+	while (r < 0 && errno == EINTR);
+	if (r == 1 && next == RT_MSG_STARTHOOKS) {
+		if (rt_recv_header(initfd, &type, &len) < 0 || len == 0 || len > RT_MAX_PLAN)
+			fail(&plan, "read the startContainer hooks");
+		char *hbuf = malloc(len);
+		if (hbuf == NULL)
+			fail(&plan, "malloc startContainer hooks");
+		if (p1_read_all(initfd, hbuf, len) < 0)
+			fail(&plan, "read the startContainer hooks");
+		errno = 0;
+		if (rt_pid1_parse_hooks(hbuf, len) < 0)
+			fail(&plan, "bad startContainer hooks frame");
+		plan.before_exec = rt_pid1_run_start_hooks;
+	}
 	ssize_t w;
 	do
 		w = write(sp[0], "g", 1);

@@ -2,6 +2,8 @@
 #ifndef RT_NSENTER_PID1_H
 #define RT_NSENTER_PID1_H
 
+#include <stddef.h>
+
 /* rt_pid1 runs in the process that becomes the container's init. It
  * returns only in the set-up child it forks (which goes on into Go, with
  * rt_setup_sock set); the init itself never returns: it execs the
@@ -10,5 +12,11 @@ void rt_pid1(int initfd, int logfd);
 
 /* The set-up child's end of its socket to pid 1; -1 elsewhere. */
 extern int rt_setup_sock;
+
+/* create's startContainer hooks (pid1_hooks.c): parse the payload of
+ * RT_MSG_STARTHOOKS (kept alive), and run them (the plan's before_exec). */
+struct rt_plan;
+int rt_pid1_parse_hooks(const char *buf, size_t len);
+int rt_pid1_run_start_hooks(const struct rt_plan *p);
 
 #endif

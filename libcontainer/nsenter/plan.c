@@ -1005,6 +1005,8 @@ void rt_plan_exec(const struct rt_plan *p)
 	}
 	if (p->apparmor != NULL && apparmor_exec(p->apparmor) < 0)
 		rt_plan_fail(p);
+	if (p->before_exec != NULL && p->before_exec(p) < 0)
+		rt_plan_fail(p);
 	if (p->filter != NULL && p->no_new_privs && install_filter(p) < 0)
 		rt_plan_fail(p);
 	execve(p->path, p->argv, p->env);

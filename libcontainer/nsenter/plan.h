@@ -104,6 +104,11 @@ struct rt_plan {
 	 * fifo after Ready) and to stderr prefixed "rt init: ". */
 	int err_sock;
 	int err_fifo;
+	/* Not encoded; set by the caller: run after AppArmor and before the
+	 * last seccomp filter and execve, as the process will run (create's
+	 * startContainer hooks, pid1.c). Returns 0, or -1 with rt_plan_errmsg
+	 * set. NULL: nothing. */
+	int (*before_exec)(const struct rt_plan *p);
 
 	/* Allocations owned by the plan (rt_plan_free). */
 	void *alloc;
