@@ -14,11 +14,24 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
+
+// rtnl is the rtnetlink handle of the hook's own network namespace: one
+// socket for all the requests of a run (the package functions of
+// vishvananda/netlink open and close a socket per request). A handle that
+// cannot be made falls back to those per-request sockets.
+var rtnl = sync.OnceValue(func() *netlink.Handle {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return &netlink.Handle{}
+	}
+	return h
+})
 
 // AliasPrefix starts the alias (IFLA_IFALIAS) of every host-side veth:
 // "rt-net:<container id>", so gc finds veths whose lease is gone.
@@ -62,7 +75,7 @@ func addr(p netip.Prefix) *netlink.Addr {
 // EnsureBridge makes bridge (when missing) with address gw (gateway/bits)
 // and, when gw6 is valid, the IPv6 address gw6, and brings it up.
 func EnsureBridge(name string, gw, gw6 netip.Prefix) (int, error) {
-	l, err := netlink.LinkByName(name)
+	l, err := rtnl().LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if !errors.As(err, &nf) {
@@ -77,17 +90,17 @@ func EnsureBridge(name string, gw, gw6 netip.Prefix) (int, error) {
 			mac[0] = (mac[0] | 0x02) &^ 0x01
 			attrs.HardwareAddr = mac
 		}
-		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := rtnl().LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil && !errors.Is(err, unix.EEXIST) {
 			return 0, fmt.Errorf("create bridge %s: %w", name, err)
 		}
-		if l, err = netlink.LinkByName(name); err != nil {
+		if l, err = rtnl().LinkByName(name); err != nil {
 			return 0, fmt.Errorf("bridge %s: %w", name, err)
 		}
 	}
 	if l.Type() != "bridge" {
 		return 0, fmt.Errorf("bridge %s: a link of that name exists and is a %s, not a bridge", name, l.Type())
 	}
-	addrs, err := netlink.AddrList(l, unix.AF_INET)
+	addrs, err := rtnl().AddrList(l, unix.AF_INET)
 	if err != nil {
 		return 0, fmt.Errorf("bridge %s: list addresses: %w", name, err)
 	}
@@ -101,7 +114,7 @@ func EnsureBridge(name string, gw, gw6 netip.Prefix) (int, error) {
 		have = true
 	}
 	if !have {
-		if err := netlink.AddrAdd(l, addr(gw)); err != nil && !errors.Is(err, unix.EEXIST) {
+		if err := rtnl().AddrAdd(l, addr(gw)); err != nil && !errors.Is(err, unix.EEXIST) {
 			return 0, fmt.Errorf("bridge %s: add address %s: %w", name, gw, err)
 		}
 	}
@@ -111,7 +124,7 @@ func EnsureBridge(name string, gw, gw6 netip.Prefix) (int, error) {
 		}
 	}
 	if l.Attrs().Flags&net.FlagUp == 0 {
-		if err := netlink.LinkSetUp(l); err != nil {
+		if err := rtnl().LinkSetUp(l); err != nil {
 			return 0, fmt.Errorf("bridge %s: set up: %w", name, err)
 		}
 	}
@@ -122,7 +135,7 @@ func EnsureBridge(name string, gw, gw6 netip.Prefix) (int, error) {
 // fails when the bridge has another global IPv6 address (one IPv6 subnet
 // per bridge). Link-local addresses are the kernel's and do not count.
 func ensureAddr6(l netlink.Link, gw6 netip.Prefix) error {
-	addrs, err := netlink.AddrList(l, unix.AF_INET6)
+	addrs, err := rtnl().AddrList(l, unix.AF_INET6)
 	if err != nil {
 		return fmt.Errorf("list IPv6 addresses: %w", err)
 	}
@@ -137,7 +150,7 @@ func ensureAddr6(l netlink.Link, gw6 netip.Prefix) error {
 		}
 		return nil
 	}
-	if err := netlink.AddrAdd(l, addr(gw6)); err != nil && !errors.Is(err, unix.EEXIST) {
+	if err := rtnl().AddrAdd(l, addr(gw6)); err != nil && !errors.Is(err, unix.EEXIST) {
 		return fmt.Errorf("add address %s: %w", gw6, err)
 	}
 	return nil
@@ -175,10 +188,10 @@ func Veth(id string, bridgeIndex int, nsFd int, ip netip.Prefix, gw netip.Addr, 
 	attrs.MasterIndex = bridgeIndex
 	attrs.Alias = Alias(id)
 	v := &netlink.Veth{LinkAttrs: attrs, PeerName: ContainerIfname, PeerNamespace: netlink.NsFd(nsFd)}
-	if err := netlink.LinkAdd(v); err != nil {
+	if err := rtnl().LinkAdd(v); err != nil {
 		return fmt.Errorf("create veth %s (peer %s in the container): %w", name, ContainerIfname, err)
 	}
-	host, err := netlink.LinkByName(name)
+	host, err := rtnl().LinkByName(name)
 	if err != nil {
 		return fmt.Errorf("veth %s: %w", name, err)
 	}
@@ -219,7 +232,7 @@ func Veth(id string, bridgeIndex int, nsFd int, ip netip.Prefix, gw netip.Addr, 
 			return fmt.Errorf("container %s: IPv6 default route via %s: %w", ContainerIfname, gw6, err)
 		}
 	}
-	if err := netlink.LinkSetUp(host); err != nil {
+	if err := rtnl().LinkSetUp(host); err != nil {
 		return fmt.Errorf("veth %s: set up: %w", name, err)
 	}
 	return nil
@@ -227,7 +240,7 @@ func Veth(id string, bridgeIndex int, nsFd int, ip netip.Prefix, gw netip.Addr, 
 
 // Delete removes the link called name; a missing link is no error.
 func Delete(name string) error {
-	l, err := netlink.LinkByName(name)
+	l, err := rtnl().LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
@@ -235,7 +248,7 @@ func Delete(name string) error {
 		}
 		return fmt.Errorf("link %s: %w", name, err)
 	}
-	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+	if err := rtnl().LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("delete link %s: %w", name, err)
 	}
 	return nil
@@ -244,7 +257,7 @@ func Delete(name string) error {
 // Owned returns the names of the host-side veths of rt-net (found by their
 // alias).
 func Owned() ([]string, error) {
-	links, err := netlink.LinkList()
+	links, err := rtnl().LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
