@@ -83,6 +83,9 @@ type execution struct {
 
 	cfg      *configs.Config
 	mgr      cgroups.Manager // nil for a container without a cgroup
+	// planFrame gives the process's plan (computed while the C stage
+	// starts); spawnInit sends it.
+	planFrame func() ([]byte, error)
 	proc     *initProc
 	ociState *specs.State
 }
@@ -112,19 +115,20 @@ func (x *execution) run() (int, error) {
 		frame, err := plan.Encode()
 		planc <- planned{frame, err}
 	}()
-	if err := x.spawn(); err != nil {
-		<-planc
+	var plan *planned
+	x.planFrame = func() ([]byte, error) {
+		if plan == nil {
+			p := <-planc
+			plan = &p
+		}
+		return plan.frame, plan.err
+	}
+	err = x.spawn()
+	x.planFrame() // the goroutine is done whatever happened
+	if err != nil {
 		return -1, err
 	}
-	p := <-planc
-	if p.err != nil {
-		x.proc.kill()
-		return -1, p.err
-	}
-	if err := x.sendPlan(p.frame); err != nil {
-		x.proc.kill()
-		return -1, err
-	}
+	x.ociState = x.c.ociState(x.status)
 	if err := x.awaitExec(); err != nil {
 		x.proc.kill()
 		return -1, err
@@ -177,6 +181,7 @@ func (x *execution) spawn() error {
 		cgroupFD:      -1,
 		placeInCgroup: x.placeInCgroup,
 		affinity:      x.o.Process.ExecCPUAffinity,
+		planFrame:     x.planFrame,
 	}
 	if x.paused {
 		so.placeInCgroup = nil // the init asks to join last (Join)
@@ -185,15 +190,6 @@ func (x *execution) spawn() error {
 	}
 	x.proc, err = spawnInit(so)
 	return err
-}
-
-// sendPlan sends the C stage the process to run (a PlanMsg frame).
-func (x *execution) sendPlan(frame []byte) error {
-	x.ociState = x.c.ociState(x.status)
-	if err := x.proc.conn.Send(initproto.PlanMsg, frame[initproto.HeaderSize:]); err != nil {
-		return x.proc.failed("send plan to init", err)
-	}
-	return nil
 }
 
 // awaitExec answers the init until it execs the process (its

@@ -78,6 +78,11 @@ type spawnOpts struct {
 	// affinity (exec): its initial CPU affinity is set while the C stage
 	// is one thread, before it joins the cgroup; the final one by the init.
 	affinity *specs.CPUAffinity
+	// planFrame, if set (exec), gives the PlanMsg frame, sent as soon as
+	// the C stage may go on (after CgroupOK): the frame waits in the
+	// socket until the forked child reads it, which saves the child a
+	// round trip through the parent after its pid.
+	planFrame func() ([]byte, error)
 }
 
 // initProc is a started `rt init`.
@@ -281,6 +286,15 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		}
 		if err := p.conn.Send(initproto.CgroupOK, nil); err != nil {
 			return fail(p.failed("sync with init", err))
+		}
+	}
+	if o.planFrame != nil {
+		frame, err := o.planFrame()
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := parent.Write(frame); err != nil {
+			return fail(p.failed("send plan to init", err))
 		}
 	}
 	m, err := p.serve(&initHandlers{

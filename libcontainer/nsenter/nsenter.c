@@ -487,6 +487,14 @@ void rt_nsenter(void)
 		bail("prctl PR_SET_DUMPABLE");
 
 	if (needfork) {
+		// Plan mode: the plan may already wait in the socket, and the
+		// child's first request (its seccomp notify fd, a late cgroup
+		// join) must not reach the parent before its pid does: the child
+		// waits until this process has sent it and exited (the pipe's
+		// write end closes).
+		int order[2] = {-1, -1};
+		if (plan_mode && pipe2(order, O_CLOEXEC) < 0)
+			bail("pipe");
 		pid_t child = fork();
 		if (child < 0)
 			bail("fork into pid namespace");
@@ -496,6 +504,13 @@ void rt_nsenter(void)
 			if (send_frame(RT_MSG_PID, &pid, 4) < 0)
 				_exit(1);
 			_exit(0);
+		}
+		if (plan_mode) {
+			char c;
+			close(order[1]);
+			while (read(order[0], &c, 1) < 0 && errno == EINTR)
+				;
+			close(order[0]);
 		}
 		// The container's init: a change of credentials above (setresuid
 		// into the user namespace) resets the dumpable flag to
