@@ -25,7 +25,11 @@ for b in containerd ctr containerd-shim-runc-v2 nft nsenter busybox; do
 	command -v "$b" >/dev/null || { echo "ctr-network: $b not installed (tests/engines/setup.sh, scripts/install-deps.sh)" >&2; exit 1; }
 done
 if ! command -v jq >/dev/null; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 jq >/dev/null
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 jq >/dev/null 2>&1 || {
+		apt-get -qq -o DPkg::Lock::Timeout=600 update
+		apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 jq >/dev/null
+	}
 fi
 T=$(mktemp -d /tmp/rt-ctr-net.XXXXXX)
 SUF=$(printf '%s' "${T##*.}" | tr '[:upper:]' '[:lower:]')

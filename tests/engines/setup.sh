@@ -3,11 +3,11 @@
 # ctr and the runc v2 shim; Debian's runc package is not needed, the shim is
 # given rt as its runtime), the CNI bridge/host-local/loopback plugins for the
 # pod network test (and iproute2 to remove its bridge), a static busybox for
-# the test image, and script(1) for the TTY tests. Idempotent; needs root.
+# the test image, script(1) for the TTY tests, and jq for ctr-network.sh. Idempotent; needs root.
 # Package postinst scripts are kept from starting the system containerd
 # service by a temporary policy-rc.d.
 set -eu
-pkgs="containerd containernetworking-plugins busybox-static bsdutils iproute2"
+pkgs="containerd containernetworking-plugins busybox-static bsdutils iproute2 jq"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
