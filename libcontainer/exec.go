@@ -81,13 +81,13 @@ type execution struct {
 	// joins it last, just before it execs (and runs on resume).
 	paused bool
 
-	cfg      *configs.Config
-	mgr      cgroups.Manager // nil for a container without a cgroup
+	cfg *configs.Config
+	mgr cgroups.Manager // nil for a container without a cgroup
 	// planFrame gives the process's plan (computed while the C stage
 	// starts); spawnInit sends it.
 	planFrame func() ([]byte, error)
-	proc     *initProc
-	ociState *specs.State
+	proc      *initProc
+	ociState  *specs.State
 }
 
 func (x *execution) run() (int, error) {
