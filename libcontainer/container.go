@@ -149,10 +149,8 @@ func (c *Container) Status() Status {
 		return Creating
 	}
 	// Frozen first: a container paused before start is "paused", as runc.
-	if m, err := c.cgroupManager(); err == nil {
-		if frozen, err := m.IsFrozen(); err == nil && frozen {
-			return Paused
-		}
+	if c.isFrozen() {
+		return Paused
 	}
 	if _, err := os.Lstat(filepath.Join(c.dir, execFifoFile)); err == nil {
 		return Created
@@ -170,6 +168,22 @@ func (c *Container) creatorAlive() bool {
 	}
 	defer f.Close()
 	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+}
+
+// isFrozen reports whether the container's cgroup is frozen. Without
+// systemd it reads the freezer state from the saved paths (no manager is
+// built: list probes every container).
+func (c *Container) isFrozen() bool {
+	if len(c.state.CgroupPaths) > 0 && c.state.SystemdCgroup == "" {
+		frozen, err := cgroups.IsFrozen(c.state.CgroupPaths)
+		return err == nil && frozen
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return false
+	}
+	frozen, err := m.IsFrozen()
+	return err == nil && frozen
 }
 
 func (c *Container) cgroupManager() (cgroups.Manager, error) {

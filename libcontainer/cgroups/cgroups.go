@@ -131,6 +131,22 @@ func LoadConfig(cfg *configs.Cgroup, id string, paths map[string]string) (Manage
 	return wrap(m), nil
 }
 
+// IsFrozen reports whether the cgroup of the saved paths is frozen (see
+// Manager.IsFrozen) without building a manager where it need not: on
+// cgroup v1 it reads the freezer hierarchy's directory. `list` asks it of
+// every container.
+func IsFrozen(paths map[string]string) (bool, error) {
+	if dir, ok := paths["freezer"]; ok {
+		frozen, err := fs1.IsFrozenDir(dir)
+		return frozen, prefix(err)
+	}
+	m, err := Load(paths)
+	if err != nil {
+		return false, err
+	}
+	return m.IsFrozen()
+}
+
 // Load rebuilds the manager of an existing container from the Paths()
 // saved in its state: {"": dir} alone is a cgroup v2 manager's (a
 // hybrid v1 host always has v1 keys besides "").

@@ -206,11 +206,21 @@ func TestManagerRealCgroupV1(t *testing.T) {
 	if frozen, err := m.IsFrozen(); err != nil || !frozen {
 		t.Fatalf("IsFrozen after Freeze = %v, %v", frozen, err)
 	}
+	// The package's IsFrozen on the saved paths (list's probe) agrees.
+	if frozen, err := IsFrozen(m.Paths()); err != nil || !frozen {
+		t.Fatalf("IsFrozen(paths) after Freeze = %v, %v", frozen, err)
+	}
 	if err := m.Thaw(); err != nil {
 		t.Fatal(err)
 	}
 	if frozen, err := m.IsFrozen(); err != nil || frozen {
 		t.Fatalf("IsFrozen after Thaw = %v, %v", frozen, err)
+	}
+	if frozen, err := IsFrozen(m.Paths()); err != nil || frozen {
+		t.Fatalf("IsFrozen(paths) after Thaw = %v, %v", frozen, err)
+	}
+	if _, err := IsFrozen(map[string]string{"freezer": "relative/x"}); err == nil || !strings.HasPrefix(err.Error(), "cgroup: ") {
+		t.Fatalf("IsFrozen of a relative freezer path = %v, want a cgroup: error", err)
 	}
 
 	// A sub-cgroup with its own process counts for GetPids.
