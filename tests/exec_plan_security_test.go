@@ -277,3 +277,32 @@ func TestExecSeccompCached(t *testing.T) {
 		t.Error("the damaged cache was not replaced by the compiled filter")
 	}
 }
+
+// TestExecWithoutPidNamespace: a container that shares the host's pid
+// namespace: the C stage does not fork, it applies the plan itself (as the
+// direct child of rt) and execs; the process is the one rt reported, leads
+// a session of its own, and its exit status comes back.
+func TestExecWithoutPidNamespace(t *testing.T) {
+	_, id, _ := sleeper(t, func(s *specs.Spec) {
+		setNamespaces(s, specs.MountNamespace, specs.UTSNamespace, specs.IPCNamespace)
+	})
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	so, se, code := rt(t, "exec", "--pid-file", pidFile, id, "sh", "-c",
+		"echo $$; cut -d' ' -f6 /proc/$$/stat; exit 7")
+	if code != 7 {
+		t.Fatalf("exec: exit %d (want 7): %s", code, se)
+	}
+	f := strings.Fields(so)
+	if len(f) < 2 {
+		t.Fatalf("exec printed %q", so)
+	}
+	if pid, _ := strconv.Atoi(f[0]); pid <= 1 {
+		t.Errorf("the process sees itself as pid %s: want its host pid (no pid namespace)", f[0])
+	}
+	if f[0] != f[1] {
+		t.Errorf("session id %s, pid %s: the process should lead a session of its own", f[1], f[0])
+	}
+	if got := strings.TrimSpace(readFileOrEmpty(pidFile)); got != f[0] {
+		t.Errorf("--pid-file says %q, the process is %s", got, f[0])
+	}
+}
