@@ -595,8 +595,10 @@ int rt_plan_home(struct rt_plan *p)
 	char *home = passwd_home(p->uid);
 	size_t n = 6 + (home ? strlen(home) : 1);
 	char *e = malloc(n);
-	if (e == NULL)
+	if (e == NULL) {
+		free(home);
 		return fail("HOME: out of memory");
+	}
 	snprintf(e, n, "HOME=%s", home ? home : "/");
 	free(home);
 	// The parser left room for one more entry and the NULL.
