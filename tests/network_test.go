@@ -1137,3 +1137,30 @@ func TestNetworkDockerHostIPv6(t *testing.T) {
 		t.Fatalf("the container got out over IPv6 without the accept rules: the check above proves nothing")
 	}
 }
+
+// TestNetworkPinnedNetns: a container's network namespace kept alive after
+// the container is gone (a bind mount of it, as an engine may hold): the
+// kernel does not remove the veth then, so the tear-down, after waiting a
+// little for it to go, deletes it itself; nothing is left after delete.
+func TestNetworkPinnedNetns(t *testing.T) {
+	w := newNetWorld(t)
+	b := w.bundle([]string{"sleep", "300"})
+	id, pid := w.start(b)
+	pin := filepath.Join(t.TempDir(), "netns")
+	if err := os.WriteFile(pin, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "mount", "--bind", fmt.Sprintf("/proc/%d/ns/net", pid), pin)
+	t.Cleanup(func() { exec.Command("umount", "-l", pin).Run() })
+	w.mustRT("kill", id, "KILL")
+	if !waitGone(pid, 10*time.Second) {
+		t.Fatalf("init %d survived SIGKILL", pid)
+	}
+	w.mustRT("delete", id)
+	w.assertGone(id)
+	// The namespace is still there, now without the container's eth0.
+	out, err := in(pin, 5*time.Second, "ip", "-o", "link", "show")
+	if err != nil || strings.Contains(out, "eth0") {
+		t.Fatalf("links in the pinned namespace after delete: %v %q, want no eth0", err, out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -236,6 +237,22 @@ func Veth(id string, bridgeIndex int, nsFd int, ip netip.Prefix, gw netip.Addr, 
 		return fmt.Errorf("veth %s: set up: %w", name, err)
 	}
 	return nil
+}
+
+// AwaitGone waits, at most timeout, until no link is called name, and
+// tells whether it is gone.
+func AwaitGone(name string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		var nf netlink.LinkNotFoundError
+		if _, err := rtnl().LinkByName(name); errors.As(err, &nf) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(250 * time.Microsecond)
+	}
 }
 
 // Delete removes the link called name; a missing link is no error.
