@@ -529,7 +529,10 @@ int rt_plan_console(const struct rt_plan *p, int consock)
  * string or NULL. */
 static char *passwd_home(uint32_t uid)
 {
-	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	// The container controls the file: O_NONBLOCK so that a FIFO cannot
+	// hold us, O_NOCTTY so that a symlink to a pty whose master it holds
+	// does not become the controlling terminal of this session leader.
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -732,7 +735,8 @@ int rt_plan_mempolicy(const struct rt_plan *p)
 	if (e == EINVAL) {
 		// A node the host lacks is the usual cause: say which it has.
 		char online[128] = "";
-		int fd = open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC);
+		// In the container's /sys: not a FIFO that could hold us.
+		int fd = open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd >= 0) {
 			ssize_t n = read(fd, online, sizeof(online) - 1);
 			online[n > 0 ? n : 0] = '\0';
@@ -879,7 +883,9 @@ static int apparmor_exec(const char *profile)
 static int setgroups_denied(void)
 {
 	char buf[16] = "";
-	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	// O_NONBLOCK | O_NOCTTY: a container with CAP_SYS_ADMIN may have put
+	// a FIFO or a tty at this path (it is only read for a message).
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
