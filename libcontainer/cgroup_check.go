@@ -1,9 +1,12 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,6 +22,9 @@ var (
 	// ErrCgroupFrozen: the cgroup is frozen; an init placed there would
 	// freeze and create would wait for it.
 	ErrCgroupFrozen = errors.New("container's cgroup unexpectedly frozen")
+	// ErrInitStopped: the container's process was stopped (SIGSTOP, which
+	// a process of the container may send it) before it exec'd.
+	ErrInitStopped = errors.New("container's process stopped by a signal before it exec'd")
 )
 
 // checkCgroupUnused refuses a cgroup that already exists and has processes
@@ -56,10 +62,39 @@ func checkCgroupUnused(m cgroups.Manager) error {
 // the caller's clean-up can kill the process) and shuts the init socket
 // down, so that the blocked read returns and the caller fails with
 // ErrCgroupFrozen.
+//
+// It also watches the container's process once its pid is known (setPid):
+// a process of the container may stop it (SIGSTOP) before it execs, and
+// would hold rt for ever; seen stopped at two polls in a row (so that a
+// stop just after its execve, which ends the wait anyway, is not taken for
+// it), the watch shuts the socket down the same way and the caller fails
+// with ErrInitStopped (and kills the process: SIGKILL ends a stopped one).
 type frozenWatch struct {
-	stop  chan struct{}
-	done  chan struct{}
-	fired bool
+	stop    chan struct{}
+	done    chan struct{}
+	fired   bool
+	stopped bool
+	pid     atomic.Int32
+}
+
+// setPid starts the watch on the container's process (nil: no watch).
+func (w *frozenWatch) setPid(pid int) {
+	if w != nil {
+		w.pid.Store(int32(pid))
+	}
+}
+
+// processStopped reports whether pid is in a group stop ("T"; not a
+// tracer's stop, "t": a debugger on the host is no attack).
+func processStopped(pid int32) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(int(pid)) + "/stat")
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ...: comm may hold anything, the state follows the
+	// last ')'.
+	i := bytes.LastIndexByte(data, ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] == 'T'
 }
 
 // frozenPollInterval is how often the watch looks at the freezer.
@@ -71,13 +106,23 @@ func watchFrozen(m cgroups.Manager, sockFd int) *frozenWatch {
 		defer close(w.done)
 		t := time.NewTicker(frozenPollInterval)
 		defer t.Stop()
+		seenStopped := 0
 		for {
 			select {
 			case <-w.stop:
 				return
 			case <-t.C:
 			}
-			if !cgroupEffectivelyFrozen(m) {
+			if pid := w.pid.Load(); pid > 0 && processStopped(pid) {
+				if seenStopped++; seenStopped >= 2 {
+					w.stopped = true
+					warnIf("shut the init socket down", unix.Shutdown(sockFd, unix.SHUT_RDWR))
+					return
+				}
+			} else {
+				seenStopped = 0
+			}
+			if m == nil || !cgroupEffectivelyFrozen(m) {
 				continue
 			}
 			w.fired = true
@@ -101,11 +146,15 @@ func (w *frozenWatch) end(err error) error {
 		close(w.stop)
 		<-w.done
 	}
-	if w.fired {
+	if w.fired || w.stopped {
 		if err == nil {
 			err = errInitGone
 		}
-		return fmt.Errorf("%w while waiting for the container's process (%v)", ErrCgroupFrozen, err)
+		why := ErrCgroupFrozen
+		if w.stopped {
+			why = ErrInitStopped
+		}
+		return fmt.Errorf("%w while waiting for the container's process (%v)", why, err)
 	}
 	return err
 }

@@ -262,9 +262,9 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
 	p := &initProc{cmd: cmd, conn: initproto.NewConn(parent), logs: forwardLogs(logR)}
-	if o.watchCgroup != nil {
-		p.watch = watchFrozen(o.watchCgroup, int(parent.Fd()))
-	}
+	// Always a watch: without a cgroup to watch, it still watches the
+	// container's process for a stop (see frozenWatch).
+	p.watch = watchFrozen(o.watchCgroup, int(parent.Fd()))
 	fail := func(err error) (*initProc, error) {
 		err = p.watch.end(err)
 		p.kill()
@@ -307,6 +307,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return fail(fmt.Errorf("init process: pid message of %d bytes", len(m.Payload)))
 	}
 	p.pid = int(binary.LittleEndian.Uint32(m.Payload))
+	p.watch.setPid(p.pid)
 	if p.pid != cmd.Process.Pid {
 		// The C stage forked into the new pid namespace and has exited.
 		p.forked = true

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,4 +61,70 @@ func TestExecPasswdPtyNotControllingTerminal(t *testing.T) {
 	if !strings.Contains(so, "home:/\n") {
 		t.Errorf("HOME with an /etc/passwd that is not a file: want /:\n%s", so)
 	}
+}
+
+// TestExecHelperStoppedBounded: a container process stops rt exec's process
+// (SIGSTOP; root in the container may signal it) before it execs. rt exec
+// must not wait for it for ever: it fails with an error that says why, and
+// the stopped process is gone.
+func TestExecHelperStoppedBounded(t *testing.T) {
+	agent := newHoldingAgent(t)
+	_, id, _ := sleeper(t, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			ListenerPath:  agent.path,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"umask"}, Action: specs.ActNotify}},
+		}
+	})
+	type res struct {
+		errOut string
+		code   int
+	}
+	done := make(chan res, 1)
+	go func() {
+		_, se, code := rt(t, "exec", "-d", id, "sleep", "1000")
+		done <- res{se, code}
+	}()
+	var hostPid int
+	select {
+	case hostPid = <-agent.held:
+	case r := <-done:
+		t.Fatalf("exec finished (exit %d: %s) without its umask reaching the listener", r.code, r.errOut)
+	case <-time.After(20 * time.Second):
+		t.Fatal("exec's process never reached its umask")
+	}
+	nsPid := nsPidOf(t, hostPid)
+	// The attack, from inside the container.
+	if so, se, code := rt(t, "exec", id, "kill", "-STOP", nsPid); code != 0 {
+		t.Fatalf("kill -STOP %s from the container: exit %d: %s %s", nsPid, code, so, se)
+	}
+	close(agent.release)
+	select {
+	case r := <-done:
+		if r.code == 0 || !strings.Contains(r.errOut, "stopped") {
+			t.Errorf("exec whose process was stopped before execve: exit %d, %q; want a failure that says it was stopped", r.code, r.errOut)
+		}
+		t.Logf("rt exec: %s", r.errOut)
+	case <-time.After(30 * time.Second):
+		unix.Kill(hostPid, unix.SIGKILL)
+		t.Fatal("rt exec waits for ever on its process stopped by the container (SIGSTOP)")
+	}
+	if !pollUntil(5*time.Second, func() bool { return unix.Kill(hostPid, 0) != nil }) {
+		t.Errorf("the stopped process %d is still there after rt exec failed", hostPid)
+	}
+}
+
+func nsPidOf(t *testing.T, hostPid int) string {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", hostPid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "NSpid:" {
+			return f[len(f)-1]
+		}
+	}
+	t.Fatalf("no NSpid for %d", hostPid)
+	return ""
 }
