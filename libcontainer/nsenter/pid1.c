@@ -38,6 +38,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -47,6 +48,10 @@
 #include "pid1.h"
 #include "plan.h"
 #include "proto.h"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
 
 /* In the set-up child: its end of the private socket to pid 1 (read by Go,
  * nsenter.SetupSock). -1 in every other process. */
@@ -431,12 +436,27 @@ void rt_pid1(int initfd, int logfd)
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fifofd);
+	/* The fifo is reopened through /proc/self/fd/N of the container's
+	 * /proc (we took its root): without a /proc mount that is the image's
+	 * own directory, where a fake /proc/self/fd/N would get our "0" and
+	 * let the process run at create, before `rt start` (a write redirected
+	 * by a fake /proc: CVE-2025-52881 class). So /proc must be a procfs,
+	 * and what opened must be the very fifo we were given. O_NOCTTY: we
+	 * lead a session, and the container controls what the path names. */
+	struct statfs pfs;
+	errno = 0;
+	if (statfs("/proc/self/fd", &pfs) < 0 || pfs.f_type != PROC_SUPER_MAGIC)
+		fail(&plan, "open exec fifo: /proc/self/fd of the container is not on procfs");
 	int fifo;
 	do
-		fifo = open(path, O_WRONLY | O_CLOEXEC);
+		fifo = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	while (fifo < 0 && errno == EINTR);
 	if (fifo < 0)
 		fail(&plan, "open exec fifo");
+	struct stat want, got;
+	errno = 0;
+	if (fstat(fifofd, &want) < 0 || fstat(fifo, &got) < 0 || want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+		fail(&plan, "open exec fifo: %s is not the exec fifo", path);
 	close(fifofd);
 	plan.err_fifo = fifo;
 	ssize_t n;
