@@ -3,9 +3,11 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,4 +129,138 @@ func nsPidOf(t *testing.T, hostPid int) string {
 	}
 	t.Fatalf("no NSpid for %d", hostPid)
 	return ""
+}
+
+// TestCreatedInitFakeProcFifo: the container's init reopens the exec fifo
+// through /proc/self/fd/N after it took the container's root. In a
+// container without a /proc mount, /proc is the image's own directory: an
+// image with a regular file at each /proc/self/fd/N must not make the init
+// take that file for the exec fifo (write its "0" there and run the
+// process at create, before `rt start`; CVE-2025-52881 class: a write
+// redirected by a fake /proc). The init must refuse, and start must fail
+// with an error instead of running the process.
+func TestCreatedInitFakeProcFifo(t *testing.T) {
+	b := newBundle(t, withArgs("sh", "-c", "echo ran >/ran"), func(s *specs.Spec) {
+		var mounts []specs.Mount
+		for _, m := range s.Mounts {
+			if m.Destination != "/proc" {
+				mounts = append(mounts, m)
+			}
+		}
+		s.Mounts = mounts
+		s.Linux.MaskedPaths = nil
+		s.Linux.ReadonlyPaths = nil
+	})
+	// /proc/self/fd/N -> /fake/N, a regular file (a symlink, so that what
+	// the set-up reads there with readlink passes).
+	fakeFd, files := filepath.Join(b.Rootfs, "proc", "self", "fd"), filepath.Join(b.Rootfs, "fake")
+	for _, d := range []string{fakeFd, files} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 0; n < 64; n++ {
+		if err := os.WriteFile(filepath.Join(files, strconv.Itoa(n)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/fake/"+strconv.Itoa(n), filepath.Join(fakeFd, strconv.Itoa(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := newID(t)
+	if _, se, code := rt(t, "create", "--bundle", b.Dir, id); code != 0 {
+		t.Logf("create refused it: %s", se)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(b.Rootfs, "ran")); err == nil {
+		t.Fatal("the container's process ran at create, before rt start (its init took the image's /proc/self/fd/N for the exec fifo)")
+	}
+	for n := 0; n < 64; n++ {
+		if data, _ := os.ReadFile(filepath.Join(files, strconv.Itoa(n))); len(data) != 0 {
+			t.Errorf("the init wrote %q into the image's /proc/self/fd/%d", data, n)
+		}
+	}
+	so, se, code := rt(t, "start", id)
+	t.Logf("start: exit %d: %s %s", code, so, se)
+	if _, err := os.Stat(filepath.Join(b.Rootfs, "ran")); err == nil {
+		t.Error("the process ran without the real exec fifo")
+	}
+	if code == 0 {
+		t.Errorf("start with a fake /proc/self/fd in the image: exit 0 (%q); want a failure", se)
+	}
+}
+
+// TestExecTtyPtmxReplaced: rt exec --tty opens the container's /dev/ptmx.
+// A container that replaced it (a FIFO; a symlink to /dev/tty, which is
+// rt exec's own controlling terminal, a host terminal; to /dev/null) must
+// get a bounded failure, and nothing but a pty master of the container
+// may reach the console socket or the process.
+func TestExecTtyPtmxReplaced(t *testing.T) {
+	_, id, pid := sleeper(t)
+	// rt exec runs with a host pty as its controlling terminal, as from
+	// an operator's shell.
+	hostMaster, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostMaster.Close()
+	if err := unix.IoctlSetPointerInt(int(hostMaster.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(hostMaster.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostSlave, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostSlave.Close()
+	root := ctxFor(t).root
+	for _, c := range []struct{ name, target string }{{"fifo", ""}, {"tty", "/dev/tty"}, {"null", "/dev/null"}} {
+		t.Run(c.name, func(t *testing.T) {
+			// The container's /dev is its own tmpfs: reach it through the
+			// container's root.
+			dev := fmt.Sprintf("/proc/%d/root/dev/ptmx", pid)
+			os.Remove(dev)
+			if c.target == "" {
+				if err := unix.Mkfifo(dev, 0o666); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.Symlink(c.target, dev); err != nil {
+				t.Fatal(err)
+			}
+			recv := newConsoleReceiver(t)
+			cmd := exec.Command(rtBinary, "--root", root, "exec", "-t", "--console-socket", recv.path, id, "echo", "PWNED")
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = hostSlave, hostSlave, hostSlave
+			var errBuf strings.Builder
+			cmd.Stderr = &errBuf
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Errorf("exec -t with /dev/ptmx a %s: succeeded", c.name)
+				}
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("exec -t with /dev/ptmx a %s: no end", c.name)
+			}
+			if se := errBuf.String(); !strings.Contains(se, "not the pty multiplexer") {
+				t.Errorf("exec -t with /dev/ptmx a %s: %q; want it refused before any pty ioctl", c.name, se)
+			}
+			select {
+			case f := <-recv.master:
+				defer f.Close()
+				if _, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPTN); err != nil {
+					t.Errorf("exec -t with /dev/ptmx a %s sent a non-pty-master to the console socket", c.name)
+				}
+			default:
+			}
+		})
+	}
 }

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
@@ -477,6 +478,15 @@ int rt_plan_console(const struct rt_plan *p, int consock)
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return fail("open /dev/ptmx: %s", errstr(errno));
+	// The container may have replaced /dev/ptmx (a FIFO, a symlink to
+	// /dev/tty: rt exec's own terminal on the host, or to another device
+	// whose driver reads the pty ioctls below as something else): only
+	// the pty multiplexer (5:2) goes on.
+	struct stat pst;
+	if (fstat(master, &pst) < 0 || !S_ISCHR(pst.st_mode) || major(pst.st_rdev) != 5 || minor(pst.st_rdev) != 2) {
+		close(master);
+		return fail("open /dev/ptmx: not the pty multiplexer (character device 5:2) in the container");
+	}
 	int unlock = 0;
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
 		return fail("unlock pty: %s", errstr(errno));
