@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -46,6 +47,9 @@ func (c *Container) start() error {
 		err = fmt.Errorf("remove exec fifo: %w", rerr)
 	}
 	if err != nil {
+		if errors.Is(err, ErrInitStopped) {
+			c.killAll() // it can never start; SIGKILL ends a stopped process
+		}
 		return err
 	}
 	if msg != "" {
@@ -86,13 +90,27 @@ func (c *Container) releaseInit(fifoPath string) (string, error) {
 		buf      [4096]byte
 	)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	seenStopped := 0
 	for {
 		fds[0].Revents, fds[1].Revents = 0, 0
-		if _, err := unix.Poll(fds, -1); err != nil {
+		// Not for ever: an init that shares a pid namespace (so is not
+		// its init, which ignores SIGSTOP from inside) can be stopped by
+		// another process there; seen stopped at two polls in a row, it
+		// never will write (see frozenWatch).
+		n, err := unix.Poll(fds, int(frozenPollInterval/time.Millisecond))
+		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
 			return "", fmt.Errorf("wait for container init: %w", err)
+		}
+		if n == 0 {
+			if !processStopped(int32(c.state.InitPid)) {
+				seenStopped = 0
+			} else if seenStopped++; seenStopped >= 2 {
+				return "", fmt.Errorf("%w: pid %d", ErrInitStopped, c.state.InitPid)
+			}
+			continue
 		}
 		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
 			n, err := unix.Read(fd, buf[:])

@@ -264,3 +264,47 @@ func TestExecTtyPtmxReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestStartInitStoppedBounded: a created container that joined another
+// container's pid namespace: its init is not that namespace's init, so a
+// process of the other container may stop it (SIGSTOP) while it waits for
+// start. rt start must not wait for it for ever: it fails, says why, and
+// the container's init is gone.
+func TestStartInitStoppedBounded(t *testing.T) {
+	_, idA, pidA := sleeper(t)
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		for i, ns := range s.Linux.Namespaces {
+			if ns.Type == specs.PIDNamespace {
+				s.Linux.Namespaces[i].Path = fmt.Sprintf("/proc/%d/ns/pid", pidA)
+			}
+		}
+	})
+	id, pid := createContainer(t, b)
+	nsPid := nsPidOf(t, pid)
+	// The attack, from the other container.
+	if so, se, code := rt(t, "exec", idA, "kill", "-STOP", nsPid); code != 0 {
+		t.Fatalf("kill -STOP %s from the other container: exit %d: %s %s", nsPid, code, so, se)
+	}
+	type res struct {
+		errOut string
+		code   int
+	}
+	done := make(chan res, 1)
+	go func() {
+		_, se, code := rt(t, "start", id)
+		done <- res{se, code}
+	}()
+	select {
+	case r := <-done:
+		if r.code == 0 || !strings.Contains(r.errOut, "stopped") {
+			t.Errorf("start of a container whose init was stopped: exit %d, %q; want a failure that says it was stopped", r.code, r.errOut)
+		}
+		t.Logf("rt start: %s", r.errOut)
+	case <-time.After(30 * time.Second):
+		unix.Kill(pid, unix.SIGKILL)
+		t.Fatal("rt start waits for ever on an init stopped by another container (SIGSTOP)")
+	}
+	if !pollUntil(5*time.Second, func() bool { return unix.Kill(pid, 0) != nil }) {
+		t.Errorf("the stopped init %d is still there after rt start failed", pid)
+	}
+}
