@@ -12,29 +12,6 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
-// setupConsole creates the container's pty inside its own devpts, sends
-// the master to the console socket, and makes the slave the process's
-// stdio, controlling terminal and /dev/console.
-func setupConsole(sockFd int, proc *specs.Process, hasMountNS bool) error {
-	slave, err := makeConsole(sockFd, proc, hasMountNS)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(slave)
-	if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
-	}
-	for i := 0; i <= 2; i++ {
-		if err := unix.Dup3(slave, i, 0); err != nil {
-			return fmt.Errorf("dup pty to fd %d: %w", i, err)
-		}
-	}
-	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
-		return fmt.Errorf("set controlling terminal: %w", err)
-	}
-	return nil
-}
-
 // makeConsole creates the pty, sends the master to the console socket and
 // mounts the slave on /dev/console; it returns the slave (close-on-exec).
 func makeConsole(sockFd int, proc *specs.Process, hasMountNS bool) (int, error) {
