@@ -1,5 +1,4 @@
-// Package capabilities resolves OCI capability names and applies the five
-// capability sets to the calling OS thread, as rt's init does just before
-// execve: ApplyBoundingSet first (needs CAP_SETPCAP), then ChangeUser (the
-// user switch with PR_SET_KEEPCAPS, then ApplyCaps).
+// Package capabilities resolves and validates OCI capability names: the
+// parent resolves the five sets to masks for the process plan (New), which
+// the C stage (nsenter/plan.c) applies just before execve.
 package capabilities

@@ -1,7 +1,5 @@
 package capabilities
 
-import "strconv"
-
 // capNames maps every capability name known to rt to its kernel number.
 // The order of the slice is the kernel numbering (see linux/capability.h).
 var capNames = []string{
@@ -70,13 +68,4 @@ func Known() []string {
 func Lookup(name string) (int, bool) {
 	n, ok := capByName[name]
 	return n, ok
-}
-
-// Name returns the name of capability number n, or "CAP_<n>" when n is not
-// known to rt.
-func Name(n int) string {
-	if n >= 0 && n < len(capNames) {
-		return capNames[n]
-	}
-	return "CAP_" + strconv.Itoa(n)
 }
