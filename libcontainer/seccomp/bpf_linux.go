@@ -2,7 +2,6 @@ package seccomp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,29 +73,4 @@ func decodeBPF(raw []byte) ([]unix.SockFilter, error) {
 		}
 	}
 	return prog, nil
-}
-
-// installFilter calls seccomp(SECCOMP_SET_MODE_FILTER, fl, prog) on the
-// calling thread. It returns the notify fd when fl has NEW_LISTENER, else -1.
-func installFilter(prog []unix.SockFilter, fl uint) (int, error) {
-	if len(prog) == 0 || len(prog) > 0xFFFF {
-		return -1, fmt.Errorf("seccomp BPF program has bad length (%d instructions)", len(prog))
-	}
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	r, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(fl), uintptr(unsafe.Pointer(&fprog)))
-	if e != 0 {
-		if errors.Is(e, unix.EACCES) {
-			return -1, fmt.Errorf("load seccomp filter: needs no_new_privs or CAP_SYS_ADMIN: %w", e)
-		}
-		return -1, fmt.Errorf("load seccomp filter (flags %#x): %w", fl, e)
-	}
-	if fl&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
-		return int(r), nil
-	}
-	if r != 0 {
-		// With TSYNC the kernel returns the id of a thread it could not
-		// synchronise, and installs nothing.
-		return -1, fmt.Errorf("load seccomp filter with TSYNC: thread %d could not be synchronised", r)
-	}
-	return -1, nil
 }

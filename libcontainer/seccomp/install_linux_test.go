@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -34,13 +35,37 @@ func blockProfile(fl ...specs.LinuxSeccompFlag) *specs.LinuxSeccomp {
 	}
 }
 
-// install compiles s and installs it on the calling thread, as the init does.
+// install compiles s and installs it on the calling thread.
 func install(s *specs.LinuxSeccomp) (int, error) {
 	p, err := Compile(s)
 	if err != nil {
 		return -1, err
 	}
-	return p.Install()
+	return installBPF(p)
+}
+
+// installBPF installs what p.BPF gives (the records and flags the parent
+// puts in the process plan) with seccomp(2), as the C stage does
+// (nsenter/plan.c): these tests check what the compiled program does, not a
+// Go copy of the applier. It returns the notify fd with NEW_LISTENER, else -1.
+func installBPF(p *Program) (int, error) {
+	raw, fl := p.BPF()
+	prog, err := decodeBPF(raw)
+	if err != nil {
+		return -1, err
+	}
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	r, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(fl), uintptr(unsafe.Pointer(&fprog)))
+	if e != 0 {
+		return -1, fmt.Errorf("seccomp(SET_MODE_FILTER, %#x): %w", fl, e)
+	}
+	if fl&unix.SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+		return int(r), nil
+	}
+	if r != 0 {
+		return -1, fmt.Errorf("seccomp with TSYNC: thread %d could not be synchronised", r)
+	}
+	return -1, nil
 }
 
 var children = map[string]func() error{
@@ -83,7 +108,7 @@ var children = map[string]func() error{
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return err
 		}
-		fd, err := p.Install()
+		fd, err := installBPF(p)
 		if err != nil {
 			return err
 		}

@@ -11,10 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Program is a seccomp filter compiled to BPF, ready to install. Compiling
-// allocates (libseccomp), installing does not: rt's init compiles before
-// it applies the container's rlimits (an RLIMIT_AS of a few hundred MiB
-// would make libseccomp fail) and installs just before execve.
+// Program is a seccomp filter compiled to BPF by the parent (libseccomp,
+// on the host). The C stage installs it (BPF gives the records and flags:
+// nsenter/plan.c), with the notify fd, when Notify, sent back to the
+// parent, which hands it to listenerPath (SendNotifyFd).
 type Program struct {
 	prog   []unix.SockFilter
 	flags  uint
@@ -52,25 +52,9 @@ func Compile(s *specs.LinuxSeccomp) (*Program, error) {
 	return &Program{prog: prog, flags: filterFlags(s, notify), notify: notify}, nil
 }
 
-// Notify reports whether the program returns a notify fd when installed.
+// Notify reports whether the program returns a notify fd when installed
+// (SECCOMP_FILTER_FLAG_NEW_LISTENER).
 func (p *Program) Notify() bool { return p != nil && p.notify }
-
-// Install installs the program on the calling thread with seccomp(2). The
-// filter is not synchronised to the other threads (no TSYNC) unless the
-// profile's flags ask for SECCOMP_FILTER_FLAG_TSYNC: rt's init installs it
-// on the locked thread that then execs, and execve keeps it. Without
-// no_new_privs set on this thread, installing needs CAP_SYS_ADMIN, so the
-// init installs the filter before dropping capabilities when
-// noNewPrivileges is false (runc's order). It returns the notify fd
-// (SECCOMP_FILTER_FLAG_NEW_LISTENER, close-on-exec) when the profile uses
-// SCMP_ACT_NOTIFY, else -1; the runtime side sends it to listenerPath
-// (SendNotifyFd). A nil Program is a no-op.
-func (p *Program) Install() (int, error) {
-	if p == nil {
-		return -1, nil
-	}
-	return installFilter(p.prog, p.flags)
-}
 
 // BPF returns the program as raw struct sock_filter records in the host's
 // byte order and its seccomp(2) flags, for a process that installs it
