@@ -21,6 +21,14 @@ import (
 // process exec'd (the close-on-exec socket closed), else its error.
 func runPlan(t *testing.T, p *initproto.Plan) (string, error) {
 	t.Helper()
+	return runPlanWith(t, p, nil, nil)
+}
+
+// runPlanWith is runPlan with the C stage started through the command
+// wrap (a prefix of argv: setpriv, ...) and setup called with its pid
+// before the bootstrap is sent.
+func runPlanWith(t *testing.T, p *initproto.Plan, wrap []string, setup func(pid int)) (string, error) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (namespaces, setuid)")
 	}
@@ -33,7 +41,8 @@ func runPlan(t *testing.T, p *initproto.Plan) (string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	argv := append(append([]string{}, wrap...), os.Args[0], "-test.run=^$")
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.ExtraFiles = []*os.File{child}
 	cmd.Env = []string{"_RT_INITPIPE=3", childEnv + "=1"}
 	cmd.Stdout = outW
@@ -45,6 +54,9 @@ func runPlan(t *testing.T, p *initproto.Plan) (string, error) {
 	outW.Close()
 	conn := initproto.NewConn(parent)
 	defer func() { conn.Close(); cmd.Process.Kill(); cmd.Wait() }()
+	if setup != nil {
+		setup(cmd.Process.Pid)
+	}
 	parent.SetDeadline(time.Now().Add(20 * time.Second))
 	boot, err := (&initproto.BootstrapData{CloneFlags: unix.CLONE_NEWPID, NonDumpable: true, Plan: true}).Encode()
 	if err != nil {
@@ -184,5 +196,34 @@ func TestPlanErrors(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("plan %v: error %v, want %q", c.p.Args, err, c.want)
 		}
+	}
+}
+
+// A hard rlimit above the caller's, which only CAP_SYS_RESOURCE may raise,
+// is refused with a text that says so. The C stage runs without
+// CAP_SYS_RESOURCE (setpriv drops it from its bounding set) and with
+// RLIMIT_NOFILE 1024:1024.
+func TestPlanRlimitAboveHard(t *testing.T) {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("no setpriv (util-linux) to drop CAP_SYS_RESOURCE")
+	}
+	limit := func(pid int) {
+		if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: 1024, Max: 1024}, nil); err != nil {
+			t.Errorf("prlimit: %v", err)
+		}
+	}
+	wrap := []string{setpriv, "--bounding-set=-sys_resource", "--inh-caps=-all", "--"}
+	p := &initproto.Plan{Args: []string{"/bin/true"}, Cwd: "/",
+		Rlimits: []initproto.PlanRlimit{{Resource: unix.RLIMIT_NOFILE, Soft: 1024, Hard: 2048, Name: "RLIMIT_NOFILE"}}}
+	_, err = runPlanWith(t, p, wrap, limit)
+	want := "process.rlimits: RLIMIT_NOFILE hard limit 2048 exceeds the caller's hard limit 1024 (raising it needs CAP_SYS_RESOURCE): operation not permitted"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	// Lowering is allowed, and the soft limit may be anything up to it.
+	p.Rlimits[0].Soft, p.Rlimits[0].Hard = 100, 512
+	if _, err := runPlanWith(t, p, wrap, limit); err != nil {
+		t.Fatalf("lowering RLIMIT_NOFILE: %v", err)
 	}
 }

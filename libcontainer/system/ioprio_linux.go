@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 const (
@@ -39,20 +38,4 @@ func IOPriorityValue(p *specs.LinuxIOPriority) (uint32, error) {
 		return 0, err
 	}
 	return uint32(ioprioClasses[p.Class]<<ioprioClassShift | p.Priority), nil
-}
-
-// SetIOPriority applies p to the calling thread with ioprio_set(2)
-// (IOPRIO_WHO_PROCESS, 0). A nil p is a no-op.
-func SetIOPriority(p *specs.LinuxIOPriority) error {
-	if p == nil {
-		return nil
-	}
-	if err := ValidateIOPriority(p); err != nil {
-		return err
-	}
-	v := ioprioClasses[p.Class]<<ioprioClassShift | p.Priority
-	if _, _, e := unix.RawSyscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, 0, uintptr(v)); e != 0 {
-		return fmt.Errorf("process.ioPriority: ioprio_set(%s, %d): %w", p.Class, p.Priority, e)
-	}
-	return nil
 }

@@ -3,10 +3,8 @@ package system
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -147,27 +145,6 @@ func ParseMemoryPolicy(p *specs.LinuxMemoryPolicy) (*configs.MemoryPolicy, error
 		}
 	}
 	return out, nil
-}
-
-// SetMemoryPolicy sets the calling thread's NUMA memory policy (kept
-// across execve). An error names the field and, for EINVAL, the host's
-// nodes: a node the host lacks is the usual cause.
-func SetMemoryPolicy(p *configs.MemoryPolicy) error {
-	var ptr unsafe.Pointer
-	maxnode := uintptr(0)
-	if len(p.Nodes) > 0 {
-		ptr = unsafe.Pointer(&p.Nodes[0])
-		maxnode = uintptr(len(p.Nodes)*64) + 1
-	}
-	_, _, errno := unix.Syscall(unix.SYS_SET_MEMPOLICY, uintptr(p.Mode), uintptr(ptr), maxnode)
-	if errno == 0 {
-		return nil
-	}
-	if errors.Is(errno, unix.EINVAL) {
-		online, _ := os.ReadFile("/sys/devices/system/node/online")
-		return fmt.Errorf("linux.memoryPolicy: set_mempolicy: %w (nodes online on this host: %q)", errno, strings.TrimSpace(string(online)))
-	}
-	return fmt.Errorf("linux.memoryPolicy: set_mempolicy: %w", errno)
 }
 
 // ParseCPUSet parses a CPU list ("0-3,5") into a CPU set (field names the

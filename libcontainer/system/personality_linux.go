@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // Personality domains (linux/personality.h).
@@ -62,20 +61,4 @@ func ValidatePersonality(p *specs.LinuxPersonality) error {
 	}
 	_, err := personalityValue(p)
 	return err
-}
-
-// SetPersonality calls personality(2) for the calling process. A nil p is a
-// no-op. The personality is kept across execve.
-func SetPersonality(p *specs.LinuxPersonality) error {
-	if p == nil {
-		return nil
-	}
-	v, err := personalityValue(p)
-	if err != nil {
-		return err
-	}
-	if _, _, e := unix.RawSyscall(unix.SYS_PERSONALITY, uintptr(v), 0, 0); e != 0 {
-		return fmt.Errorf("linux.personality: personality(%#x): %w", v, e)
-	}
-	return nil
 }

@@ -50,43 +50,9 @@ func ValidateRlimits(r []specs.POSIXRlimit) error {
 	return nil
 }
 
-// SetRlimits applies r to the calling process with prlimit(0, ...). Rlimits
-// are per process, so the thread does not matter. Raising a hard limit above
-// the current one without CAP_SYS_RESOURCE gives an error saying so, which
-// wraps unix.EPERM.
-func SetRlimits(r []specs.POSIXRlimit) error {
-	for _, l := range r {
-		res, ok := rlimitByName[l.Type]
-		if !ok {
-			return fmt.Errorf("process.rlimits: %w %q", ErrUnknownRlimit, l.Type)
-		}
-		want := unix.Rlimit{Cur: l.Soft, Max: l.Hard}
-		err := unix.Prlimit(0, res, &want, nil)
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, unix.EPERM) {
-			var cur unix.Rlimit
-			if gerr := unix.Prlimit(0, res, nil, &cur); gerr == nil && l.Hard > cur.Max {
-				return fmt.Errorf("process.rlimits: %s hard limit %s exceeds the caller's hard limit %s (raising it needs CAP_SYS_RESOURCE): %w",
-					l.Type, limitString(l.Hard), limitString(cur.Max), err)
-			}
-		}
-		return fmt.Errorf("process.rlimits: set %s to soft %s, hard %s: %w", l.Type, limitString(l.Soft), limitString(l.Hard), err)
-	}
-	return nil
-}
-
 // RlimitResource returns the kernel's resource number of an OCI rlimit
 // type name (checked by ValidateRlimits).
 func RlimitResource(name string) (int, bool) {
 	r, ok := rlimitByName[name]
 	return r, ok
-}
-
-func limitString(v uint64) string {
-	if v == unix.RLIM_INFINITY {
-		return "unlimited"
-	}
-	return fmt.Sprint(v)
 }

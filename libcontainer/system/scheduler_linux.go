@@ -83,20 +83,3 @@ func schedAttr(s *specs.Scheduler) (*unix.SchedAttr, error) {
 func SchedAttrOf(s *specs.Scheduler) (*unix.SchedAttr, error) {
 	return schedAttr(s)
 }
-
-// SetScheduler applies s to the calling thread with sched_setattr(2)
-// (pid 0). Threads and processes created afterwards, and the program run by
-// execve, inherit it. A nil s is a no-op.
-func SetScheduler(s *specs.Scheduler) error {
-	if s == nil {
-		return nil
-	}
-	attr, err := schedAttr(s)
-	if err != nil {
-		return err
-	}
-	if err := unix.SchedSetAttr(0, attr, 0); err != nil {
-		return fmt.Errorf("process.scheduler: sched_setattr(policy %s): %w", s.Policy, err)
-	}
-	return nil
-}
