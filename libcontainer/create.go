@@ -406,7 +406,6 @@ func (cr *creation) configureInit() error {
 	ic := &initConfig{
 		Config:         initView(cfg),
 		Process:        cfg.Process,
-		PreserveFds:    cr.o.PreserveFds,
 		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
 		State:          cr.ociState,
 	}

@@ -28,9 +28,6 @@ import (
 type initConfig struct {
 	Config  *configs.Config `json:"config"`
 	Process *specs.Process  `json:"process"`
-	// PreserveFds is the number of fds after stdio passed through. (The
-	// init's own fds are named in its environment: _RT_* variables.)
-	PreserveFds int `json:"preserve_fds"`
 	// HasParentHooks: the init must stop after its mounts for the parent's
 	// prestart/createRuntime hooks.
 	HasParentHooks bool `json:"has_parent_hooks,omitempty"`
