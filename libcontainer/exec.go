@@ -123,16 +123,22 @@ func (x *execution) run() (int, error) {
 		}
 		return plan.frame, plan.err
 	}
+	t := time.Now()
 	err = x.spawn()
 	x.planFrame() // the goroutine is done whatever happened
 	if err != nil {
 		return -1, err
 	}
+	DebugPhase("exec: init started, pid known", t)
+	t = time.Now()
 	x.ociState = x.c.ociState(x.status)
 	if err := x.awaitExec(); err != nil {
 		x.proc.kill()
 		return -1, err
 	}
+	DebugPhase("exec: process exec'd", t)
+	t = time.Now()
+	defer DebugPhase("exec: released", t)
 	return x.proc.pid, x.release()
 }
 
@@ -247,11 +253,7 @@ func joinCgroup(mgr cgroups.Manager, pid int, sub string) error {
 			paths[c] = p + "/" + sub
 		}
 	}
-	m, err := cgroups.Load(paths)
-	if err != nil {
-		return err
-	}
-	return m.Apply(pid)
+	return cgroups.AddProcess(paths, pid)
 }
 
 func validSubPath(p string) bool {

@@ -245,7 +245,9 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: o.cgroupFD}
 		bornInCgroup = true
 	}
+	t := time.Now()
 	err = cmd.Start()
+	DebugPhase("init: started", t)
 	if err != nil && bornInCgroup && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, unix.EOPNOTSUPP)) {
 		// An older kernel without clone3's CLONE_INTO_CGROUP: move it.
 		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Stdin: cmd.Stdin, Stdout: cmd.Stdout,
@@ -278,9 +280,11 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		return fail(fmt.Errorf("send bootstrap to init: %w", err))
 	}
 	if o.placeInCgroup != nil {
+		t := time.Now()
 		if err := o.placeInCgroup(cmd.Process.Pid, bornInCgroup); err != nil {
 			return fail(err)
 		}
+		DebugPhase("init: placed in cgroups", t)
 		if err := p.conn.Send(initproto.CgroupOK, nil); err != nil {
 			return fail(p.failed("sync with init", err))
 		}

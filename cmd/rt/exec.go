@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli"
@@ -65,6 +66,7 @@ following will output a list of processes running in the container:
 
 // execAction runs `exec`; it exits with the process's status itself.
 func execAction(c *cli.Context) error {
+	t := time.Now()
 	ctr, err := getContainer(c)
 	if err != nil {
 		return err
@@ -76,6 +78,7 @@ func execAction(c *cli.Context) error {
 	if err := specconv.ValidateProcess(proc); err != nil {
 		return err
 	}
+	libcontainer.DebugPhase("exec: load state and process", t)
 	detach := c.Bool("detach")
 	opts := &libcontainer.ExecOpts{
 		Process:      proc,
@@ -100,7 +103,9 @@ func execAction(c *cli.Context) error {
 	}
 	// Caught while the process is being set up, to be forwarded to it.
 	sigs := catchSignals(!detach)
+	t = time.Now()
 	pid, err := ctr.Exec(opts)
+	libcontainer.DebugPhase("exec: process started", t)
 	pio.done()
 	sigs.ready()
 	if err != nil {
@@ -121,12 +126,14 @@ func execAction(c *cli.Context) error {
 	if detach {
 		return nil
 	}
+	t = time.Now()
 	status, err := pio.waitForeground(sigs, pid,
 		func() (int, error) { return libcontainer.WaitPid(pid) },
 		func(sig unix.Signal) error { return libcontainer.SignalPid(pid, sig) }, tty)
 	if err != nil {
 		return err
 	}
+	libcontainer.DebugPhase("exec: process exited", t)
 	os.Exit(status)
 	return nil
 }

@@ -147,6 +147,23 @@ func IsFrozen(paths map[string]string) (bool, error) {
 	return m.IsFrozen()
 }
 
+// AddProcess moves pid into the existing cgroups of paths (the Paths()
+// of a manager, or of its sub-cgroups): on cgroup v1 only the cgroup.procs
+// writes (fs1.AddPid); on cgroup v2 the manager's Apply.
+func AddProcess(paths map[string]string, pid int) error {
+	if _, onlyUnified := paths[""]; onlyUnified && len(paths) == 1 {
+		m, err := Load(paths)
+		if err != nil {
+			return err
+		}
+		return m.Apply(pid)
+	}
+	if len(paths) == 0 {
+		return prefix(fmt.Errorf("no saved paths: %w", ErrNotExist))
+	}
+	return prefix(fs1.AddPid(paths, pid))
+}
+
 // Load rebuilds the manager of an existing container from the Paths()
 // saved in its state: {"": dir} alone is a cgroup v2 manager's (a
 // hybrid v1 host always has v1 keys besides "").

@@ -18,24 +18,37 @@ import (
 // single write(2), the way the kernel expects cgroupfs files to be
 // written. The file must exist (cgroupfs creates them); errors read
 // "write <path>: <errno>" and unwrap to the errno.
+//
+// It uses open/write/close directly rather than an *os.File: cgroupfs
+// files are pollable, so os.OpenFile registers each with the runtime's
+// poller (fcntl twice, epoll_ctl add and delete, and a wake-up of the
+// poller's thread) for a write that never returns EAGAIN. A container's
+// cgroup v1 placement writes a dozen of them (issue 12's exec path).
 func WriteFile(dir, name, data string) error {
 	if dir == "" {
 		return fmt.Errorf("write %s: %w", name, ErrNotExist)
 	}
 	path := filepath.Join(dir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPathError(err))
-	}
-	defer f.Close()
+	var fd int
+	var err error
 	for {
-		_, err = f.WriteString(data)
+		fd, err = unix.Open(path, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPathError(err))
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	for {
+		_, err = unix.Write(fd, []byte(data))
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }

@@ -59,3 +59,23 @@ func joinCgroup(dir string, pid int) error {
 	}
 	return nil
 }
+
+// AddPid moves pid into the existing cgroups of paths (an exec into a
+// running container, as runc's setns process does): one cgroup.procs
+// write per hierarchy, in Apply's order, without Apply's mkdir and cpuset
+// preparation, which need mountinfo and /proc/cgroups and a dozen more
+// calls. A cgroup that no longer exists is an error, not re-made empty
+// (without the container's limits).
+func AddPid(paths map[string]string, pid int) error {
+	for _, key := range subsystemOrder {
+		if dir := paths[key]; dir != "" {
+			if !isAbs(dir) {
+				return fmt.Errorf("cgroup path %q for %q is not absolute", dir, key)
+			}
+			if err := joinCgroup(dir, pid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
