@@ -516,14 +516,21 @@ func hasLimits(r *specs.LinuxResources) bool {
 	return !reflect.DeepEqual(c, specs.LinuxResources{})
 }
 
-// initView is the part of cfg the init uses: what only the runtime side
-// needs (cgroup limits, the hooks it runs itself, annotations) is left out,
-// which also spares the init the cost of decoding it.
+// initView is the part of cfg the Go set-up child uses: what only the
+// runtime side needs (cgroup limits, the hooks it runs itself, annotations,
+// network devices, resctrl) and what the C init applies from the plan
+// (seccomp, personality, memory policy, startContainer hooks) are left out,
+// which also spares the child the cost of decoding them.
 func initView(cfg *configs.Config) *configs.Config {
 	v := *cfg
 	v.Cgroup.Resources = nil
 	v.Annotations = nil
-	v.Hooks = configs.Hooks{CreateContainer: cfg.Hooks.CreateContainer, StartContainer: cfg.Hooks.StartContainer}
+	v.NetDevices = nil
+	v.IntelRdt = nil
+	v.Seccomp = nil
+	v.Personality = nil
+	v.MemoryPolicy = nil
+	v.Hooks = configs.Hooks{CreateContainer: cfg.Hooks.CreateContainer}
 	v.Process = nil // sent once, as initConfig.Process
 	return &v
 }
