@@ -3,10 +3,13 @@ package nsenter
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,13 +24,13 @@ import (
 // process exec'd (the close-on-exec socket closed), else its error.
 func runPlan(t *testing.T, p *initproto.Plan) (string, error) {
 	t.Helper()
-	return runPlanWith(t, p, nil, nil)
+	return runPlanWith(t, p, nil, nil, nil)
 }
 
 // runPlanWith is runPlan with the C stage started through the command
-// wrap (a prefix of argv: setpriv, ...) and setup called with its pid
-// before the bootstrap is sent.
-func runPlanWith(t *testing.T, p *initproto.Plan, wrap []string, setup func(pid int)) (string, error) {
+// wrap (a prefix of argv: setpriv, ...) with attr, and setup called with
+// its pid before the bootstrap is sent.
+func runPlanWith(t *testing.T, p *initproto.Plan, wrap []string, attr *syscall.SysProcAttr, setup func(pid int)) (string, error) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (namespaces, setuid)")
@@ -44,6 +47,7 @@ func runPlanWith(t *testing.T, p *initproto.Plan, wrap []string, setup func(pid 
 	argv := append(append([]string{}, wrap...), os.Args[0], "-test.run=^$")
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.ExtraFiles = []*os.File{child}
+	cmd.SysProcAttr = attr
 	cmd.Env = []string{"_RT_INITPIPE=3", childEnv + "=1"}
 	cmd.Stdout = outW
 	cmd.Stderr = os.Stderr
@@ -216,14 +220,59 @@ func TestPlanRlimitAboveHard(t *testing.T) {
 	wrap := []string{setpriv, "--bounding-set=-sys_resource", "--inh-caps=-all", "--"}
 	p := &initproto.Plan{Args: []string{"/bin/true"}, Cwd: "/",
 		Rlimits: []initproto.PlanRlimit{{Resource: unix.RLIMIT_NOFILE, Soft: 1024, Hard: 2048, Name: "RLIMIT_NOFILE"}}}
-	_, err = runPlanWith(t, p, wrap, limit)
+	_, err = runPlanWith(t, p, wrap, nil, limit)
 	want := "process.rlimits: RLIMIT_NOFILE hard limit 2048 exceeds the caller's hard limit 1024 (raising it needs CAP_SYS_RESOURCE): operation not permitted"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)
 	}
 	// Lowering is allowed, and the soft limit may be anything up to it.
 	p.Rlimits[0].Soft, p.Rlimits[0].Hard = 100, 512
-	if _, err := runPlanWith(t, p, wrap, limit); err != nil {
+	if _, err := runPlanWith(t, p, wrap, nil, limit); err != nil {
 		t.Fatalf("lowering RLIMIT_NOFILE: %v", err)
+	}
+}
+
+// The AppArmor profile is written only to a thread attribute that is on a
+// real procfs: a /proc replaced by something else (CVE-2019-16884,
+// CVE-2023-28642) is refused, and nothing is written to it. The C stage
+// runs in a mount namespace of its own where a directory with the
+// attribute files is bind-mounted over /proc.
+func TestPlanAppArmorNotProcfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (mount namespaces)")
+	}
+	nsenterCmd, err := exec.LookPath("nsenter")
+	if err != nil {
+		t.Skip("no nsenter (util-linux) to mount in the C stage's mount namespace")
+	}
+	fake := t.TempDir()
+	attr := filepath.Join(fake, "thread-self", "attr", "apparmor", "exec")
+	if err := os.MkdirAll(filepath.Dir(attr), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(attr, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(fake, "thread-self", "attr", "exec"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	self, _ := os.Readlink("/proc/self/ns/mnt")
+	mountFake := func(pid int) {
+		ns := fmt.Sprintf("/proc/%d/ns/mnt", pid)
+		if l, err := os.Readlink(ns); err != nil || l == self {
+			t.Fatalf("the C stage is not in a mount namespace of its own (%s: %s, %v)", ns, l, err)
+		}
+		if out, err := exec.Command(nsenterCmd, "--mount="+ns, "mount", "--bind", fake, "/proc").CombinedOutput(); err != nil {
+			t.Fatalf("bind-mount over /proc: %v: %s", err, out)
+		}
+	}
+	_, err = runPlanWith(t, &initproto.Plan{Args: []string{"/bin/true"}, Cwd: "/", Apparmor: "rt-test"}, nil,
+		&syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}, mountFake)
+	want := `process.apparmorProfile: apply apparmor profile "rt-test": /proc/thread-self/attr/apparmor/exec: file is not on procfs`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	if b, _ := os.ReadFile(attr); len(b) != 0 {
+		t.Fatalf("written to a file that is not on procfs: %q", b)
 	}
 }
