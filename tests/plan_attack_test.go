@@ -308,3 +308,43 @@ func TestStartInitStoppedBounded(t *testing.T) {
 		t.Errorf("the stopped init %d is still there after rt start failed", pid)
 	}
 }
+
+// TestExecParentKilledDoesNotStart: rt exec is killed (its caller's
+// timeout, say) while its process is still getting ready in the container
+// (held in its chdir). The plan already waits in the socket, but nobody
+// waits for the process any more: it must not start, and must be gone.
+func TestExecParentKilledDoesNotStart(t *testing.T) {
+	agent := newHoldingAgent(t)
+	b, id, _ := sleeper(t, func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			ListenerPath:  agent.path,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"chdir"}, Action: specs.ActNotify}},
+		}
+	})
+	cmd := exec.Command(rtBinary, "--root", ctxFor(t).root, "exec", "-d", "--cwd", "/tmp", id, "sh", "-c", "echo ran >/ran")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var hostPid int
+	select {
+	case hostPid = <-agent.held:
+	case err := <-done:
+		t.Fatalf("exec finished (%v) without its chdir reaching the listener", err)
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("exec's process never reached its chdir")
+	}
+	cmd.Process.Kill()
+	<-done
+	close(agent.release)
+	if !pollUntil(5*time.Second, func() bool { return unix.Kill(hostPid, 0) != nil }) {
+		t.Errorf("rt exec's process %d is still there after rt exec was killed", hostPid)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(b.Rootfs, "ran")); err == nil {
+		t.Error("the process of a killed rt exec ran in the container")
+	}
+}

@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -310,6 +311,13 @@ static void run_plan(void)
 	    rt_plan_rlimits(&p) || rt_plan_sched(&p) || rt_plan_ioprio(&p) || rt_plan_personality(&p) ||
 	    rt_plan_mempolicy(&p) || rt_plan_chdir(&p) || rt_plan_lookup(&p))
 		rt_plan_fail(&p);
+	// rt exec gone (killed by its caller's timeout, say) while we got
+	// ready: the plan was still in the socket, but nobody waits for the
+	// process any more; do not start it. (The parent keeps its end open
+	// until the execve, or until the late join below.)
+	struct pollfd gone = {.fd = initfd, .events = 0};
+	if (poll(&gone, 1, 0) > 0 && (gone.revents & (POLLHUP | POLLERR)))
+		_exit(1);
 	if (p.late_cgroup) {
 		// Into the (frozen) cgroup last: the process freezes there and
 		// execs on resume, so the parent must not wait for log lines.
@@ -503,14 +511,22 @@ void rt_nsenter(void)
 			log_debug("nsenter: forked the container's init into its pid namespace: host pid %d", (int)child);
 			if (send_frame(RT_MSG_PID, &pid, 4) < 0)
 				_exit(1);
+			// The go-ahead (a byte, not only the pipe's end: an
+			// unsent pid must stop the child, whose plan may
+			// already wait in the socket).
+			if (plan_mode && write(order[1], "p", 1) != 1)
+				_exit(1);
 			_exit(0);
 		}
 		if (plan_mode) {
 			char c;
+			ssize_t r;
 			close(order[1]);
-			while (read(order[0], &c, 1) < 0 && errno == EINTR)
+			while ((r = read(order[0], &c, 1)) < 0 && errno == EINTR)
 				;
 			close(order[0]);
+			if (r != 1)
+				_exit(1); /* the pid was not sent: rt knows nothing of us */
 		}
 		// The container's init: a change of credentials above (setresuid
 		// into the user namespace) resets the dumpable flag to
