@@ -88,6 +88,11 @@ type execution struct {
 	planFrame func() ([]byte, error)
 	proc      *initProc
 	ociState  *specs.State
+	// selfJoin: the C stage moves itself into the cgroup v1 hierarchies
+	// (BootstrapData.CgroupTasks); unified is a hybrid host's cgroup2
+	// directory, left to the parent.
+	selfJoin bool
+	unified  string
 }
 
 func (x *execution) run() (int, error) {
@@ -144,7 +149,7 @@ func (x *execution) run() (int, error) {
 
 // placeInCgroup puts pid in the container's cgroup (or sub-cgroup) and
 // resctrl group.
-func (x *execution) placeInCgroup(pid int, _ bool) error {
+func (x *execution) placeInCgroup(pid int, bornInCgroup bool) error {
 	if g := x.c.state.IntelRdt; g != nil {
 		if err := intelrdt.AddPid(g, pid); err != nil {
 			return err
@@ -152,6 +157,14 @@ func (x *execution) placeInCgroup(pid int, _ bool) error {
 	}
 	if x.mgr == nil {
 		return nil // a container without a cgroup (none was made)
+	}
+	if x.selfJoin {
+		// The C stage moved itself into the v1 hierarchies; what is left
+		// is a hybrid host's cgroup2 one, unless it was born there.
+		if x.unified == "" || bornInCgroup {
+			return nil
+		}
+		return cgroups.AddProcess(map[string]string{"": x.unified}, pid)
 	}
 	return joinCgroup(x.mgr, pid, x.o.SubCgroup)
 }
@@ -171,6 +184,31 @@ func (x *execution) spawn() error {
 	// starts inside the container.
 	b := bootstrapOf(joins, nil, x.paused)
 	b.Plan = true
+	cgroupFD := -1
+	if !x.paused && x.mgr != nil {
+		// On cgroup v1 the C stage moves itself (a parent's move of
+		// another process waits for an RCU grace period: 5-15 ms); the
+		// cgroup2 hierarchy of a hybrid host it is born in.
+		paths, err := execCgroupPaths(x.mgr, x.o.SubCgroup)
+		if err != nil {
+			return err
+		}
+		tasks, unified, ok, err := cgroups.SelfJoinFiles(paths)
+		if err != nil {
+			return err
+		}
+		if ok {
+			x.selfJoin, x.unified, b.CgroupTasks = true, unified, tasks
+			if unified != "" {
+				fd, err := unix.Open(unified, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return fmt.Errorf("open cgroup %s: %w", unified, err)
+				}
+				defer unix.Close(fd)
+				cgroupFD = fd
+			}
+		}
+	}
 	bootstrap, err := b.Encode()
 	if err != nil {
 		return err
@@ -184,7 +222,7 @@ func (x *execution) spawn() error {
 		extraFiles:    extra,
 		consoleSocket: x.o.ConsoleSocket,
 		io:            x.o.IO,
-		cgroupFD:      -1,
+		cgroupFD:      cgroupFD,
 		placeInCgroup: x.placeInCgroup,
 		affinity:      x.o.Process.ExecCPUAffinity,
 		planFrame:     x.planFrame,
@@ -237,6 +275,16 @@ func (x *execution) release() error {
 
 // joinCgroup moves pid into the container's cgroup, or into a sub-cgroup.
 func joinCgroup(mgr cgroups.Manager, pid int, sub string) error {
+	paths, err := execCgroupPaths(mgr, sub)
+	if err != nil {
+		return err
+	}
+	return cgroups.AddProcess(paths, pid)
+}
+
+// execCgroupPaths returns the container's cgroup paths, or those of its
+// sub-cgroup sub ("[controller:]path", --cgroup).
+func execCgroupPaths(mgr cgroups.Manager, sub string) (map[string]string, error) {
 	paths := mgr.Paths()
 	if sub != "" {
 		ctrl := ""
@@ -244,7 +292,7 @@ func joinCgroup(mgr cgroups.Manager, pid int, sub string) error {
 			ctrl, sub = sub[:i], sub[i+1:]
 		}
 		if !validSubPath(sub) {
-			return fmt.Errorf("--cgroup %q: must be a relative path inside the container's cgroup", sub)
+			return nil, fmt.Errorf("--cgroup %q: must be a relative path inside the container's cgroup", sub)
 		}
 		for c, p := range paths {
 			if ctrl != "" && c != ctrl {
@@ -253,7 +301,7 @@ func joinCgroup(mgr cgroups.Manager, pid int, sub string) error {
 			paths[c] = p + "/" + sub
 		}
 	}
-	return cgroups.AddProcess(paths, pid)
+	return paths, nil
 }
 
 func validSubPath(p string) bool {

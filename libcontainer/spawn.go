@@ -64,7 +64,8 @@ type spawnOpts struct {
 	// that (CgroupOK) before it unshares its cgroup namespace and forks.
 	// Nil with late placement (BootstrapData.LateCgroup).
 	placeInCgroup func(pid int, bornInCgroup bool) error
-	// cgroupFD, if >= 0, is the container's cgroup (v2): the init is born
+	// cgroupFD, if >= 0, is the container's cgroup2 cgroup (v2, or exec on a
+	// hybrid host): the init is born
 	// in it (clone3 CLONE_INTO_CGROUP) where the kernel allows.
 	cgroupFD int
 	uidMaps  []specs.LinuxIDMapping

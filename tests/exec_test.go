@@ -261,3 +261,47 @@ func TestExecSubCgroup(t *testing.T) {
 	mustRT(t, "kill", "--all", id, "KILL")
 	waitGone(epid, 5*time.Second)
 }
+
+// TestExecJoinsEveryCgroup: the exec'd process is in each of the
+// container's cgroups (on cgroup v1 the C stage moves itself there
+// through each hierarchy's `tasks` file; a hybrid host's cgroup2
+// hierarchy it is born in), whatever the path of the exec was.
+func TestExecJoinsEveryCgroup(t *testing.T) {
+	cg := fmt.Sprintf("/rt-execcg-%d", os.Getpid())
+	_, id, pid := sleeper(t, func(s *specs.Spec) { s.Linux.CgroupsPath = cg })
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	mustRT(t, "exec", "--detach", "--pid-file", pidFile, id, "sleep", "100")
+	epid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile)))
+	trackPid(t, epid)
+	want, got := readFile(t, fmt.Sprintf("/proc/%d/cgroup", pid)), readFile(t, fmt.Sprintf("/proc/%d/cgroup", epid))
+	if got != want || !strings.Contains(got, cg) {
+		t.Errorf("exec'd process's cgroups:\n%s\nthe container init's:\n%s", got, want)
+	}
+	// The foreground path (rt waits, and forwards the status) too.
+	if out, _, code := rt(t, "exec", id, "cat", "/proc/self/cgroup"); code != 0 || len(strings.Split(strings.TrimSpace(out), "\n")) != len(strings.Split(strings.TrimSpace(want), "\n")) {
+		t.Errorf("exec cat /proc/self/cgroup: exit %d, %q", code, out)
+	}
+	mustRT(t, "kill", "--all", id, "KILL")
+	waitGone(epid, 5*time.Second)
+}
+
+// TestExecMissingSubCgroupFails: --cgroup naming a sub-cgroup that does
+// not exist fails (as runc: it is not made, without the container's
+// limits), names the file, and leaves no process in the container.
+func TestExecMissingSubCgroupFails(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/pids/cgroup.procs"); err != nil {
+		t.Skip("needs the cgroup v1 pids controller at /sys/fs/cgroup/pids")
+	}
+	cg := fmt.Sprintf("/rt-nosubcg-%d", os.Getpid())
+	_, id, pid := sleeper(t, func(s *specs.Spec) { s.Linux.CgroupsPath = cg })
+	_, se, code := rt(t, "exec", "--cgroup", "pids:nosuch", id, "true")
+	if code != 255 || !strings.Contains(se, "nosuch") {
+		t.Errorf("exec --cgroup pids:nosuch: exit %d, %q; want 255 naming the sub-cgroup", code, se)
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/pids" + cg + "/nosuch"); err == nil {
+		t.Errorf("the missing sub-cgroup was made")
+	}
+	if procs := strings.Fields(readFile(t, "/sys/fs/cgroup/pids"+cg+"/cgroup.procs")); len(procs) != 1 || procs[0] != strconv.Itoa(pid) {
+		t.Errorf("container's cgroup.procs = %v, want only the init %d", procs, pid)
+	}
+}

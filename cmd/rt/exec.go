@@ -107,7 +107,9 @@ func execAction(c *cli.Context) error {
 	pid, err := ctr.Exec(opts)
 	libcontainer.DebugPhase("exec: process started", t)
 	pio.done()
+	t = time.Now()
 	sigs.ready()
+	libcontainer.DebugPhase("exec: signals caught", t)
 	if err != nil {
 		return err
 	}

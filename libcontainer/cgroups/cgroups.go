@@ -164,6 +164,18 @@ func AddProcess(paths map[string]string, pid int) error {
 	return prefix(fs1.AddPid(paths, pid))
 }
 
+// SelfJoinFiles is AddProcess for a single-threaded child that moves
+// itself (exec's C stage): on cgroup v1, the `tasks` files it writes "0"
+// to and the hybrid host's cgroup2 directory (see fs1.SelfJoinFiles);
+// ok is false on a pure cgroup v2 host.
+func SelfJoinFiles(paths map[string]string) (tasks []string, unified string, ok bool, err error) {
+	if _, onlyUnified := paths[""]; (onlyUnified && len(paths) == 1) || len(paths) == 0 {
+		return nil, "", false, nil
+	}
+	tasks, unified, err = fs1.SelfJoinFiles(paths)
+	return tasks, unified, err == nil, prefix(err)
+}
+
 // Load rebuilds the manager of an existing container from the Paths()
 // saved in its state: {"": dir} alone is a cgroup v2 manager's (a
 // hybrid v1 host always has v1 keys besides "").

@@ -18,6 +18,8 @@ import (
 //	"t<clock>:<s>:<ns>"  a time namespace offset
 //	"x"                  plan mode: a PlanMsg follows the Pid; the C stage
 //	                     applies it and never returns into Go
+//	"g<path>"            a cgroup v1 `tasks` file the C stage writes "0" to
+//	                     (moves itself) before it joins any namespace
 //	"p"                  create: the container's init stays a C process
 //	                     (nsenter/pid1.c): it reads a Plan frame, forks a
 //	                     set-up child that returns into Go, and applies the
@@ -30,6 +32,9 @@ type BootstrapData struct {
 	TimeOffsets []TimeOffset
 	Plan        bool
 	Pid1        bool
+	// CgroupTasks are cgroup v1 `tasks` files (host paths) the C stage
+	// moves itself into, first (exec: see joinCgroupSelf).
+	CgroupTasks []string
 }
 
 // NsJoin is a namespace to join: its CLONE_NEW* flag and a path.
@@ -49,6 +54,7 @@ type TimeOffset struct {
 const (
 	MaxJoins        = 16
 	MaxTimeOffsets  = 4
+	MaxCgroupTasks  = 32
 	MaxBootstrapLen = 1 << 20
 )
 
@@ -58,6 +64,9 @@ const (
 func (b *BootstrapData) Encode() ([]byte, error) {
 	if len(b.Joins) > MaxJoins {
 		return nil, fmt.Errorf("bootstrap: %d namespaces to join exceed %d", len(b.Joins), MaxJoins)
+	}
+	if len(b.CgroupTasks) > MaxCgroupTasks {
+		return nil, fmt.Errorf("bootstrap: %d cgroup tasks files exceed %d", len(b.CgroupTasks), MaxCgroupTasks)
 	}
 	if len(b.TimeOffsets) > MaxTimeOffsets {
 		return nil, fmt.Errorf("bootstrap: %d time offsets exceed %d", len(b.TimeOffsets), MaxTimeOffsets)
@@ -72,6 +81,12 @@ func (b *BootstrapData) Encode() ([]byte, error) {
 			return nil, fmt.Errorf("bootstrap: bad namespace path %q", clip(j.Path))
 		}
 		rec("j" + strconv.FormatUint(uint64(j.Type), 10) + ":" + j.Path)
+	}
+	for _, t := range b.CgroupTasks {
+		if t == "" || t[0] != '/' || bytes.IndexByte([]byte(t), 0) >= 0 {
+			return nil, fmt.Errorf("bootstrap: bad cgroup tasks file %q", clip(t))
+		}
+		rec("g" + t)
 	}
 	if b.LateCgroup {
 		rec("l")

@@ -209,3 +209,27 @@ func TestRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBootstrapCgroupTasks: the "g" records carry absolute `tasks` paths;
+// a relative path, a NUL or too many are refused in Go.
+func TestBootstrapCgroupTasks(t *testing.T) {
+	b := BootstrapData{CgroupTasks: []string{"/sys/fs/cgroup/pids/x/tasks", "/sys/fs/cgroup/cpu/x/tasks"}}
+	frame, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := string(frame[HeaderSize:])
+	if !strings.Contains(payload, "g/sys/fs/cgroup/pids/x/tasks\x00g/sys/fs/cgroup/cpu/x/tasks\x00") {
+		t.Errorf("payload %q lacks the g records in order", payload)
+	}
+	for _, bad := range [][]string{{"rel/tasks"}, {""}, {"/a\x00b"}, make([]string, MaxCgroupTasks+1)} {
+		if bad[len(bad)-1] == "" && len(bad) > 1 {
+			for i := range bad {
+				bad[i] = "/t"
+			}
+		}
+		if _, err := (&BootstrapData{CgroupTasks: bad}).Encode(); err == nil {
+			t.Errorf("Encode(%q...) accepted", bad[0])
+		}
+	}
+}

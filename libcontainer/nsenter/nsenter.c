@@ -382,6 +382,8 @@ void rt_nsenter(void)
 	int njoin = 0;
 	char timeoffs[MAX_TIME][96];
 	int ntime = 0;
+	const char *cgtasks[RT_MAX_CGROUP_TASKS];
+	int ncgtasks = 0;
 	for (char *p = buf; p < buf + len; p += strlen(p) + 1) {
 		switch (p[0]) {
 		case 'c':
@@ -413,6 +415,11 @@ void rt_nsenter(void)
 			njoin++;
 			break;
 		}
+		case 'g':
+			if (ncgtasks == RT_MAX_CGROUP_TASKS)
+				bail("too many cgroup tasks files");
+			cgtasks[ncgtasks++] = p + 1;
+			break;
 		case 't': {
 			if (ntime == MAX_TIME)
 				bail("too many time offsets");
@@ -429,6 +436,22 @@ void rt_nsenter(void)
 
 	log_debug("nsenter: bootstrap: clone flags 0x%lx, %d namespace(s) to join, %d time offset(s)%s",
 		  cloneflags, njoin, ntime, late_cgroup ? ", late cgroup placement" : "");
+	// Move ourselves into the container's cgroup v1 hierarchies, before
+	// any namespace is joined (host paths, host credentials): "0" in a
+	// `tasks` file moves the writing thread, and we are one thread. The
+	// kernel moves the current thread without the global write lock a
+	// move of another process takes (cgroup_threadgroup_rwsem), whose
+	// RCU grace period cost a parent's cgroup.procs write 5-15 ms.
+	for (int i = 0; i < ncgtasks; i++) {
+		int fd = open(cgtasks[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			bail("join cgroup: open %s", cgtasks[i]);
+		if (write_all(fd, "0", 1) < 0)
+			bail("join cgroup: write %s", cgtasks[i]);
+		close(fd);
+	}
+	if (ncgtasks > 0)
+		log_debug("nsenter: joined %d cgroup v1 hierarchies", ncgtasks);
 	// From here on the process enters namespaces that the container may
 	// control: nobody there may ptrace it or read its /proc entries.
 	if (nondumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -293,7 +293,7 @@ func TestProtoHeaderMatchesGo(t *testing.T) {
 	}
 	for name, want := range map[string]int{
 		"RT_FRAME_HEADER": initproto.HeaderSize, "RT_MAX_JOIN": initproto.MaxJoins,
-		"RT_MAX_TIME": initproto.MaxTimeOffsets,
+		"RT_MAX_TIME": initproto.MaxTimeOffsets, "RT_MAX_CGROUP_TASKS": initproto.MaxCgroupTasks,
 	} {
 		if defs[name] != strconv.Itoa(want) {
 			t.Errorf("proto.h %s = %q, initproto says %d", name, defs[name], want)

@@ -27,6 +27,7 @@
 #define RT_FRAME_HEADER 5
 #define RT_MAX_JOIN 16
 #define RT_MAX_TIME 4
+#define RT_MAX_CGROUP_TASKS 32
 #define RT_MAX_BOOTSTRAP (1 << 20)
 
 #endif

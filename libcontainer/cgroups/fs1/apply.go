@@ -79,3 +79,28 @@ func AddPid(paths map[string]string, pid int) error {
 	}
 	return nil
 }
+
+// SelfJoinFiles is AddPid for a single-threaded process that moves
+// itself: the `tasks` file of each v1 hierarchy of paths, in Apply's
+// order (writing "0" there moves the writing thread without the kernel's
+// global threadgroup write lock, and so without its RCU grace period),
+// and the directory of the hybrid host's cgroup2 hierarchy ("" if none),
+// which has no `tasks` file: a child can be born there (CLONE_INTO_CGROUP)
+// or moved with its cgroup.procs.
+func SelfJoinFiles(paths map[string]string) (tasks []string, unified string, err error) {
+	for _, key := range subsystemOrder {
+		dir := paths[key]
+		if dir == "" {
+			continue
+		}
+		if !isAbs(dir) {
+			return nil, "", fmt.Errorf("cgroup path %q for %q is not absolute", dir, key)
+		}
+		if key == unifiedKey {
+			unified = dir
+			continue
+		}
+		tasks = append(tasks, dir+"/tasks")
+	}
+	return tasks, unified, nil
+}
