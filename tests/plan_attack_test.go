@@ -348,3 +348,44 @@ func TestExecParentKilledDoesNotStart(t *testing.T) {
 		t.Error("the process of a killed rt exec ran in the container")
 	}
 }
+
+// TestFakeProcReadonlyPathRefused: the set-up checks each read-only or
+// masked path through /proc/self/fd after pivot_root. In a container
+// without a /proc mount that is the image's directory: fake fd links there
+// (all naming /decoy) pass the check and send the read-only bind onto
+// /decoy, leaving the configured path unprotected. (The init then dies at
+// its exec fifo, TestCreatedInitFakeProcFifo, so nothing runs there.)
+// Create must refuse at once, naming /proc, instead of reporting the
+// container created.
+func TestFakeProcReadonlyPathRefused(t *testing.T) {
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		var mounts []specs.Mount
+		for _, m := range s.Mounts {
+			if m.Destination != "/proc" {
+				mounts = append(mounts, m)
+			}
+		}
+		s.Mounts = mounts
+		s.Linux.MaskedPaths = nil
+		s.Linux.ReadonlyPaths = []string{"/ro"}
+	})
+	fakeFd := filepath.Join(b.Rootfs, "proc", "self", "fd")
+	for _, d := range []string{fakeFd, filepath.Join(b.Rootfs, "decoy"), filepath.Join(b.Rootfs, "ro")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 0; n < 64; n++ {
+		if err := os.Symlink("/decoy", filepath.Join(fakeFd, strconv.Itoa(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := newID(t)
+	_, se, code := rt(t, "create", "--bundle", b.Dir, id)
+	if code == 0 {
+		t.Fatal("create with a fake /proc in the image and a read-only path succeeded")
+	}
+	if !strings.Contains(se, "/proc is not a procfs") {
+		t.Errorf("create with a fake /proc and a read-only path: exit %d, %q; want it refused naming /proc", code, se)
+	}
+}

@@ -13,6 +13,10 @@ var (
 	// not an ordinary directory (a symlink, say: CVE-2019-19921,
 	// CVE-2023-27561).
 	ErrNotDirectory = errors.New("must be mounted on an ordinary directory")
+	// ErrProcNotProcfs: /proc is not a procfs where a path is checked
+	// through /proc/self/fd (after pivot_root, without a /proc mount, it
+	// is the image's own directory, whose fake links would pass).
+	ErrProcNotProcfs = errors.New("/proc is not a procfs: cannot check where a path resolves")
 	// ErrProcMount: a mount on or inside /proc that is not allowed.
 	ErrProcMount = errors.New("mount on /proc not allowed")
 	// ErrIDMapNoTree: an idmapped mount without the detached mount tree

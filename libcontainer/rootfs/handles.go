@@ -36,6 +36,15 @@ func (r *root) Close() error { return r.dir.Close() }
 
 // verify checks that the handle f lies inside the root.
 func (r *root) verify(f *os.File, dest string) error {
+	// What /proc/self/fd says is trusted only from a procfs: after
+	// pivot_root /proc is the container's, and without a /proc mount the
+	// image's own directory, whose fake fd links would send the mounts
+	// made onto procFd(f) elsewhere (a read-only or masked path left
+	// unprotected; CVE-2025-52881 class).
+	var st unix.Statfs_t
+	if err := unix.Statfs("/proc/self/fd", &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		return fmt.Errorf("%q: %w", dest, ErrProcNotProcfs)
+	}
 	p, err := os.Readlink(procFd(f))
 	if err != nil {
 		return fmt.Errorf("%q: %w", dest, err)
