@@ -104,13 +104,17 @@ type creation struct {
 
 	fifo     *os.File        // O_PATH handle of the exec fifo, for the init
 	mgr      cgroups.Manager // nil when rootless goes without a cgroup
-	cgroupFD int             // cgroup v2: the init is born in it
-	rdtRoot  string
-	rdt      *intelrdt.Group
-	st       *State
-	proc     *initProc
-	c        *Container
-	ociState *specs.State // what the hooks of create see
+	cgroupFD int             // cgroup v2 (or a hybrid host's cgroup2 one): the init is born in it
+	// cgroupTasks: cgroup v1 `tasks` files the C stage moves itself into
+	// (prepareSelfJoin); selfJoinAll: they are all its cgroups.
+	cgroupTasks []string
+	selfJoinAll bool
+	rdtRoot     string
+	rdt         *intelrdt.Group
+	st          *State
+	proc        *initProc
+	c           *Container
+	ociState    *specs.State // what the hooks of create see
 	// planc delivers the container process's plan (computed while the
 	// init starts).
 	planc <-chan planResult
@@ -238,7 +242,7 @@ func (cr *creation) prepareCgroup() error {
 	}
 	cf, ok := cr.mgr.(cgroups.FDOpener)
 	if !ok {
-		return nil // cgroup v1: placed while the C stage runs
+		return cr.prepareSelfJoin()
 	}
 	if err := cr.mgr.Apply(0); err != nil {
 		return cr.cgroupFailed(err)
@@ -249,6 +253,38 @@ func (cr *creation) prepareCgroup() error {
 	}
 	cr.cgroupFD = fd
 	cr.done = append(cr.done, func() { unix.Close(fd) })
+	return nil
+}
+
+// prepareSelfJoin (cgroup v1, cgroupfs driver) makes the container's
+// cgroups now, so that the C stage moves itself into them (see exec's
+// spawn: a parent's move of another process waits for an RCU grace
+// period), and opens a hybrid host's cgroup2 one for the init to be born
+// in. With the systemd driver the unit is made with the init's pid, while
+// the C stage runs, as before.
+func (cr *creation) prepareSelfJoin() error {
+	if cr.cfg.Cgroup.Systemd {
+		return nil
+	}
+	tasks, unified, ok, err := cgroups.SelfJoinFiles(cr.mgr.Paths())
+	if err != nil || !ok {
+		return err
+	}
+	if err := cr.mgr.Apply(0); err != nil {
+		return cr.cgroupFailed(err)
+	}
+	if cr.mgr == nil {
+		return nil
+	}
+	cr.cgroupTasks, cr.selfJoinAll = tasks, unified == ""
+	if unified != "" {
+		fd, err := unix.Open(unified, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open cgroup %s: %w", unified, err)
+		}
+		cr.cgroupFD = fd
+		cr.done = append(cr.done, func() { unix.Close(fd) })
+	}
 	return nil
 }
 
@@ -267,7 +303,9 @@ func (cr *creation) cgroupFailed(err error) error {
 // placeInCgroup puts the C stage (pid) in the container's cgroups and
 // resctrl group while it enters its namespaces.
 func (cr *creation) placeInCgroup(pid int, bornInCgroup bool) error {
-	if !bornInCgroup && cr.mgr != nil {
+	if !bornInCgroup && cr.mgr != nil && !cr.selfJoinAll {
+		// (Born in a hybrid host's cgroup2 one, the C stage moved itself
+		// into the v1 ones; if clone3 could not, all are written again.)
 		if err := cr.mgr.Apply(pid); err != nil {
 			if err := cr.cgroupFailed(err); err != nil {
 				return err
@@ -311,6 +349,7 @@ func (cr *creation) spawnInit() error {
 	}()
 	b := bootstrapOf(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
 	b.Pid1 = true
+	b.CgroupTasks = cr.cgroupTasks
 	bootstrap, err := b.Encode()
 	if err != nil {
 		return err
