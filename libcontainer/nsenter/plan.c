@@ -277,10 +277,12 @@ int rt_plan_parse(const char *buf, size_t len, struct rt_plan *out)
 			// u64, then the ambient capabilities, a byte each.
 			if (n < 36 || n - 36 > RT_PLAN_MAX_CAP + 1)
 				goto bad;
+			// Checked as the u32 it is: cast first, a value of 2^31 or
+			// more turned negative and passed (found by FuzzPlanParse).
+			if (le32(v) > RT_PLAN_MAX_CAP)
+				goto bad;
 			out->has_caps = 1;
 			out->last_cap = (int)le32(v);
-			if (out->last_cap > RT_PLAN_MAX_CAP)
-				goto bad;
 			out->cap_bounding = le64(v + 4);
 			out->cap_effective = le64(v + 12);
 			out->cap_permitted = le64(v + 20);
