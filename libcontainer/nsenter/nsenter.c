@@ -68,40 +68,6 @@ static void bail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1
  * remembering a RT_MSG_CGROUPOK (cgroup placement done) that comes first. */
 static void wait_for(char want);
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* write_log sends one log line to the parent: a JSON object with the
  * level and the message, as the Go part of the init writes them. */
 static void write_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -129,7 +95,7 @@ static void write_log(const char *level, const char *fmt, ...)
 		}
 	}
 	memcpy(out + n, "\"}\n", 3);
-	write_all(logfd, out, (size_t)n + 3);
+	rt_write_all(logfd, out, (size_t)n + 3);
 }
 
 void rt_log(const char *level, const char *fmt, ...)
@@ -153,23 +119,7 @@ void rt_log(const char *level, const char *fmt, ...)
 /* send_frame writes one frame of the init protocol. */
 static int send_frame(char type, const void *payload, uint32_t len)
 {
-	char hdr[RT_FRAME_HEADER];
-	hdr[0] = type;
-	memcpy(hdr + 1, &len, 4);
-	if (write_all(initfd, hdr, sizeof(hdr)) < 0)
-		return -1;
-	return len ? write_all(initfd, payload, len) : 0;
-}
-
-/* read_header reads a frame's header: its type and payload length. */
-static int read_header(char *type, uint32_t *len)
-{
-	char hdr[RT_FRAME_HEADER];
-	if (read_all(initfd, hdr, sizeof(hdr)) < 0)
-		return -1;
-	*type = hdr[0];
-	memcpy(len, hdr + 1, 4);
-	return 0;
+	return rt_send_frame_fd(initfd, type, payload, len, -1);
 }
 
 static void bail(const char *fmt, ...)
@@ -198,7 +148,7 @@ static void wait_for(char want)
 	for (;;) {
 		char c;
 		uint32_t len;
-		if (read_header(&c, &len) < 0)
+		if (rt_recv_header(initfd, &c, &len) < 0)
 			bail("read from parent while waiting for '%c'", want);
 		errno = 0;
 		if (len != 0)
@@ -264,7 +214,7 @@ static void write_file(const char *path, const char *data)
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		bail("open %s", path);
-	if (write_all(fd, data, strlen(data)) < 0)
+	if (rt_write_all(fd, data, strlen(data)) < 0)
 		bail("write %s", path);
 	close(fd);
 }
@@ -281,7 +231,7 @@ static void run_plan(void)
 	fcntl(initfd, F_SETFD, FD_CLOEXEC);
 	if (logfd >= 0)
 		fcntl(logfd, F_SETFD, FD_CLOEXEC);
-	if (read_header(&type, &len) < 0)
+	if (rt_recv_header(initfd, &type, &len) < 0)
 		bail("read plan");
 	errno = 0;
 	if (type != RT_MSG_PLAN)
@@ -291,7 +241,7 @@ static void run_plan(void)
 	char *buf = malloc(len);
 	if (buf == NULL)
 		bail("malloc plan");
-	if (read_all(initfd, buf, len) < 0)
+	if (rt_read_all(initfd, buf, len) < 0)
 		bail("read plan");
 	struct rt_plan p;
 	if (rt_plan_parse(buf, len, &p) < 0) {
@@ -359,7 +309,7 @@ void rt_nsenter(void)
 
 	uint32_t len;
 	char type;
-	if (read_header(&type, &len) < 0)
+	if (rt_recv_header(initfd, &type, &len) < 0)
 		bail("read bootstrap");
 	errno = 0;
 	if (type != RT_MSG_BOOTSTRAP)
@@ -369,7 +319,7 @@ void rt_nsenter(void)
 	char *buf = malloc(len + 1);
 	if (buf == NULL)
 		bail("malloc bootstrap");
-	if (read_all(initfd, buf, len) < 0)
+	if (rt_read_all(initfd, buf, len) < 0)
 		bail("read bootstrap");
 	buf[len] = '\0';
 
@@ -446,7 +396,7 @@ void rt_nsenter(void)
 		int fd = open(cgtasks[i], O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			bail("join cgroup: open %s", cgtasks[i]);
-		if (write_all(fd, "0", 1) < 0)
+		if (rt_write_all(fd, "0", 1) < 0)
 			bail("join cgroup: write %s", cgtasks[i]);
 		close(fd);
 	}

@@ -57,26 +57,6 @@
  * nsenter.SetupSock). -1 in every other process. */
 int rt_setup_sock = -1;
 
-static int p1_read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The set-up child, until reaped. */
 static pid_t setup_pid = -1;
 static int setup_pidfd = -1;
@@ -204,7 +184,7 @@ static int wait_setup(const struct rt_plan *p, int initfd, int sock, int fds[2])
 					close(fd);
 			}
 		}
-		if (n < (ssize_t)sizeof(hdr) && p1_read_all(sock, hdr + n, sizeof(hdr) - (size_t)n) < 0)
+		if (n < (ssize_t)sizeof(hdr) && rt_read_all(sock, hdr + n, sizeof(hdr) - (size_t)n) < 0)
 			n = -1;
 	}
 	close(sock);
@@ -339,7 +319,7 @@ void rt_pid1(int initfd, int logfd)
 	char *buf = malloc(len);
 	if (buf == NULL)
 		fail(&plan, "malloc process plan");
-	if (p1_read_all(initfd, buf, len) < 0)
+	if (rt_read_all(initfd, buf, len) < 0)
 		fail(&plan, "read the process plan");
 	if (rt_plan_parse(buf, len, &plan) < 0) {
 		plan.err_sock = initfd;
@@ -361,7 +341,7 @@ void rt_pid1(int initfd, int logfd)
 		char *hbuf = malloc(len);
 		if (hbuf == NULL)
 			fail(&plan, "malloc startContainer hooks");
-		if (p1_read_all(initfd, hbuf, len) < 0)
+		if (rt_read_all(initfd, hbuf, len) < 0)
 			fail(&plan, "read the startContainer hooks");
 		errno = 0;
 		if (rt_pid1_parse_hooks(hbuf, len) < 0)

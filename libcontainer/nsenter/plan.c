@@ -117,18 +117,45 @@ int rt_send_frame_fd(int sock, char type, const void *payload, uint32_t len, int
 	return 0;
 }
 
+int rt_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int rt_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int rt_recv_header(int sock, char *type, uint32_t *len)
 {
 	char hdr[RT_FRAME_HEADER];
-	size_t got = 0;
-	while (got < sizeof(hdr)) {
-		ssize_t n = read(sock, hdr + got, sizeof(hdr) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
-	}
+	if (rt_read_all(sock, hdr, sizeof(hdr)) < 0)
+		return -1;
 	*type = hdr[0];
 	memcpy(len, hdr + 1, 4);
 	return 0;
@@ -419,20 +446,6 @@ void rt_plan_free(struct rt_plan *p)
 
 /* ---- reporting ---- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 void rt_plan_fail(const struct rt_plan *p)
 {
 	size_t n = strlen(rt_plan_errmsg);
@@ -440,11 +453,11 @@ void rt_plan_fail(const struct rt_plan *p)
 		rt_send_frame_fd(p->err_sock, RT_MSG_ERROR, rt_plan_errmsg, (uint32_t)n, -1);
 	} else {
 		if (p->err_fifo >= 0)
-			write_all(p->err_fifo, rt_plan_errmsg, n);
+			rt_write_all(p->err_fifo, rt_plan_errmsg, n);
 		char line[sizeof(rt_plan_errmsg) + 16];
 		int m = snprintf(line, sizeof(line), "rt init: %s\n", rt_plan_errmsg);
 		if (m > 0)
-			write_all(2, line, (size_t)m < sizeof(line) ? (size_t)m : sizeof(line) - 1);
+			rt_write_all(2, line, (size_t)m < sizeof(line) ? (size_t)m : sizeof(line) - 1);
 	}
 	_exit(1);
 }

@@ -156,9 +156,14 @@ void rt_plan_fail(const struct rt_plan *p) __attribute__((noreturn));
  * reported with rt_plan_fail. Needs rt_plan_lookup done. */
 void rt_plan_exec(const struct rt_plan *p) __attribute__((noreturn));
 
-/* The frame helpers plan.c uses, in nsenter.c. */
+/* The one byte and frame I/O of the C stage (plan.c; nsenter.c and pid1.c
+ * use it too): whole buffers across short reads/writes and EINTR; a read
+ * that meets EOF fails with EPIPE; a frame's fd goes with its first byte. */
+int rt_write_all(int fd, const void *buf, size_t n);
+int rt_read_all(int fd, void *buf, size_t len);
 int rt_send_frame_fd(int sock, char type, const void *payload, uint32_t len, int fd);
 int rt_recv_header(int sock, char *type, uint32_t *len);
+/* rt_log is in nsenter.c. */
 void rt_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
