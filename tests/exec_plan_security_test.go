@@ -84,6 +84,33 @@ func (a *holdingAgent) serve(conn *net.UnixConn, hold bool) {
 	}
 }
 
+// filter is a container seccomp profile that allows everything and sends
+// syscall to the agent.
+func (a *holdingAgent) filter(syscall string) *specs.LinuxSeccomp {
+	return &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		ListenerPath:  a.path,
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{syscall}, Action: specs.ActNotify}},
+	}
+}
+
+// rtResult is what an rt command run in the background gave.
+type rtResult struct {
+	errOut string
+	code   int
+}
+
+// rtAsync runs rt with args in the background; its result comes on the
+// channel.
+func rtAsync(t *testing.T, args ...string) <-chan rtResult {
+	done := make(chan rtResult, 1)
+	go func() {
+		_, se, code := rt(t, args...)
+		done <- rtResult{se, code}
+	}()
+	return done
+}
+
 // TestExecHelperNotDumpable holds rt exec's process in the container just
 // before execve, after it took the user's uid and capabilities (in its
 // umask(2), made a notify syscall) while rt's socket is still open, and
@@ -98,21 +125,9 @@ func TestExecHelperNotDumpable(t *testing.T) {
 	caps := &specs.LinuxCapabilities{Bounding: kill, Effective: kill, Permitted: kill, Inheritable: kill, Ambient: kill}
 	_, id, pid := sleeper(t, func(s *specs.Spec) {
 		s.Process.Capabilities = caps
-		s.Linux.Seccomp = &specs.LinuxSeccomp{
-			DefaultAction: specs.ActAllow,
-			ListenerPath:  agent.path,
-			Syscalls:      []specs.LinuxSyscall{{Names: []string{"umask"}, Action: specs.ActNotify}},
-		}
+		s.Linux.Seccomp = agent.filter("umask")
 	})
-	type res struct {
-		errOut string
-		code   int
-	}
-	done := make(chan res, 1)
-	go func() {
-		_, se, code := rt(t, "exec", "-d", "-u", "1000:1000", id, "sleep", "1000")
-		done <- res{se, code}
-	}()
+	done := rtAsync(t, "exec", "-d", "-u", "1000:1000", id, "sleep", "1000")
 	var hostPid int
 	select {
 	case hostPid = <-agent.held:

@@ -72,21 +72,9 @@ func TestExecPasswdPtyNotControllingTerminal(t *testing.T) {
 func TestExecHelperStoppedBounded(t *testing.T) {
 	agent := newHoldingAgent(t)
 	_, id, _ := sleeper(t, func(s *specs.Spec) {
-		s.Linux.Seccomp = &specs.LinuxSeccomp{
-			DefaultAction: specs.ActAllow,
-			ListenerPath:  agent.path,
-			Syscalls:      []specs.LinuxSyscall{{Names: []string{"umask"}, Action: specs.ActNotify}},
-		}
+		s.Linux.Seccomp = agent.filter("umask")
 	})
-	type res struct {
-		errOut string
-		code   int
-	}
-	done := make(chan res, 1)
-	go func() {
-		_, se, code := rt(t, "exec", "-d", id, "sleep", "1000")
-		done <- res{se, code}
-	}()
+	done := rtAsync(t, "exec", "-d", id, "sleep", "1000")
 	var hostPid int
 	select {
 	case hostPid = <-agent.held:
@@ -285,15 +273,7 @@ func TestStartInitStoppedBounded(t *testing.T) {
 	if so, se, code := rt(t, "exec", idA, "kill", "-STOP", nsPid); code != 0 {
 		t.Fatalf("kill -STOP %s from the other container: exit %d: %s %s", nsPid, code, so, se)
 	}
-	type res struct {
-		errOut string
-		code   int
-	}
-	done := make(chan res, 1)
-	go func() {
-		_, se, code := rt(t, "start", id)
-		done <- res{se, code}
-	}()
+	done := rtAsync(t, "start", id)
 	select {
 	case r := <-done:
 		if r.code == 0 || !strings.Contains(r.errOut, "stopped") {
@@ -316,11 +296,7 @@ func TestStartInitStoppedBounded(t *testing.T) {
 func TestExecParentKilledDoesNotStart(t *testing.T) {
 	agent := newHoldingAgent(t)
 	b, id, _ := sleeper(t, func(s *specs.Spec) {
-		s.Linux.Seccomp = &specs.LinuxSeccomp{
-			DefaultAction: specs.ActAllow,
-			ListenerPath:  agent.path,
-			Syscalls:      []specs.LinuxSyscall{{Names: []string{"chdir"}, Action: specs.ActNotify}},
-		}
+		s.Linux.Seccomp = agent.filter("chdir")
 	})
 	cmd := exec.Command(rtBinary, "--root", ctxFor(t).root, "exec", "-d", "--cwd", "/tmp", id, "sh", "-c", "echo ran >/ran")
 	if err := cmd.Start(); err != nil {
