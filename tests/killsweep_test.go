@@ -62,21 +62,28 @@ func resctrlRoot(t *testing.T) string {
 	return ""
 }
 
+// startSweep makes the test the subreaper of what the killed commands
+// leave (their `rt init`, a pid namespace's init are re-parented to us, so
+// that we can see every one of them) until it ends, and returns the number
+// of kill points: RT_KILLSWEEP_N, or def.
+func startSweep(t *testing.T, def int) int {
+	t.Helper()
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
+	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
+		return v
+	}
+	return def
+}
+
 // sweepCreate SIGKILLs `rt create` at points spread over a whole create of
 // a bundle (opt applied) in the cgroup cgPrefix-<pid>, and checks after
 // each that delete --force removes everything (and extra, if set).
 func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id string) bool) {
 	c := ctxFor(t)
-	n := 40
-	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
-		n = v
-	}
-	// Orphans of the killed create (its `rt init`, the pid namespace's
-	// init) are re-parented to us, so that we can see every one of them.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	n := startSweep(t, 40)
 
 	cgName := fmt.Sprintf("%s-%d", cgPrefix, os.Getpid())
 	opts := []bundleOpt{withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName }}
@@ -141,14 +148,7 @@ func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id str
 // RT_KILLSWEEP_N sets the number of kill points of each (default 20).
 func TestKillSweepStartDelete(t *testing.T) {
 	c := ctxFor(t)
-	n := 20
-	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
-		n = v
-	}
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	n := startSweep(t, 20)
 	cgName := fmt.Sprintf("rt-killsweep-sd-%d", os.Getpid())
 	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName })
 
@@ -320,14 +320,7 @@ func killAndRemoveCgroup(d string) {
 // sets the number of kill points (default 40).
 func TestKillSweepExec(t *testing.T) {
 	c := ctxFor(t)
-	n := 40
-	if v, err := strconv.Atoi(os.Getenv("RT_KILLSWEEP_N")); err == nil && v > 1 {
-		n = v
-	}
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	n := startSweep(t, 40)
 
 	cgName := fmt.Sprintf("rt-killsweep-exec-%d", os.Getpid())
 	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) { s.Linux.CgroupsPath = "/" + cgName })
