@@ -111,6 +111,41 @@ func rtAsync(t *testing.T, args ...string) <-chan rtResult {
 	return done
 }
 
+// waitHeld returns the host pid of the process the agent holds, failing
+// the test if the command (done) ends or nothing is held in time.
+func (a *holdingAgent) waitHeld(t *testing.T, done <-chan rtResult, syscall string) int {
+	t.Helper()
+	select {
+	case pid := <-a.held:
+		return pid
+	case r := <-done:
+		t.Fatalf("exec finished (exit %d: %s) without its %s reaching the listener", r.code, r.errOut, syscall)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("exec's process never reached its %s", syscall)
+	}
+	return 0
+}
+
+// expectStopped checks that the command (done), whose process pid was
+// stopped by the container, fails within 30 s saying so, and that pid is
+// then gone.
+func expectStopped(t *testing.T, done <-chan rtResult, pid int, what string) {
+	t.Helper()
+	select {
+	case r := <-done:
+		if r.code == 0 || !strings.Contains(r.errOut, "stopped") {
+			t.Errorf("%s: exit %d, %q; want a failure that says it was stopped", what, r.code, r.errOut)
+		}
+		t.Logf("%s: %s", what, r.errOut)
+	case <-time.After(30 * time.Second):
+		unix.Kill(pid, unix.SIGKILL)
+		t.Fatalf("%s: rt waits for ever on a process stopped by the container (SIGSTOP)", what)
+	}
+	if !pollUntil(5*time.Second, func() bool { return unix.Kill(pid, 0) != nil }) {
+		t.Errorf("%s: the stopped process %d is still there after rt failed", what, pid)
+	}
+}
+
 // TestExecHelperNotDumpable holds rt exec's process in the container just
 // before execve, after it took the user's uid and capabilities (in its
 // umask(2), made a notify syscall) while rt's socket is still open, and
@@ -128,14 +163,7 @@ func TestExecHelperNotDumpable(t *testing.T) {
 		s.Linux.Seccomp = agent.filter("umask")
 	})
 	done := rtAsync(t, "exec", "-d", "-u", "1000:1000", id, "sleep", "1000")
-	var hostPid int
-	select {
-	case hostPid = <-agent.held:
-	case r := <-done:
-		t.Fatalf("exec finished (exit %d: %s) without its umask reaching the listener", r.code, r.errOut)
-	case <-time.After(20 * time.Second):
-		t.Fatal("exec's process never reached its umask")
-	}
+	hostPid := agent.waitHeld(t, done, "umask")
 	released := false
 	release := func() {
 		if !released {

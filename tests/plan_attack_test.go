@@ -75,33 +75,14 @@ func TestExecHelperStoppedBounded(t *testing.T) {
 		s.Linux.Seccomp = agent.filter("umask")
 	})
 	done := rtAsync(t, "exec", "-d", id, "sleep", "1000")
-	var hostPid int
-	select {
-	case hostPid = <-agent.held:
-	case r := <-done:
-		t.Fatalf("exec finished (exit %d: %s) without its umask reaching the listener", r.code, r.errOut)
-	case <-time.After(20 * time.Second):
-		t.Fatal("exec's process never reached its umask")
-	}
+	hostPid := agent.waitHeld(t, done, "umask")
 	nsPid := nsPidOf(t, hostPid)
 	// The attack, from inside the container.
 	if so, se, code := rt(t, "exec", id, "kill", "-STOP", nsPid); code != 0 {
 		t.Fatalf("kill -STOP %s from the container: exit %d: %s %s", nsPid, code, so, se)
 	}
 	close(agent.release)
-	select {
-	case r := <-done:
-		if r.code == 0 || !strings.Contains(r.errOut, "stopped") {
-			t.Errorf("exec whose process was stopped before execve: exit %d, %q; want a failure that says it was stopped", r.code, r.errOut)
-		}
-		t.Logf("rt exec: %s", r.errOut)
-	case <-time.After(30 * time.Second):
-		unix.Kill(hostPid, unix.SIGKILL)
-		t.Fatal("rt exec waits for ever on its process stopped by the container (SIGSTOP)")
-	}
-	if !pollUntil(5*time.Second, func() bool { return unix.Kill(hostPid, 0) != nil }) {
-		t.Errorf("the stopped process %d is still there after rt exec failed", hostPid)
-	}
+	expectStopped(t, done, hostPid, "exec whose process was stopped before execve")
 }
 
 func nsPidOf(t *testing.T, hostPid int) string {
@@ -273,20 +254,7 @@ func TestStartInitStoppedBounded(t *testing.T) {
 	if so, se, code := rt(t, "exec", idA, "kill", "-STOP", nsPid); code != 0 {
 		t.Fatalf("kill -STOP %s from the other container: exit %d: %s %s", nsPid, code, so, se)
 	}
-	done := rtAsync(t, "start", id)
-	select {
-	case r := <-done:
-		if r.code == 0 || !strings.Contains(r.errOut, "stopped") {
-			t.Errorf("start of a container whose init was stopped: exit %d, %q; want a failure that says it was stopped", r.code, r.errOut)
-		}
-		t.Logf("rt start: %s", r.errOut)
-	case <-time.After(30 * time.Second):
-		unix.Kill(pid, unix.SIGKILL)
-		t.Fatal("rt start waits for ever on an init stopped by another container (SIGSTOP)")
-	}
-	if !pollUntil(5*time.Second, func() bool { return unix.Kill(pid, 0) != nil }) {
-		t.Errorf("the stopped init %d is still there after rt start failed", pid)
-	}
+	expectStopped(t, rtAsync(t, "start", id), pid, "start of a container whose init was stopped")
 }
 
 // TestExecParentKilledDoesNotStart: rt exec is killed (its caller's
