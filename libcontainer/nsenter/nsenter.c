@@ -128,14 +128,8 @@ static void bail(const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof(msg) - 64, fmt, ap);
+	int n = rt_format_error(msg, sizeof(msg), saved, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof(msg) - 64)
-		n = sizeof(msg) - 64;
-	if (saved)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(saved));
 	if (initfd >= 0)
 		send_frame(RT_MSG_ERROR, msg, (uint32_t)n);
 	_exit(1);

@@ -79,14 +79,8 @@ static void fail(const struct rt_plan *p, const char *fmt, ...)
 	int saved = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(rt_plan_errmsg, sizeof(rt_plan_errmsg) - 64, fmt, ap);
+	rt_format_error(rt_plan_errmsg, sizeof(rt_plan_errmsg), saved, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof(rt_plan_errmsg) - 64)
-		n = sizeof(rt_plan_errmsg) - 64;
-	if (saved)
-		snprintf(rt_plan_errmsg + n, sizeof(rt_plan_errmsg) - (size_t)n, ": %s", strerror(saved));
 	die(p);
 }
 

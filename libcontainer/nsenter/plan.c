@@ -68,6 +68,22 @@ static int fail(const char *fmt, ...)
 	return -1;
 }
 
+int rt_format_error(char *buf, size_t size, int err, const char *fmt, va_list ap)
+{
+	// 64 bytes kept for ": <strerror>", so that a long message still says
+	// why it failed.
+	int n = vsnprintf(buf, size - 64, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > size - 64)
+		n = (int)(size - 64);
+	if (err)
+		n += snprintf(buf + n, size - (size_t)n, ": %s", strerror(err));
+	if ((size_t)n >= size)
+		n = (int)(size - 1);
+	return n;
+}
+
 /* ---- frames ---- */
 
 int rt_send_frame_fd(int sock, char type, const void *payload, uint32_t len, int fd)

@@ -16,6 +16,7 @@
 #define RT_NSENTER_PLAN_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <linux/filter.h>
 
@@ -163,6 +164,9 @@ int rt_write_all(int fd, const void *buf, size_t n);
 int rt_read_all(int fd, void *buf, size_t len);
 int rt_send_frame_fd(int sock, char type, const void *payload, uint32_t len, int fd);
 int rt_recv_header(int sock, char *type, uint32_t *len);
+/* rt_format_error writes fmt's message into buf (size > 64), followed by
+ * ": strerror(err)" when err is not 0, and returns its length. */
+int rt_format_error(char *buf, size_t size, int err, const char *fmt, va_list ap);
 /* rt_log is in nsenter.c. */
 void rt_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
