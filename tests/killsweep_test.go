@@ -78,6 +78,19 @@ func startSweep(t *testing.T, def int) int {
 	return def
 }
 
+// killAfter runs rt with args and SIGKILLs it after delay; it reports
+// whether rt finished (exit 0) before the kill.
+func killAfter(t *testing.T, delay time.Duration, args ...string) bool {
+	t.Helper()
+	cmd := exec.Command(rtBinary, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(delay)
+	cmd.Process.Signal(syscall.SIGKILL)
+	return cmd.Wait() == nil
+}
+
 // sweepCreate SIGKILLs `rt create` at points spread over a whole create of
 // a bundle (opt applied) in the cgroup cgPrefix-<pid>, and checks after
 // each that delete --force removes everything (and extra, if set).
@@ -109,15 +122,8 @@ func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id str
 	for i := 0; i < n; i++ {
 		delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
 		id := newID(t)
-		cmd := exec.Command(rtBinary, "--root", c.root, "create", "--bundle", b.Dir, id)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
-		werr := cmd.Wait()
 		outcome := "killed"
-		if werr == nil {
+		if killAfter(t, delay, "--root", c.root, "create", "--bundle", b.Dir, id) {
 			outcome = "finished"
 		}
 		r := runRaw(c.root, nil, "state", id)
@@ -187,14 +193,8 @@ func TestKillSweepStartDelete(t *testing.T) {
 				mustRT(t, "start", id)
 				args = []string{"--root", c.root, "delete", "--force", id}
 			}
-			cmd := exec.Command(rtBinary, args...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(delay)
-			cmd.Process.Signal(syscall.SIGKILL)
 			outcome := verb + ", killed"
-			if cmd.Wait() == nil {
+			if killAfter(t, delay, args...) {
 				outcome = verb + ", finished"
 			}
 			r := runRaw(c.root, nil, "state", id)
@@ -349,14 +349,8 @@ func TestKillSweepExec(t *testing.T) {
 		for i := 0; i < n && !t.Failed(); i++ {
 			delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
 			a, mode := args(i)
-			cmd := exec.Command(rtBinary, append([]string{"--root", c.root}, a...)...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(delay)
-			cmd.Process.Signal(syscall.SIGKILL)
 			outcome := mode + ", killed"
-			if cmd.Wait() == nil {
+			if killAfter(t, delay, append([]string{"--root", c.root}, a...)...) {
 				outcome = mode + ", finished"
 			}
 			outcomes[outcome]++

@@ -14,12 +14,12 @@ import (
 
 // Concurrent allocations, each under the lock taken through its own open
 // file description (as separate hook processes do), never share an address.
-func TestAllocateConcurrent(t *testing.T) {
-	s := &Store{Dir: t.TempDir()}
-	subnet := netip.MustParsePrefix("192.0.2.0/27") // 29 host addresses, the gateway included
+// allocateAtOnce allocates n leases (ids c0...) on br0 from n goroutines
+// at once, each under the store's lock, as n concurrent set-ups do.
+func allocateAtOnce(s *Store, n int, subnet, subnet6 netip.Prefix) ([]*Lease, []error) {
 	var wg sync.WaitGroup
-	leases := make([]*Lease, 29)
-	errs := make([]error, len(leases))
+	leases := make([]*Lease, n)
+	errs := make([]error, n)
 	for i := range leases {
 		wg.Add(1)
 		go func(i int) {
@@ -31,10 +31,17 @@ func TestAllocateConcurrent(t *testing.T) {
 			}
 			defer unlock()
 			leases[i] = &Lease{ID: fmt.Sprintf("c%d", i), Bridge: "br0"}
-			errs[i] = s.Allocate(leases[i], subnet, netip.Prefix{})
+			errs[i] = s.Allocate(leases[i], subnet, subnet6)
 		}(i)
 	}
 	wg.Wait()
+	return leases, errs
+}
+
+func TestAllocateConcurrent(t *testing.T) {
+	s := &Store{Dir: t.TempDir()}
+	subnet := netip.MustParsePrefix("192.0.2.0/27") // 29 host addresses, the gateway included
+	leases, errs := allocateAtOnce(s, 29, subnet, netip.Prefix{})
 	seen := map[netip.Addr]bool{}
 	exhausted := 0
 	for i, l := range leases {
@@ -106,24 +113,7 @@ func TestAllocateDualStackConcurrent(t *testing.T) {
 	s := &Store{Dir: t.TempDir()}
 	subnet, subnet6 := netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("fd00:5::/64")
 	const n = 20
-	var wg sync.WaitGroup
-	leases := make([]*Lease, n)
-	errs := make([]error, n)
-	for i := range leases {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			unlock, err := s.Lock(10 * time.Second)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer unlock()
-			leases[i] = &Lease{ID: fmt.Sprintf("c%d", i), Bridge: "br0"}
-			errs[i] = s.Allocate(leases[i], subnet, subnet6)
-		}(i)
-	}
-	wg.Wait()
+	leases, errs := allocateAtOnce(s, n, subnet, subnet6)
 	seen := map[netip.Addr]bool{}
 	for i, l := range leases {
 		if errs[i] != nil {
