@@ -14,9 +14,10 @@ import (
 )
 
 // seccompCacheFile, in a container's state directory, is its seccomp
-// profile compiled to BPF by the first `rt exec` (libseccomp takes ~20 ms
-// for a default profile of 400 syscalls on three architectures, more than
-// the rest of an exec); later execs read it. The state directory is the
+// profile compiled to BPF by `rt create` (which compiles it anyway for the
+// init), or else by the first `rt exec` (libseccomp takes ~20 ms for a
+// default profile of 400 syscalls on three architectures, more than the
+// rest of an exec); the container's execs read it. The state directory is the
 // host root's: nothing of the container can write it.
 const seccompCacheFile = "seccomp.bpf"
 
