@@ -96,7 +96,7 @@ type execution struct {
 }
 
 func (x *execution) run() (int, error) {
-	cfg, err := x.c.config()
+	cfg, err := x.c.ExecConfig()
 	if err != nil {
 		return -1, err
 	}

@@ -191,6 +191,10 @@ func nsCloneFlag(t specs.LinuxNamespaceType) uintptr {
 	return 0
 }
 
+// earlyBootstrapMax is the largest bootstrap written before the C stage
+// starts: far below a unix stream socket's smallest default buffer.
+const earlyBootstrapMax = 16 << 10
+
 // spawnInit starts `rt init` from the sealed binary and drives the C stage
 // until the container process's pid is known.
 func spawnInit(o *spawnOpts) (*initProc, error) {
@@ -246,6 +250,18 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: o.cgroupFD}
 		bornInCgroup = true
 	}
+	// A bootstrap that the socket's buffer surely holds waits there before
+	// the C stage starts: it reads it as soon as it runs, not once the
+	// parent is scheduled again. A bigger one (it would block the write
+	// with nobody reading) goes after the start.
+	early := len(o.bootstrap) <= earlyBootstrapMax
+	if early {
+		if _, err := parent.Write(o.bootstrap); err != nil {
+			parent.Close()
+			logR.Close()
+			return nil, fmt.Errorf("send bootstrap to init: %w", err)
+		}
+	}
 	t := time.Now()
 	err = cmd.Start()
 	DebugPhase("init: started", t)
@@ -273,13 +289,14 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	if err := system.SetInitialAffinity(cmd.Process.Pid, o.affinity); err != nil {
 		return fail(err)
 	}
-	// Send the bootstrap first: the child loads and enters namespaces while
-	// we place it in its cgroups (a cgroup v1 move waits for an RCU grace
-	// period: milliseconds better spent in parallel); CgroupOK says it is
-	// done.
-	if _, err := parent.Write(o.bootstrap); err != nil {
-		return fail(fmt.Errorf("send bootstrap to init: %w", err))
+	if !early {
+		if _, err := parent.Write(o.bootstrap); err != nil {
+			return fail(fmt.Errorf("send bootstrap to init: %w", err))
+		}
 	}
+	// The child loads and enters namespaces while we place it in its
+	// cgroups (a cgroup v1 move waits for an RCU grace period:
+	// milliseconds better spent in parallel); CgroupOK says it is done.
 	if o.placeInCgroup != nil {
 		t := time.Now()
 		if err := o.placeInCgroup(cmd.Process.Pid, bornInCgroup); err != nil {

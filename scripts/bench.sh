@@ -3,7 +3,8 @@
 # (rt, runc, crun, rt, runc, crun, ...), medians and ratios:
 #   run        `run` of /bin/true (create+start+wait+delete in one call)
 #   split      create; start; delete --force, as an engine's shim does it
-#   exec       `exec` of /bin/true into a running container
+#   exec       `exec` of /bin/true into a running container, back to back
+#              (after an untimed one of the same runtime) and 0.3 s apart
 #   init RSS   VmRSS of the container's init while `created`
 #   memcg      memory.usage_in_bytes (v1) / memory.current (v2) of the
 #              container's memory cgroup right after `create`
@@ -135,12 +136,23 @@ for r in "${names[@]}"; do
 	rtc "$r" create --bundle "$work/sleep" ex </dev/null >/dev/null 2>&1 && rtc "$r" start ex
 	excg[$r]=$(memcg_v1 "$(statepid "$r" ex)")
 done
+# Two ways: back to back, each runtime's timed exec right after one of its
+# own (warm: a cgroup v1 move of another process waits for an RCU grace
+# period whose first taker after a quiet moment pays it, and a runtime
+# must not inherit another one's); and 0.3 s apart, as exec probes come.
 for i in $(seq "$n"); do
 	for r in "${names[@]}"; do
+		rtc "$r" exec ex /bin/true </dev/null >/dev/null 2>&1
 		sample exec "$r" rtc "$r" exec ex /bin/true
 		/usr/bin/time -f %M -o "$work/rss" "${bin[$r]}" --root "$work/root-$r" exec ex /bin/true </dev/null >/dev/null 2>&1
 		record peak_exec "$r" "$(cat "$work/rss")"
 		if [ -n "${excg[$r]}" ]; then record exec_charge "$r" "$(exec_charge "$r" "${excg[$r]}")"; fi
+	done
+done
+for i in $(seq "$n"); do
+	for r in "${names[@]}"; do
+		sleep 0.3
+		sample exec_spaced "$r" rtc "$r" exec ex /bin/true
 	done
 done
 if [ "$many" -gt 0 ]; then
@@ -220,7 +232,8 @@ echo
 printf '%-44s%9s %9s %9s  %7s %7s\n' "median of $n (list/state/run at $many: of ${ls:-none})" rt runc crun rt/runc rt/crun
 row run "run of /bin/true" ms
 row split "create; start; delete --force" ms
-row exec "exec of /bin/true (running container)" ms
+row exec "exec of /bin/true, back to back" ms
+row exec_spaced "exec of /bin/true, 0.3 s apart" ms
 row init_rss "VmRSS of the init while created" KiB
 row memcg "memory cgroup usage after create" KiB
 row peak_create "peak RSS of the create command" KiB

@@ -158,7 +158,7 @@ func execProcess(c *cli.Context, ctr *libcontainer.Container) (*specs.Process, e
 	if len(args) == 0 {
 		return nil, errors.New("exec args cannot be empty")
 	}
-	cfg, err := ctr.Config()
+	cfg, err := ctr.ExecConfig()
 	if err != nil {
 		return nil, err
 	}
