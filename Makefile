@@ -23,6 +23,18 @@ RT_TAGS    := urfave_cli_no_docs
 RT_LDFLAGS :=
 endif
 
+# rt exec's C stage as a program of its own (cmd/rt-stage), static against
+# musl: it starts in ~0.4 ms where rt's glibc binary takes ~1.1 ms. It is
+# embedded in bin/rt (tag rtstage, libcontainer/stagebin). STAGE=auto (the
+# default) builds it when musl-gcc is there when bin/rt is built (after
+# make deps), STAGE=1 requires it, STAGE=0 leaves it out: rt exec then
+# re-executes rt itself, as create does.
+STAGE    ?= auto
+STAGE_CC ?= musl-gcc
+STAGE_SRC := cmd/rt-stage/main.c $(addprefix libcontainer/nsenter/,nsenter.c plan.c pid1.c pid1_hooks.c)
+# musl's headers first; the kernel's (linux/, asm/) after them.
+STAGE_CFLAGS := -static -O2 -Wall -Werror -idirafter /usr/include -idirafter /usr/include/$(shell gcc -print-multiarch 2>/dev/null)
+
 .PHONY: all build deps test unit integration demo conformance engines bench clean vet fmt
 
 all: build
@@ -31,8 +43,16 @@ all: build
 # `rt spec --network bridge` finds it. Static and without cgo (it needs no C):
 # no dynamic loader at each start saves about 1 ms per hook run.
 build:
-	$(GO) build $(GOFLAGS_BUILD) -tags $(RT_TAGS) -ldflags "$(LDFLAGS) $(RT_LDFLAGS)" -o $(BIN) ./cmd/rt
+	@tags=$(RT_TAGS); \
+	if [ "$(STAGE)" = 1 ] || { [ "$(STAGE)" = auto ] && command -v $(STAGE_CC) >/dev/null; }; then \
+		$(MAKE) --no-print-directory libcontainer/stagebin/rt-stage && tags=$$tags,rtstage; \
+	else echo "build: bin/rt without rt-stage (STAGE=$(STAGE); $(STAGE_CC) is needed): rt exec re-executes rt"; fi; \
+	echo $(GO) build $(GOFLAGS_BUILD) -tags $$tags -ldflags \"$(LDFLAGS) $(RT_LDFLAGS)\" -o $(BIN) ./cmd/rt; \
+	$(GO) build $(GOFLAGS_BUILD) -tags $$tags -ldflags "$(LDFLAGS) $(RT_LDFLAGS)" -o $(BIN) ./cmd/rt
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -tags urfave_cli_no_docs -o bin/rt-net ./cmd/rt-net
+
+libcontainer/stagebin/rt-stage: $(STAGE_SRC) $(wildcard libcontainer/nsenter/*.h)
+	$(STAGE_CC) $(STAGE_CFLAGS) -o $@ $(STAGE_SRC)
 
 # Debian packages rt needs to build and its tests need to run.
 deps:
@@ -148,7 +168,7 @@ bench: build criu
 	CRIU_DIR=$(CRIU_DIR) ./scripts/bench-criu.sh $(abspath $(BIN))
 
 clean:
-	rm -rf bin
+	rm -rf bin libcontainer/stagebin/rt-stage
 
 # What runc ships beside its binary: man pages (man/*.8) and bash
 # completion, generated from the command definitions that --help prints

@@ -226,6 +226,7 @@ func (x *execution) spawn() error {
 		placeInCgroup: x.placeInCgroup,
 		affinity:      x.o.Process.ExecCPUAffinity,
 		planFrame:     x.planFrame,
+		stage:         true,
 	}
 	if x.paused {
 		so.placeInCgroup = nil // the init asks to join last (Join)

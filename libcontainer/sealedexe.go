@@ -1,12 +1,15 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/stagebin"
 )
 
 // sealedExe returns an O_PATH fd of rt's own binary on a detached,
@@ -43,19 +46,45 @@ func memfdExe() (*os.File, error) {
 		return nil, fmt.Errorf("seal /proc/self/exe: %w", err)
 	}
 	defer src.Close()
-	fd, err := unix.MemfdCreate("rt", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	f, err := sealedMemfd("rt", src)
 	if err != nil {
-		return nil, fmt.Errorf("seal /proc/self/exe: memfd_create: %w", err)
+		return nil, fmt.Errorf("seal /proc/self/exe: %w", err)
 	}
-	f := os.NewFile(uintptr(fd), "rt-exe")
+	return f, nil
+}
+
+// stageExe returns a sealed memfd holding the rt-stage program embedded in
+// rt (libcontainer/stagebin: rt exec's C stage, static against musl), or
+// nil when rt was built without it. The memfd is rt's own, made for this
+// command: a process of the container that reaches it through
+// /proc/<pid>/exe can neither write it (sealed) nor reach rt's binary.
+func stageExe() (*os.File, error) {
+	if len(stagebin.Binary) == 0 {
+		return nil, nil
+	}
+	f, err := sealedMemfd("rt-stage", bytes.NewReader(stagebin.Binary))
+	if err != nil {
+		return nil, fmt.Errorf("seal rt-stage: %w", err)
+	}
+	return f, nil
+}
+
+// sealedMemfd copies src into a memfd named name and seals it against
+// any change (write, grow, shrink, more seals).
+func sealedMemfd(name string, src io.Reader) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), name)
 	if _, err := io.Copy(f, src); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("seal /proc/self/exe: copy: %w", err)
+		return nil, fmt.Errorf("copy: %w", err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("seal /proc/self/exe: seal memfd: %w", err)
+		return nil, fmt.Errorf("seal memfd: %w", err)
 	}
 	return f, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
+	"github.com/rt-runtime/rt/libcontainer/stagebin"
 	"github.com/rt-runtime/rt/libcontainer/system"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
@@ -81,6 +82,9 @@ type spawnOpts struct {
 	// socket until the forked child reads it, which saves the child a
 	// round trip through the parent after its pid.
 	planFrame func() ([]byte, error)
+	// stage (exec, plan mode: the C stage never returns into Go) runs
+	// the embedded rt-stage program, when rt has it, instead of rt.
+	stage bool
 }
 
 // initProc is a started `rt init`.
@@ -191,6 +195,22 @@ func nsCloneFlag(t specs.LinuxNamespaceType) uintptr {
 	return 0
 }
 
+// initExe returns the program to start as the C stage: rt-stage (a
+// sealed memfd) for a stage that never returns into Go, when rt embeds
+// it, else rt's own sealed binary.
+func initExe(stage bool) (*os.File, error) {
+	if stage {
+		f, err := stageExe()
+		if err != nil || f != nil {
+			if f != nil {
+				logrus.Debugf("init: C stage: rt-stage (%d bytes, sealed memfd)", len(stagebin.Binary))
+			}
+			return f, err
+		}
+	}
+	return sealedExe()
+}
+
 // earlyBootstrapMax is the largest bootstrap written before the C stage
 // starts: far below a unix stream socket's smallest default buffer.
 const earlyBootstrapMax = 16 << 10
@@ -198,7 +218,7 @@ const earlyBootstrapMax = 16 << 10
 // spawnInit starts `rt init` from the sealed binary and drives the C stage
 // until the container process's pid is known.
 func spawnInit(o *spawnOpts) (*initProc, error) {
-	exe, err := sealedExe()
+	exe, err := initExe(o.stage)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ while read -r pkg imports; do
 			fail "$p imports $q: the integration tests drive the binary, they import no rt package" ;;
 		esac
 		case "$p" in
-		libcontainer/configs | libcontainer/initproto | libcontainer/events | libcontainer/utils | libcontainer/cgroups/devices)
+		libcontainer/configs | libcontainer/initproto | libcontainer/events | libcontainer/utils | libcontainer/cgroups/devices | libcontainer/stagebin)
 			fail "$p imports $q: it imports no other rt package" ;;
 		libcontainer/cgroups/cgutil)
 			[ "$q" = libcontainer/utils ] || fail "$p imports $q: it imports no manager" ;;

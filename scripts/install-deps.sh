@@ -3,7 +3,7 @@
 # that its demo, tests and benchmarks use (nftables: `nft` for the network
 # tests only; rt-net itself speaks netlink). Idempotent; needs root.
 set -eu
-pkgs="libseccomp-dev busybox-static gcc make iproute2 util-linux procps nftables"
+pkgs="libseccomp-dev musl-tools busybox-static gcc make iproute2 util-linux procps nftables"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs runc crun time"
 # The cgroup v2 + AppArmor VM of ../shared/harness/vm (make test-v2).
 [ "${WITH_VM:-0}" = 1 ] && pkgs="$pkgs qemu-system-x86 qemu-system-data cpio zstd xz-utils"

@@ -349,3 +349,42 @@ func TestExecWithoutPidNamespace(t *testing.T) {
 		t.Errorf("--pid-file says %q, the process is %s", got, f[0])
 	}
 }
+
+// TestExecStageSealedMemfd: rt exec's C stage is rt-stage, the small
+// static program embedded in rt, run from a memfd made for that exec and
+// sealed: held before its execve (in its umask(2)), the process's exe is
+// that memfd, not rt's binary, and cannot be opened for writing, even by
+// the host's root; the seals forbid every change. (make build embeds
+// rt-stage where musl-gcc is installed: make deps installs it.)
+func TestExecStageSealedMemfd(t *testing.T) {
+	agent := newHoldingAgent(t)
+	_, id, _ := sleeper(t, func(s *specs.Spec) { s.Linux.Seccomp = agent.filter("umask") })
+	done := rtAsync(t, "exec", "-d", id, "sleep", "1000")
+	hostPid := agent.waitHeld(t, done, "umask")
+	defer close(agent.release)
+	exe := fmt.Sprintf("/proc/%d/exe", hostPid)
+	link, err := os.Readlink(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link, "/memfd:rt-stage") {
+		t.Fatalf("rt exec's process before execve runs %q, want the rt-stage memfd (bin/rt built without rt-stage? make deps installs musl-gcc)", link)
+	}
+	if f, err := os.OpenFile(exe, os.O_WRONLY, 0); err == nil {
+		f.Close()
+		t.Errorf("%s (%s) opened for writing", exe, link)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seals, err := unix.FcntlInt(f.Fd(), unix.F_GET_SEALS, 0)
+	if err != nil {
+		t.Fatalf("F_GET_SEALS on %s: %v", link, err)
+	}
+	want := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if seals&want != want {
+		t.Errorf("seals of %s: %#x, want %#x", link, seals, want)
+	}
+}

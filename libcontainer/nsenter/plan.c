@@ -698,19 +698,27 @@ static void limit_string(char *buf, size_t n, uint64_t v)
 		snprintf(buf, n, "%llu", (unsigned long long)v);
 }
 
+/* prlimit's resource argument: glibc's enum type, an int elsewhere (musl,
+ * which cmd/rt-stage is built with). */
+#ifdef __GLIBC__
+typedef __rlimit_resource_t rt_rlimit_resource;
+#else
+typedef int rt_rlimit_resource;
+#endif
+
 int rt_plan_rlimits(const struct rt_plan *p)
 {
 	for (size_t i = 0; i < p->nrlimits; i++) {
 		const struct rt_plan_rlimit *l = &p->rlimits[i];
 		struct rlimit want = {.rlim_cur = l->soft, .rlim_max = l->hard};
-		if (prlimit(0, (__rlimit_resource_t)l->resource, &want, NULL) == 0)
+		if (prlimit(0, (rt_rlimit_resource)l->resource, &want, NULL) == 0)
 			continue;
 		int e = errno;
 		char soft[24], hard[24], cur[24];
 		limit_string(soft, sizeof(soft), l->soft);
 		limit_string(hard, sizeof(hard), l->hard);
 		struct rlimit now;
-		if (e == EPERM && prlimit(0, (__rlimit_resource_t)l->resource, NULL, &now) == 0 && l->hard > now.rlim_max) {
+		if (e == EPERM && prlimit(0, (rt_rlimit_resource)l->resource, NULL, &now) == 0 && l->hard > now.rlim_max) {
 			limit_string(cur, sizeof(cur), now.rlim_max);
 			return fail("process.rlimits: %s hard limit %s exceeds the caller's hard limit %s (raising it needs CAP_SYS_RESOURCE): %s",
 				    l->name, hard, cur, errstr(e));
