@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -16,9 +17,9 @@ import (
 
 // startHooksPayload encodes the startContainer hooks for the container's C
 // init, which runs them just before execve (nsenter/pid1_hooks.c has the
-// format): the state they read on stdin, then each hook's timeout, path,
-// args and env (-1: the process's environment, as a hook without env gets
-// it).
+// format): the state they read on stdin, then each hook's timeout (a hook
+// without one gets hooks.DefaultTimeout), path, args and env (-1: the
+// process's environment, as a hook without env gets it).
 func startHooksPayload(hs []specs.Hook, st *specs.State) ([]byte, error) {
 	state, err := json.Marshal(st)
 	if err != nil {
@@ -35,7 +36,7 @@ func startHooksPayload(hs []specs.Hook, st *specs.State) ([]byte, error) {
 	}
 	str(0, string(state))
 	for i, h := range hs {
-		t := int32(-1)
+		t := int32(hooks.DefaultTimeout / time.Second) // no timeout: the default bound
 		if h.Timeout != nil {
 			if *h.Timeout <= 0 || *h.Timeout > math.MaxInt32 {
 				return nil, &hooks.Error{Kind: "startContainer", Index: i, Path: h.Path,

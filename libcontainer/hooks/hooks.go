@@ -18,6 +18,22 @@ import (
 // timeout.
 var ErrTimeout = errors.New("hook ran past its timeout")
 
+// DefaultTimeout bounds a hook that sets no timeout (runc waits for it for
+// ever): no rt command waits on a child without a bound. Two minutes, as
+// kubelet's default runtime request timeout: an engine above rt has given
+// up by then. The startContainer hooks, which the container's C init runs,
+// get the same bound (see libcontainer's startHooksPayload). A variable for
+// the tests.
+var DefaultTimeout = 2 * time.Minute
+
+// TimeoutOf is how long a hook may run: its timeout, or DefaultTimeout.
+func TimeoutOf(h specs.Hook) time.Duration {
+	if h.Timeout != nil {
+		return time.Duration(*h.Timeout) * time.Second
+	}
+	return DefaultTimeout
+}
+
 // pipeDrainDelay bounds how long Run waits, after a hook exits or is killed,
 // for its output pipes to close. A hook may leave a background process holding
 // them open; that must not block the runtime.
@@ -53,7 +69,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // state as JSON on stdin, runs its Path directly (no shell, no PATH lookup)
 // with argv = Args (or [Path] when Args is empty) and environment Env (the
 // runtime's own environment when Env is empty, as runc does), and is killed
-// when it runs longer than Timeout seconds. Fds 0, 1 and 2 are passed on, and
+// when it runs longer than Timeout seconds (DefaultTimeout without one). Fds 0, 1 and 2 are passed on, and
 // any fd of the caller that is not close-on-exec: rt marks its inherited fds
 // close-on-exec when it starts (system.CloseExecFrom). Stdout and
 // stderr are captured and reported in the error only.
@@ -131,12 +147,9 @@ func runOne(kind string, index int, h specs.Hook, stdin []byte) error {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 
-	var timeout <-chan time.Time
-	if h.Timeout != nil {
-		timer := time.NewTimer(time.Duration(*h.Timeout) * time.Second)
-		defer timer.Stop()
-		timeout = timer.C
-	}
+	limit := TimeoutOf(h)
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
 
 	select {
 	case err := <-done:
@@ -149,9 +162,12 @@ func runOne(kind string, index int, h specs.Hook, stdin []byte) error {
 			return hookErr(err, &stdout, &stderr)
 		}
 		return nil
-	case <-timeout:
+	case <-timer.C:
 		_ = cmd.Process.Kill() // already gone is fine: done reaps it either way
 		<-done
+		if h.Timeout == nil {
+			return hookErr(fmt.Errorf("%w of %v (the default: the hook sets none): killed", ErrTimeout, limit), &stdout, &stderr)
+		}
 		return hookErr(fmt.Errorf("%w of %ds: killed", ErrTimeout, *h.Timeout), &stdout, &stderr)
 	}
 }

@@ -258,3 +258,17 @@ func TestRunNoHooks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A hook without a timeout is bounded too: by DefaultTimeout.
+func TestRunDefaultTimeout(t *testing.T) {
+	old := DefaultTimeout
+	DefaultTimeout = 300 * time.Millisecond
+	defer func() { DefaultTimeout = old }()
+	err := Run("createRuntime", []specs.Hook{{Path: "/bin/sleep", Args: []string{"sleep", "10"}}}, testState())
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error = %v, want ErrTimeout", err)
+	}
+	if !strings.HasPrefix(err.Error(), "createRuntime hook #0 (/bin/sleep): hook ran past its timeout of 300ms (the default: the hook sets none): killed") {
+		t.Errorf("error = %q", err)
+	}
+}
