@@ -82,6 +82,10 @@ type spawnOpts struct {
 	// socket until the forked child reads it, which saves the child a
 	// round trip through the parent after its pid.
 	planFrame func() ([]byte, error)
+	// initHooks is how long the init may spend running hooks itself
+	// (createContainer) between two of its messages: added to
+	// InitAnswerBound.
+	initHooks time.Duration
 	// stage (exec, plan mode: the C stage never returns into Go) runs
 	// the embedded rt-stage program, when rt has it, instead of rt.
 	stage bool
@@ -211,6 +215,15 @@ func initExe(stage bool) (*os.File, error) {
 	return sealedExe()
 }
 
+// InitAnswerBound is how long rt waits for each message of a container's
+// init (its C stage and set-up: joining namespaces, mounts, pivot_root),
+// plus the timeouts of the hooks the init runs itself: past it, the init
+// is killed and the command fails with initproto.ErrNoAnswer. Generous:
+// the set-up takes milliseconds; an init that sends nothing for two
+// minutes is stuck (runc waits for ever). cmd/rt sets it from
+// RT_INIT_TIMEOUT.
+var InitAnswerBound = 2 * time.Minute
+
 // earlyBootstrapMax is the largest bootstrap written before the C stage
 // starts: far below a unix stream socket's smallest default buffer.
 const earlyBootstrapMax = 16 << 10
@@ -305,6 +318,12 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		err = p.watch.end(err)
 		p.kill()
 		return nil, err
+	}
+	// Every wait for the init's next message is bounded: an init stuck
+	// in the kernel (a mount source on a hung network or FUSE file
+	// system) is neither frozen nor stopped, and would hold rt for ever.
+	if err := p.conn.SetRecvTimeout(InitAnswerBound + o.initHooks); err != nil {
+		return fail(err)
 	}
 	if err := system.SetInitialAffinity(cmd.Process.Pid, o.affinity); err != nil {
 		return fail(err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -54,9 +55,27 @@ func main() {
 	}
 	app := newApp()
 	cli.ErrWriter = &fatalWriter{cli.ErrWriter}
+	if err := setInitTimeout(os.Getenv("RT_INIT_TIMEOUT")); err != nil {
+		fatal(err)
+	}
 	if err := app.Run(os.Args); err != nil {
 		fatal(err)
 	}
+}
+
+// setInitTimeout applies RT_INIT_TIMEOUT (a Go duration, "30s", "5m"): how
+// long rt waits for each message of a container's init before it kills it
+// (libcontainer.InitAnswerBound; docs/runc-compat.md). Empty: the default.
+func setInitTimeout(v string) error {
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("RT_INIT_TIMEOUT=%q: want a positive duration such as 30s or 5m", v)
+	}
+	libcontainer.InitAnswerBound = d
+	return nil
 }
 
 // configureLogging sets logrus up as runc does: --log FILE, --log-format,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,6 +14,8 @@ import (
 type Conn struct {
 	f  *os.File
 	rw rawConn
+	// timeout is the receive timeout (SetRecvTimeout), for errors.
+	timeout time.Duration
 }
 
 // rawConn is the socket as the codec sees it; tests feed the decoder
@@ -36,6 +39,17 @@ func (s sockConn) sendmsg(p, oob []byte) (int, error) {
 // NewConn wraps f, a connected SOCK_STREAM unix socket.
 func NewConn(f *os.File) *Conn {
 	return &Conn{f: f, rw: sockConn(f.Fd())}
+}
+
+// SetRecvTimeout bounds each wait of Recv for the peer's next bytes (the
+// socket's SO_RCVTIMEO): past it, Recv fails with ErrNoAnswer. 0: no bound.
+func (c *Conn) SetRecvTimeout(d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if err := unix.SetsockoptTimeval(int(c.f.Fd()), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return fmt.Errorf("init protocol: set receive timeout: %w", err)
+	}
+	c.timeout = d
+	return nil
 }
 
 // Close closes the socket.
@@ -141,6 +155,10 @@ func (c *Conn) readFull(p []byte, m *Msg) error {
 		}
 		if errors.Is(err, unix.ECONNRESET) {
 			return ErrClosed
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			// SO_RCVTIMEO (SetRecvTimeout) ran out.
+			return fmt.Errorf("%w for %v", ErrNoAnswer, c.timeout)
 		}
 		if err != nil {
 			return fmt.Errorf("init protocol: receive: %w", err)

@@ -96,6 +96,10 @@ const (
 // possibly in the middle of a frame.
 var ErrClosed = errors.New("init process exited before finishing its setup")
 
+// ErrNoAnswer means the peer sent nothing within the receive timeout
+// (Conn.SetRecvTimeout): alive but stuck, in the kernel or not.
+var ErrNoAnswer = errors.New("init process sent nothing")
+
 // Msg is one received frame.
 type Msg struct {
 	Type    Type
