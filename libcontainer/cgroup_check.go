@@ -147,14 +147,22 @@ func (w *frozenWatch) end(err error) error {
 		<-w.done
 	}
 	if w.fired || w.stopped {
-		if err == nil {
-			err = errInitGone
+		// The watch shut the socket down, so the wait ended with the
+		// socket's end: that says nothing more. Another error does.
+		var more error
+		if err != nil && !isInitGone(err) {
+			more = err
 		}
-		why := ErrCgroupFrozen
+		var why error
 		if w.stopped {
-			why = ErrInitStopped
+			why = fmt.Errorf("%w: killed", ErrInitStopped) // the caller kills it
+		} else {
+			why = fmt.Errorf("%w while waiting for the container's process", ErrCgroupFrozen)
 		}
-		return fmt.Errorf("%w while waiting for the container's process (%v)", why, err)
+		if more != nil {
+			return fmt.Errorf("%w: %w", why, more)
+		}
+		return why
 	}
 	return err
 }
