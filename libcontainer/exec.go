@@ -112,7 +112,8 @@ func (x *execution) run() (int, error) {
 	}
 	planc := make(chan planned, 1)
 	go func() {
-		plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused, stateDir: x.c.dir})
+		plan, err := processPlan(cfg, x.o.Process, planOpts{exec: true, preserveFds: x.o.PreserveFds, lateCgroup: x.paused,
+			stateDir: x.c.dir, seccomp: x.c.seccompSource()})
 		if err != nil {
 			planc <- planned{err: err}
 			return
@@ -243,10 +244,17 @@ func (x *execution) spawn() error {
 // then it freezes there and execs once resumed, so there is no exec to
 // wait for.
 func (x *execution) awaitExec() error {
-	cfg := x.cfg
 	h := &initHandlers{
 		seccomp: func(fd int) error {
-			return seccomp.SendNotifyFd(cfg.Seccomp.ListenerPath, fd, x.proc.pid, cfg.Seccomp.ListenerMetadata, *x.ociState)
+			src := x.c.seccompSource()
+			if src == nil {
+				return errors.New("seccomp notify fd from a container without a seccomp profile")
+			}
+			prof, err := src.profile()
+			if err != nil {
+				return err
+			}
+			return seccomp.SendNotifyFd(prof.ListenerPath, fd, x.proc.pid, prof.ListenerMetadata, *x.ociState)
 		},
 	}
 	if x.paused {

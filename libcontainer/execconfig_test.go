@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -19,6 +20,13 @@ func TestExecConfigViewFieldsAreConfigs(t *testing.T) {
 		ff, ok := full.FieldByName(vf.Name)
 		if !ok {
 			t.Errorf("execConfigView.%s: configs.Config has no such field", vf.Name)
+			continue
+		}
+		if vf.Name == "Seccomp" && vf.Type == reflect.TypeOf(json.RawMessage(nil)) {
+			// Kept as JSON (rawSeccomp); the name must still match.
+			if ff.Tag.Get("json") != vf.Tag.Get("json") {
+				t.Errorf("execConfigView.Seccomp is `json:%q`, configs.Config's `json:%q`", vf.Tag.Get("json"), ff.Tag.Get("json"))
+			}
 			continue
 		}
 		if ff.Type != vf.Type || ff.Tag.Get("json") != vf.Tag.Get("json") {
@@ -79,7 +87,12 @@ func TestExecConfigViewPlansAsConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := processPlan(view, view.Process, o)
+		ov := o
+		ov.seccomp = c.seccompSource() // as exec passes it
+		if view.Seccomp != nil || ov.seccomp == nil {
+			t.Fatalf("ExecConfig decoded the seccomp profile (%v) or lost it (%v)", view.Seccomp, ov.seccomp)
+		}
+		got, err := processPlan(view, view.Process, ov)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,5 +107,42 @@ func TestExecConfigViewPlansAsConfig(t *testing.T) {
 	}
 	if again, _ := c.ExecConfig(); again != full {
 		t.Errorf("ExecConfig after Config: %p, want the whole config %p", again, full)
+	}
+}
+
+// The key of the seccomp profile's JSON in config.json (exec's) is the key
+// of the decoded profile (create's): one compiled program serves both.
+func TestRawSeccompKey(t *testing.T) {
+	errno := uint(1)
+	prof := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno, DefaultErrnoRet: &errno,
+		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+		Flags:         []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog},
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read", "write", "<>&"}, Action: specs.ActAllow},
+			{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: specs.OpEqualTo}}},
+		},
+		ListenerPath: "/run/l.sock", ListenerMetadata: "m",
+	}
+	cfg := &configs.Config{ID: "c", Seccomp: prof, Process: &specs.Process{Args: []string{"x"}}}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v execConfigView
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	want, err := seccompKey(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rawSeccomp{raw: v.Seccomp}
+	if got, _ := r.key(); got != want {
+		t.Errorf("key of config.json's seccomp bytes %x, of the profile %x (bytes %s)", got, want, v.Seccomp)
+	}
+	back, err := r.profile()
+	if err != nil || !reflect.DeepEqual(back, prof) {
+		t.Errorf("profile() = %+v, %v; want %+v", back, err, prof)
 	}
 }

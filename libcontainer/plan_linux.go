@@ -22,6 +22,9 @@ type planOpts struct {
 	// stateDir, if set, holds the compiled seccomp filter between execs
 	// (see cachedSeccomp).
 	stateDir string
+	// seccomp, if set, is the profile (exec: still JSON); else
+	// cfg.Seccomp.
+	seccomp seccompSource
 }
 
 // processPlan computes, in the parent, the plan that the C stage applies
@@ -57,7 +60,11 @@ func processPlan(cfg *configs.Config, proc *specs.Process, o planOpts) (*initpro
 		LastCap: capabilities.LastCap(), Bounding: caps.Bounding, Effective: caps.Effective,
 		Permitted: caps.Permitted, Inheritable: caps.Inheritable, Ambient: caps.AmbientList(),
 	}
-	prog, err := cachedSeccomp(o.stateDir, cfg.Seccomp)
+	src := o.seccomp
+	if src == nil && cfg.Seccomp != nil {
+		src = decodedSeccomp{cfg.Seccomp}
+	}
+	prog, err := cachedSeccomp(o.stateDir, src)
 	if err != nil {
 		return nil, err // names the field
 	}

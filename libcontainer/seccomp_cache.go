@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,19 +30,69 @@ func seccompKey(s *specs.LinuxSeccomp) ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return sha256.Sum256(append([]byte("libseccomp "+seccomp.Version()+"\n"), data...)), nil
+	return seccompKeyOf(data), nil
 }
 
-// cachedSeccomp returns s compiled, from dir's cache when it was made from
-// the same profile, else compiled now and stored for the next time (best
-// effort: a failure to store is only logged).
-func cachedSeccomp(dir string, s *specs.LinuxSeccomp) (*seccomp.Program, error) {
-	if s == nil {
+// seccompKeyOf is the key of a profile encoded as JSON by json.Marshal.
+func seccompKeyOf(data []byte) [32]byte {
+	return sha256.Sum256(append([]byte("libseccomp "+seccomp.Version()+"\n"), data...))
+}
+
+// seccompSource is a container's seccomp profile as a command has it:
+// decoded (create), or still the JSON that config.json holds (exec, which
+// decodes a profile of hundreds of syscalls only when the cache misses).
+type seccompSource interface {
+	// key is seccompKey of the profile.
+	key() ([32]byte, error)
+	profile() (*specs.LinuxSeccomp, error)
+}
+
+// decodedSeccomp is a profile at hand.
+type decodedSeccomp struct{ s *specs.LinuxSeccomp }
+
+func (d decodedSeccomp) key() ([32]byte, error)                { return seccompKey(d.s) }
+func (d decodedSeccomp) profile() (*specs.LinuxSeccomp, error) { return d.s, nil }
+
+// rawSeccomp is the "seccomp" value of config.json, decoded on first use.
+// config.json is the whole config encoded by json.Marshal, whose bytes
+// for the profile are json.Marshal's of the profile: its key is the same
+// as seccompKey's (TestRawSeccompKey).
+type rawSeccomp struct {
+	raw []byte
+	p   *specs.LinuxSeccomp
+}
+
+func (r *rawSeccomp) key() ([32]byte, error) { return seccompKeyOf(r.raw), nil }
+
+func (r *rawSeccomp) profile() (*specs.LinuxSeccomp, error) {
+	if r.p == nil {
+		var p specs.LinuxSeccomp
+		if err := json.Unmarshal(r.raw, &p); err != nil {
+			return nil, fmt.Errorf("parse linux.seccomp of the container's config: %w", err)
+		}
+		r.p = &p
+	}
+	return r.p, nil
+}
+
+// cachedSeccomp returns the profile compiled, from dir's cache when it was
+// made from the same profile, else compiled now and stored for the next
+// time (best effort: a failure to store is only logged). A nil source is
+// no profile.
+func cachedSeccomp(dir string, src seccompSource) (*seccomp.Program, error) {
+	if src == nil {
 		return nil, nil
 	}
-	key, err := seccompKey(s)
-	if err != nil || dir == "" {
+	compile := func() (*seccomp.Program, error) {
+		s, err := src.profile()
+		if err != nil {
+			return nil, err
+		}
 		return seccomp.Compile(s)
+	}
+	key, err := src.key()
+	if err != nil || dir == "" {
+		return compile()
 	}
 	path := filepath.Join(dir, seccompCacheFile)
 	if data, err := os.ReadFile(path); err == nil {
@@ -49,7 +100,7 @@ func cachedSeccomp(dir string, s *specs.LinuxSeccomp) (*seccomp.Program, error) 
 			return p, nil
 		}
 	}
-	p, err := seccomp.Compile(s)
+	p, err := compile()
 	if err != nil || p == nil {
 		return p, err
 	}

@@ -15,7 +15,7 @@ func TestCachedSeccomp(t *testing.T) {
 	path := filepath.Join(dir, seccompCacheFile)
 	prof := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdirat"}, Action: specs.ActErrno}}}
-	first, err := cachedSeccomp(dir, prof)
+	first, err := cachedSeccomp(dir, decodedSeccomp{prof})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestCachedSeccomp(t *testing.T) {
 		t.Fatalf("nothing stored: %v", err)
 	}
 	st1, _ := os.Stat(path)
-	again, err := cachedSeccomp(dir, prof)
+	again, err := cachedSeccomp(dir, decodedSeccomp{prof})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestCachedSeccomp(t *testing.T) {
 	// Another profile: compiled again (not the stored one) and stored.
 	prof2 := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"uname"}, Action: specs.ActErrno}}}
-	other, err := cachedSeccomp(dir, prof2)
+	other, err := cachedSeccomp(dir, decodedSeccomp{prof2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestCachedSeccomp(t *testing.T) {
 	if err := os.WriteFile(path, stored[:len(stored)-5], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fixed, err := cachedSeccomp(dir, prof)
+	fixed, err := cachedSeccomp(dir, decodedSeccomp{prof})
 	if err != nil {
 		t.Fatal(err)
 	}

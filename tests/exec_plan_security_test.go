@@ -306,10 +306,21 @@ func TestExecSeccompCached(t *testing.T) {
 			t.Errorf("%s exec: mkdir %q, want denied by the filter", what, out)
 		}
 	}
+	// create compiled the profile for the init and stored it.
+	before, err := os.Stat(cache)
+	if err != nil {
+		t.Fatalf("no compiled filter stored by create: %v", err)
+	}
 	try("first")
+	// A valid cache is read, not compiled again and replaced (a rename: a
+	// new inode): exec's key of the profile (from config.json's bytes) is
+	// the one create stored it under (from the decoded profile).
+	if after, err := os.Stat(cache); err != nil || !os.SameFile(before, after) {
+		t.Errorf("exec replaced create's valid cache (%v): its key of the profile differs", err)
+	}
 	data, err := os.ReadFile(cache)
 	if err != nil {
-		t.Fatalf("no compiled filter stored after create and an exec: %v", err)
+		t.Fatal(err)
 	}
 	try("second")
 	if err := os.WriteFile(cache, data[:len(data)-8], 0o600); err != nil {
