@@ -18,7 +18,6 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/cgroups"
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/hooks"
-	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // Container is a container known to rt's state directory.
@@ -55,19 +54,9 @@ func (c *Container) ExecConfig() (*configs.Config, error) {
 	if c.execCfg != nil {
 		return c.execCfg, nil
 	}
-	path := filepath.Join(c.dir, configFile)
-	data, err := utils.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			err = ErrNotExist
-		} else {
-			err = fmt.Errorf("read container config: %w", err)
-		}
-		return nil, fmt.Errorf("container %q: %w", c.state.ID, err)
-	}
 	var v execConfigView
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("container %q: parse %s: %w", c.state.ID, path, err)
+	if err := readConfigInto(c.dir, &v); err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.state.ID, err)
 	}
 	c.execCfg = v.config()
 	if len(v.Seccomp) > 0 && string(v.Seccomp) != "null" {

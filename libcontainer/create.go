@@ -365,7 +365,7 @@ func (cr *creation) spawnInit() error {
 		cgroupFD:      cr.cgroupFD,
 		watchCgroup:   cr.mgr,
 		placeInCgroup: cr.placeInCgroup,
-		initHooks:     hooksTime(cr.cfg.Hooks.CreateContainer),
+		initHooks:     hooks.TotalTimeout(cr.cfg.Hooks.CreateContainer),
 	})
 	if err != nil {
 		return err
@@ -573,13 +573,4 @@ func initView(cfg *configs.Config) *configs.Config {
 	v.Hooks = configs.Hooks{CreateContainer: cfg.Hooks.CreateContainer}
 	v.Process = nil // sent once, as initConfig.Process
 	return &v
-}
-
-// hooksTime is the longest the hooks hs may run, one after the other.
-func hooksTime(hs []specs.Hook) time.Duration {
-	var d time.Duration
-	for _, h := range hs {
-		d += hooks.TimeoutOf(h)
-	}
-	return d
 }

@@ -54,14 +54,11 @@ func memfdExe() (*os.File, error) {
 }
 
 // stageExe returns a sealed memfd holding the rt-stage program embedded in
-// rt (libcontainer/stagebin: rt exec's C stage, static against musl), or
-// nil when rt was built without it. The memfd is rt's own, made for this
+// rt (libcontainer/stagebin: rt exec's C stage, static against musl; the
+// caller checks that rt has it). The memfd is rt's own, made for this
 // command: a process of the container that reaches it through
 // /proc/<pid>/exe can neither write it (sealed) nor reach rt's binary.
 func stageExe() (*os.File, error) {
-	if len(stagebin.Binary) == 0 {
-		return nil, nil
-	}
 	f, err := sealedMemfd("rt-stage", bytes.NewReader(stagebin.Binary))
 	if err != nil {
 		return nil, fmt.Errorf("seal rt-stage: %w", err)

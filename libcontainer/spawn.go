@@ -203,16 +203,11 @@ func nsCloneFlag(t specs.LinuxNamespaceType) uintptr {
 // sealed memfd) for a stage that never returns into Go, when rt embeds
 // it, else rt's own sealed binary.
 func initExe(stage bool) (*os.File, error) {
-	if stage {
-		f, err := stageExe()
-		if err != nil || f != nil {
-			if f != nil {
-				logrus.Debugf("init: C stage: rt-stage (%d bytes, sealed memfd)", len(stagebin.Binary))
-			}
-			return f, err
-		}
+	if !stage || len(stagebin.Binary) == 0 {
+		return sealedExe()
 	}
-	return sealedExe()
+	logrus.Debugf("init: C stage: rt-stage (%d bytes, sealed memfd)", len(stagebin.Binary))
+	return stageExe()
 }
 
 // InitAnswerBound is how long rt waits for each message of a container's

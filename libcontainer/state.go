@@ -203,19 +203,28 @@ func readState(dir string) (*State, error) {
 
 // readConfig reads the container's config.json.
 func readConfig(dir string) (*configs.Config, error) {
+	var c configs.Config
+	if err := readConfigInto(dir, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// readConfigInto decodes dir's config.json into v: a configs.Config, or a
+// view of some of its fields (execConfigView).
+func readConfigInto(dir string, v any) error {
 	path := filepath.Join(dir, configFile)
 	data, err := utils.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, ErrNotExist
+			return ErrNotExist
 		}
-		return nil, fmt.Errorf("read container config: %w", err)
+		return fmt.Errorf("read container config: %w", err)
 	}
-	var c configs.Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
 	}
-	return &c, nil
+	return nil
 }
 
 // writeState replaces state.json atomically (write + rename): a reader sees

@@ -34,6 +34,15 @@ func TimeoutOf(h specs.Hook) time.Duration {
 	return DefaultTimeout
 }
 
+// TotalTimeout is the longest hs may run, one after the other.
+func TotalTimeout(hs []specs.Hook) time.Duration {
+	var d time.Duration
+	for _, h := range hs {
+		d += TimeoutOf(h)
+	}
+	return d
+}
+
 // pipeDrainDelay bounds how long Run waits, after a hook exits or is killed,
 // for its output pipes to close. A hook may leave a background process holding
 // them open; that must not block the runtime.
