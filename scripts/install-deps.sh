@@ -3,7 +3,9 @@
 # that its demo, tests and benchmarks use (nftables: `nft` for the network
 # tests only; rt-net itself speaks netlink). Idempotent; needs root.
 set -eu
-pkgs="libseccomp-dev musl-tools busybox-static gcc make iproute2 util-linux procps nftables"
+# musl-tools, gperf, dpkg-dev: rt-stage and bin/rt against musl (Makefile
+# STAGE, LIBC; scripts/build-musl-seccomp.sh).
+pkgs="libseccomp-dev musl-tools gperf dpkg-dev pkg-config busybox-static gcc make iproute2 util-linux procps nftables"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs runc crun time"
 # The cgroup v2 + AppArmor VM of ../shared/harness/vm (make test-v2).
 [ "${WITH_VM:-0}" = 1 ] && pkgs="$pkgs qemu-system-x86 qemu-system-data cpio zstd xz-utils"
@@ -20,5 +22,10 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq $missing >/dev/null
 fi
+# Debian's libseccomp built against musl, for a bin/rt without glibc's
+# start-up (Makefile LIBC=auto). Without it bin/rt links against glibc:
+# slower to start, the same behaviour.
+"$(dirname "$0")/build-musl-seccomp.sh" ||
+	echo "install-deps: libseccomp for musl could not be built: bin/rt will link against glibc" >&2
 command -v go >/dev/null 2>&1 || { [ -x /usr/local/go/bin/go ] || { echo "install-deps: no Go toolchain (expected /usr/local/go or go in PATH)" >&2; exit 1; }; }
 exit 0
