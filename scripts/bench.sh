@@ -96,21 +96,27 @@ exec_charge() { # RUNTIME CGROUP-DIR: peak KiB charged by one exec of /bin/true
 	local base peak
 	echo 0 >"$2/memory.max_usage_in_bytes"
 	base=$(cat "$2/memory.usage_in_bytes")
-	rtc "$1" exec ex /bin/true </dev/null >/dev/null 2>&1
+	rtc "$1" exec "ex-$1" /bin/true </dev/null >/dev/null 2>&1
 	peak=$(cat "$2/memory.max_usage_in_bytes")
 	echo $(( peak > base ? (peak - base) / 1024 : 0 ))
 }
 lifecycle() { rtc "$1" create --bundle "$work/sleep" "$2" && rtc "$1" start "$2" && rtc "$1" delete --force "$2"; }
-fill() { # RUNTIME FROM TO: running containers f<FROM>..f<TO>
+fill() { # RUNTIME FROM TO: running containers <RUNTIME>-f<FROM>..<RUNTIME>-f<TO>
+	# (named after the runtime: without cgroupsPath the name is the cgroup's,
+	# and another runtime's container of the same name would share it)
 	# shellcheck disable=SC2016 # expanded by the inner sh, from its arguments
-	seq "$2" "$3" | xargs -P 4 -I{} sh -c '"$1" --root "$2" create --bundle "$3" f{} </dev/null >/dev/null 2>&1 && "$1" --root "$2" start f{}' \
-		_ "${bin[$1]}" "$work/root-$1" "$work/fill"
+	seq "$2" "$3" | xargs -P 4 -I{} sh -c '"$1" --root "$2" create --bundle "$3" "$4-f{}" </dev/null >/dev/null 2>&1 && "$1" --root "$2" start "$4-f{}"' \
+		_ "${bin[$1]}" "$work/root-$1" "$work/fill" "$1"
 }
+# rot I: the runtimes' order for the I-th round, rotated each round, so that
+# no runtime always comes right after the same other one (whose deferred
+# kernel work, an RCU grace period or a cgroup's release, it would pay).
+rot() { local k=$(($1 % ${#names[@]})); echo "${names[@]:k}" "${names[@]:0:k}"; }
 
 echo "bench: $n samples per row, interleaved rt runc crun; $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "bench: run, create;start;delete, memory" >&2
 for i in $(seq "$n"); do
-	for r in "${names[@]}"; do
+	for r in $(rot "$i"); do
 		sample run "$r" rtc "$r" run --bundle "$work/true" "r$i"
 		sample split "$r" lifecycle "$r" "s$i"
 	done
@@ -128,35 +134,35 @@ done
 
 # list and state with 0 containers present (state: of the one we exec into)
 if [ "$many" -gt 0 ]; then
-	for i in $(seq "$n"); do for r in "${names[@]}"; do sample list0 "$r" rtc "$r" list; done; done
+	for i in $(seq "$n"); do for r in $(rot "$i"); do sample list0 "$r" rtc "$r" list; done; done
 fi
 echo "bench: exec" >&2
 declare -A excg
 for r in "${names[@]}"; do
-	rtc "$r" create --bundle "$work/sleep" ex </dev/null >/dev/null 2>&1 && rtc "$r" start ex
-	excg[$r]=$(memcg_v1 "$(statepid "$r" ex)")
+	rtc "$r" create --bundle "$work/sleep" "ex-$r" </dev/null >/dev/null 2>&1 && rtc "$r" start "ex-$r"
+	excg[$r]=$(memcg_v1 "$(statepid "$r" "ex-$r")")
 done
 # Two ways: back to back, each runtime's timed exec right after one of its
 # own (warm: a cgroup v1 move of another process waits for an RCU grace
 # period whose first taker after a quiet moment pays it, and a runtime
 # must not inherit another one's); and 0.3 s apart, as exec probes come.
 for i in $(seq "$n"); do
-	for r in "${names[@]}"; do
-		rtc "$r" exec ex /bin/true </dev/null >/dev/null 2>&1
-		sample exec "$r" rtc "$r" exec ex /bin/true
-		/usr/bin/time -f %M -o "$work/rss" "${bin[$r]}" --root "$work/root-$r" exec ex /bin/true </dev/null >/dev/null 2>&1
+	for r in $(rot "$i"); do
+		rtc "$r" exec "ex-$r" /bin/true </dev/null >/dev/null 2>&1
+		sample exec "$r" rtc "$r" exec "ex-$r" /bin/true
+		/usr/bin/time -f %M -o "$work/rss" "${bin[$r]}" --root "$work/root-$r" exec "ex-$r" /bin/true </dev/null >/dev/null 2>&1
 		record peak_exec "$r" "$(cat "$work/rss")"
 		if [ -n "${excg[$r]}" ]; then record exec_charge "$r" "$(exec_charge "$r" "${excg[$r]}")"; fi
 	done
 done
 for i in $(seq "$n"); do
-	for r in "${names[@]}"; do
+	for r in $(rot "$i"); do
 		sleep 0.3
-		sample exec_spaced "$r" rtc "$r" exec ex /bin/true
+		sample exec_spaced "$r" rtc "$r" exec "ex-$r" /bin/true
 	done
 done
 if [ "$many" -gt 0 ]; then
-	for i in $(seq "$n"); do for r in "${names[@]}"; do sample state0 "$r" rtc "$r" state ex; done; done
+	for i in $(seq "$n"); do for r in $(rot "$i"); do sample state0 "$r" rtc "$r" state "ex-$r"; done; done
 	have=0
 	for level in "$mid" "$many"; do
 		echo "bench: filling each root to $level containers" >&2
@@ -171,14 +177,14 @@ if [ "$many" -gt 0 ]; then
 		sleep 5
 		ls=$n; [ "$level" -ge 500 ] && ls=$(( n < 10 ? n : 10 ))
 		for i in $(seq "$ls"); do
-			for r in "${names[@]}"; do
+			for r in $(rot "$i"); do
 				sample "list$level" "$r" rtc "$r" list
-				sample "state$level" "$r" rtc "$r" state ex
+				sample "state$level" "$r" rtc "$r" state "ex-$r"
 			done
 		done
 	done
 	for i in $(seq "$n"); do
-		for r in "${names[@]}"; do sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "rm$i"; done
+		for r in $(rot "$i"); do sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "rm$i"; done
 	done
 	echo "bench: removing the containers" >&2
 	for r in "${names[@]}"; do
@@ -249,6 +255,14 @@ row state0 "state, 1 container" ms
 row "state$mid" "state, $mid others present" ms
 row "state$many" "state, $many others present" ms
 row "run$many" "run of /bin/true, $many others present" ms
+if [ -s "$work/s/rt/run$many" ]; then
+	# The target is a runtime's run not slower with many present: each one's
+	# own ratio (the host then holds $many containers of each runtime).
+	v=()
+	for r in "${names[@]}"; do v+=("$(median "$work/s/$r/run$many")" "$(median "$work/s/$r/run")"); done
+	awk -v l="run with $many present / run" -v a="${v[0]}" -v a0="${v[1]}" -v b="${v[2]}" -v b0="${v[3]}" -v c="${v[4]}" -v c0="${v[5]}" \
+		'BEGIN { printf "%-44s%9.2f %9.2f %9.2f\n", l, a / (a0 ? a0 : 1), b / (b0 ? b0 : 1), c / (c0 ? c0 : 1) }'
+fi
 if [ -s "$work/s/rt/neton" ]; then
 	echo
 	printf '%-44s%9s %9s %9s\n' "network, median of $n (in a scratch netns)" rt runc rt/runc
