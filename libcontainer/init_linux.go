@@ -203,18 +203,13 @@ func (in *initRun) containerSetup() (err error) {
 
 // writeSysctl writes one sysctl of the container's namespaces.
 func writeSysctl(key, value string) error {
-	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-	f, err := os.OpenFile(path, os.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	f, err := rootfs.OpenProcWrite("sys/" + strings.ReplaceAll(key, ".", "/"))
 	if err != nil {
 		return fmt.Errorf("linux.sysctl[%q]: %w", key, err)
 	}
 	defer f.Close()
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(int(f.Fd()), &sfs); err != nil || sfs.Type != unix.PROC_SUPER_MAGIC {
-		return fmt.Errorf("linux.sysctl[%q]: %s is not on procfs", key, path)
-	}
 	if _, err := f.WriteString(value); err != nil {
-		return fmt.Errorf("linux.sysctl[%q]: write %s: %w", key, path, err)
+		return fmt.Errorf("linux.sysctl[%q]: write %s: %w", key, f.Name(), err)
 	}
 	return nil
 }

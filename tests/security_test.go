@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -325,6 +326,41 @@ func TestSysctlNotOnProcRefused(t *testing.T) {
 	if !strings.Contains(se, "procfs") && !strings.Contains(se, "inside /proc") {
 		t.Errorf("refusal does not say why: %q", se)
 	}
+	assertNoState(t, id)
+}
+
+// TestSysctlOvermountRefused (CVE-2025-52881): a procfs file mounted over
+// the sysctl rt writes, after the container's /proc is mounted (here by a
+// createContainer hook in the container's mount namespace, as a shared
+// mount of another container would in the advisory), would take rt's
+// write as root: here a host process's oom_score_adj. The write is
+// refused, naming the sysctl, the host process is untouched, and nothing
+// is left.
+func TestSysctlOvermountRefused(t *testing.T) {
+	victim := exec.Command("sleep", "60")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { victim.Process.Kill(); victim.Wait() }()
+	adj := fmt.Sprintf("/proc/%d/oom_score_adj", victim.Process.Pid)
+	before := strings.TrimSpace(readFile(t, adj))
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		setNamespaces(s, specs.PIDNamespace, specs.MountNamespace, specs.IPCNamespace, specs.UTSNamespace, specs.NetworkNamespace)
+		s.Linux.Sysctl = map[string]string{"net.ipv4.ip_default_ttl": "123"}
+		s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{
+			Path: "/bin/sh",
+			Args: []string{"sh", "-c", "mount --bind " + adj + " proc/sys/net/ipv4/ip_default_ttl"},
+		}}}
+	})
+	id := newID(t)
+	_, se, code := rt(t, "run", "--bundle", b.Dir, id)
+	if after := strings.TrimSpace(readFile(t, adj)); after != before {
+		t.Fatalf("the sysctl's write went to the file mounted over it: %s %s -> %s", adj, before, after)
+	}
+	if code == 0 {
+		t.Fatal("run succeeded with a file mounted over the sysctl's path")
+	}
+	mustContain(t, "refusal", se, `linux.sysctl["net.ipv4.ip_default_ttl"]: /proc/sys/net/ipv4/ip_default_ttl: something is mounted on the path`)
 	assertNoState(t, id)
 }
 

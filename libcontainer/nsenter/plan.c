@@ -25,6 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 
 #include "plan.h"
@@ -33,6 +34,7 @@
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
+#define PROC_ROOT_INO 1
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -894,39 +896,83 @@ static int close_from(unsigned int minfd)
 	return 0;
 }
 
+/*
+ * proc_open_write opens /proc/<sub> for writing such that the file is the
+ * procfs's own: /proc must be the root of a procfs mount, and the path
+ * below it may cross no mount (openat2 RESOLVE_NO_XDEV; RESOLVE_NO_MAGICLINKS).
+ * A check that the opened file is on some procfs is not enough: a procfs
+ * file mounted over the target (by a container with CAP_SYS_ADMIN, or
+ * through a shared mount, as in CVE-2025-52881) passes it and takes the
+ * write as root, /proc/sysrq-trigger say. Returns the fd, or -1 with
+ * errno (EXDEV: a mount is on the path; ENOTDIR: /proc is not a procfs
+ * root). Before Linux 5.6 (no openat2) it falls back to opening the path
+ * and checking only that the file is on procfs.
+ */
+static int proc_open_write(const char *sub)
+{
+	int dir = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return -1;
+	struct statfs sfs;
+	struct stat st;
+	if (fstatfs(dir, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC || fstat(dir, &st) < 0 || st.st_ino != PROC_ROOT_INO) {
+		close(dir);
+		errno = ENOTDIR;
+		return -1;
+	}
+	struct open_how how = {
+		.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dir, sub, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		fd = openat(dir, sub, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)) {
+			close(fd);
+			fd = -1;
+			errno = EXDEV;
+		}
+	}
+	int e = errno;
+	close(dir);
+	errno = e;
+	return fd;
+}
+
 static int apparmor_exec(const char *profile)
 {
-	// Written to the thread's exec attribute, checked to be on a real
-	// procfs so that something mounted over /proc cannot make the
-	// profile silently not apply (CVE-2019-16884, CVE-2023-28642).
-	static const char *paths[] = {"/proc/thread-self/attr/apparmor/exec", "/proc/thread-self/attr/exec"};
+	// Written to the thread's exec attribute, opened so that something
+	// mounted over /proc or over the file cannot make the profile
+	// silently not apply (CVE-2019-16884, CVE-2023-28642) nor take the
+	// write (CVE-2025-52881): proc_open_write.
+	static const char *paths[] = {"thread-self/attr/apparmor/exec", "thread-self/attr/exec"};
 	char val[4096];
 	int n = snprintf(val, sizeof(val), "exec %s", profile);
 	if (n < 0 || (size_t)n >= sizeof(val))
 		return fail("process.apparmorProfile: apply apparmor profile \"%s\": name too long", profile);
 	int e = 0;
 	for (size_t i = 0; i < 2; i++) {
-		int fd = open(paths[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		int fd = proc_open_write(paths[i]);
 		if (fd < 0) {
 			e = errno;
 			if (e == ENOENT)
 				continue;
-			return fail("process.apparmorProfile: apply apparmor profile \"%s\": open %s: %s", profile, paths[i], errstr(e));
-		}
-		struct statfs sfs;
-		if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
-			close(fd);
-			return fail("process.apparmorProfile: apply apparmor profile \"%s\": %s: file is not on procfs", profile, paths[i]);
+			if (e == EXDEV)
+				return fail("process.apparmorProfile: apply apparmor profile \"%s\": /proc/%s: something is mounted on the path (refused: the write would go to it)",
+					    profile, paths[i]);
+			if (e == ENOTDIR)
+				return fail("process.apparmorProfile: apply apparmor profile \"%s\": /proc is not the root of a procfs", profile);
+			return fail("process.apparmorProfile: apply apparmor profile \"%s\": open /proc/%s: %s", profile, paths[i], errstr(e));
 		}
 		if (write(fd, val, (size_t)n) != n) {
 			e = errno;
 			close(fd);
-			return fail("process.apparmorProfile: apply apparmor profile \"%s\": write %s: %s", profile, paths[i], errstr(e));
+			return fail("process.apparmorProfile: apply apparmor profile \"%s\": write /proc/%s: %s", profile, paths[i], errstr(e));
 		}
 		close(fd);
 		return 0;
 	}
-	return fail("process.apparmorProfile: apply apparmor profile \"%s\": open %s: %s", profile, paths[1], errstr(e));
+	return fail("process.apparmorProfile: apply apparmor profile \"%s\": open /proc/%s: %s", profile, paths[1], errstr(e));
 }
 
 static int setgroups_denied(void)

@@ -268,7 +268,7 @@ func TestPlanAppArmorNotProcfs(t *testing.T) {
 	}
 	_, err = runPlanWith(t, &initproto.Plan{Args: []string{"/bin/true"}, Cwd: "/", Apparmor: "rt-test"}, nil,
 		&syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}, mountFake)
-	want := `process.apparmorProfile: apply apparmor profile "rt-test": /proc/thread-self/attr/apparmor/exec: file is not on procfs`
+	want := `process.apparmorProfile: apply apparmor profile "rt-test": /proc is not the root of a procfs`
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %v, want %q", err, want)
 	}

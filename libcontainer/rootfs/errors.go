@@ -17,6 +17,12 @@ var (
 	// through /proc/self/fd (after pivot_root, without a /proc mount, it
 	// is the image's own directory, whose fake links would pass).
 	ErrProcNotProcfs = errors.New("/proc is not a procfs: cannot check where a path resolves")
+	// ErrProcNotProcRoot: /proc is not the root directory of a procfs
+	// mount, where rt writes a sysctl (OpenProcWrite).
+	ErrProcNotProcRoot = errors.New("/proc is not the root of a procfs")
+	// ErrProcOvermounted: something is mounted on the path of a procfs
+	// file that rt writes, and would take the write (CVE-2025-52881).
+	ErrProcOvermounted = errors.New("something is mounted on the path (refused: the write would go to it)")
 	// ErrProcMount: a mount on or inside /proc that is not allowed.
 	ErrProcMount = errors.New("mount on /proc not allowed")
 	// ErrIDMapNoTree: an idmapped mount without the detached mount tree

@@ -127,3 +127,17 @@ func Parse(payload []byte) (*initproto.Plan, error) {
 	}
 	return p, nil
 }
+
+// ProcOpenWrite runs plan.c's proc_open_write (how the C stage opens the
+// AppArmor attribute it writes) on /proc/<sub> and closes what it opened.
+// Not used by rt itself.
+func ProcOpenWrite(sub string) error {
+	cs := C.CString(sub)
+	defer C.free(unsafe.Pointer(cs))
+	fd, err := C.proc_open_write(cs)
+	if fd < 0 {
+		return err
+	}
+	C.close(fd)
+	return nil
+}
