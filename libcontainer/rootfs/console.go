@@ -62,8 +62,11 @@ func MountConsoleFd(fd int) error {
 	}
 	target := os.NewFile(uintptr(tfd), "/dev/console")
 	defer target.Close()
-	src := fmt.Sprintf("/proc/self/fd/%d", fd)
-	if err := mount(src, procFd(target), "", unix.MS_BIND, ""); err != nil {
+	err = bindFd(fd, target, false, false)
+	if errors.Is(err, errNoMountAPI) {
+		err = mount(fmt.Sprintf("/proc/self/fd/%d", fd), procFd(target), "", unix.MS_BIND, "")
+	}
+	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}
 	return nil

@@ -59,7 +59,24 @@ func remountReadonly(r *root, p string, flags, cleared uintptr, bind bool) error
 		return err
 	}
 	defer t.Close()
+	if !isMountRoot(t) {
+		return fmt.Errorf("%q is not a mount's root", p)
+	}
+	if err := setReadonlyFd(int(t.Fd())); !errors.Is(err, errNoMountAPI) {
+		return err
+	}
 	return remount(procFd(t), (flags|unix.MS_RDONLY)&^(unix.MS_BIND|unix.MS_REC|unix.MS_REMOUNT), cleared, bind)
+}
+
+// isMountRoot reports whether f is the root of a mount (what a remount by
+// f's fd changes); unknown (no STATX_ATTR_MOUNT_ROOT before Linux 5.8)
+// counts as yes.
+func isMountRoot(f *os.File) bool {
+	var stx unix.Statx_t
+	if err := unix.Statx(int(f.Fd()), "", unix.AT_EMPTY_PATH, 0, &stx); err != nil || stx.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		return true
+	}
+	return stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
 }
 
 // readonlyPath bind-mounts p onto itself (recursively) and remounts it
@@ -70,6 +87,15 @@ func readonlyPath(r *root, p string) error {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	err = bindFd(int(t.Fd()), t, true, true)
+	t.Close()
+	if !errors.Is(err, errNoMountAPI) {
+		return err
+	}
+	// Before Linux 5.12: through /proc/self/fd.
+	if t, err = r.open(p); err != nil {
 		return err
 	}
 	err = mount(procFd(t), procFd(t), "", unix.MS_BIND|unix.MS_REC, "")
@@ -128,7 +154,9 @@ func maskPaths(r *root, paths []string) error {
 				devNull, err = openDevNull(r)
 			}
 			if err == nil {
-				err = mount(procFd(devNull), procFd(t), "", unix.MS_BIND, "")
+				if err = bindFd(int(devNull.Fd()), t, false, false); errors.Is(err, errNoMountAPI) {
+					err = mount(procFd(devNull), procFd(t), "", unix.MS_BIND, "")
+				}
 			}
 		}
 		t.Close()
