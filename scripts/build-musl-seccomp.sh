@@ -12,6 +12,11 @@
 # musl-gcc, gperf, dpkg-source (make deps installs them).
 set -eu
 prefix=${1:-/usr/local/lib/rt-musl-seccomp}
+# One build at a time (make deps may run from several scripts at once): the
+# second waits, then finds the library there.
+mkdir -p "$(dirname "$prefix")"
+exec 9>"$prefix.lock"
+flock 9
 version=$(dpkg-query -W -f='${Version}' libseccomp-dev 2>/dev/null) || {
 	echo "build-musl-seccomp: libseccomp-dev is not installed" >&2; exit 1; }
 if [ -f "$prefix/lib/libseccomp.a" ] && [ "$(cat "$prefix/VERSION" 2>/dev/null)" = "$version" ]; then
