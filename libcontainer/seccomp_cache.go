@@ -2,7 +2,9 @@ package libcontainer
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 )
@@ -21,6 +24,37 @@ import (
 // rest of an exec); the container's execs read it. The state directory is the
 // host root's: nothing of the container can write it.
 const seccompCacheFile = "seccomp.bpf"
+
+// sharedSeccompDir, in the state root, keeps every program a create of
+// that root compiled, for the next creates with the same profile: engines
+// give every container the same default profile, and compiling it is most
+// of a create's time (~20 ms here; crun and runc compile it at each
+// create). The leading dot keeps list away, and '@' is no container id's.
+// The root is the host root's (or a rootless user's own), as the state.
+const sharedSeccompDir = ".seccomp@cache"
+
+// sharedSeccompMax bounds the shared cache: storing one more empties it.
+const sharedSeccompMax = 64
+
+// sharedSeccompName is a program's file name in the shared cache: its
+// profile's key and what else the program depends on that may change while
+// the root lives: rt's binary (its compilation steps; the file's identity)
+// and the kernel (libseccomp's API level).
+func sharedSeccompName(key [32]byte) (string, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return "", err
+	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(key[:])
+	fmt.Fprintf(h, "\nexe %d:%d %d %d.%d\nkernel %s %s\n", st.Dev, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec,
+		unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Version[:]))
+	return hex.EncodeToString(h.Sum(nil)) + ".bpf", nil
+}
 
 // seccompKey names what a program is compiled from: the profile and the
 // libseccomp that compiles it (MarshalBinary's magic stands for rt's own
@@ -100,18 +134,69 @@ func cachedSeccomp(dir string, src seccompSource) (*seccomp.Program, error) {
 			return p, nil
 		}
 	}
+	// The root's shared cache: a hard link of its file becomes the
+	// container's (the same bytes: a program is stored with its profile's
+	// key in both).
+	shared := ""
+	if name, err := sharedSeccompName(key); err == nil {
+		shared = filepath.Join(filepath.Dir(dir), sharedSeccompDir, name)
+		if data, err := os.ReadFile(shared); err == nil {
+			if p, err := seccomp.UnmarshalProgram(data, key); err == nil {
+				warnCache(linkInto(shared, path))
+				return p, nil
+			}
+		}
+	}
 	p, err := compile()
 	if err != nil || p == nil {
 		return p, err
 	}
 	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
 	if err := os.WriteFile(tmp, p.MarshalBinary(key), 0o600); err != nil {
-		logrus.Debugf("seccomp: cache the compiled filter: %v", err)
+		warnCache(err)
 		return p, nil
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		logrus.Debugf("seccomp: cache the compiled filter: %v", err)
+		warnCache(err)
 		os.Remove(tmp)
+		return p, nil
+	}
+	if shared != "" {
+		warnCache(storeShared(path, shared))
 	}
 	return p, nil
+}
+
+func warnCache(err error) {
+	if err != nil {
+		logrus.Debugf("seccomp: cache the compiled filter: %v", err)
+	}
+}
+
+// linkInto makes to a hard link of from, replacing what to was.
+func linkInto(from, to string) error {
+	tmp := to + ".tmp" + strconv.Itoa(os.Getpid())
+	if err := os.Link(from, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// storeShared puts the container's compiled program (path) in the root's
+// shared cache as shared, emptying the cache first when it is full.
+func storeShared(path, shared string) error {
+	dir := filepath.Dir(shared)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) >= sharedSeccompMax {
+		for _, e := range entries {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return linkInto(path, shared)
 }

@@ -1,11 +1,14 @@
 package libcontainer
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/seccomp"
 )
 
 // The first exec compiles and stores the filter; the next one reads it; a
@@ -61,5 +64,74 @@ func TestCachedSeccomp(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp*")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// noCompile is a profile's source whose profile cannot be had: a cached
+// program is the only way to succeed.
+type noCompile struct{ k [32]byte }
+
+func (n noCompile) key() ([32]byte, error) { return n.k, nil }
+func (n noCompile) profile() (*specs.LinuxSeccomp, error) {
+	return nil, errors.New("compiled again instead of read from the cache")
+}
+
+// A create compiles a profile once per state root: the next container's
+// program is the root's shared copy (a hard link), not compiled again; a
+// shared file holding another profile's program is not used.
+func TestSharedSeccompCache(t *testing.T) {
+	root := t.TempDir()
+	c1, c2, c3 := filepath.Join(root, "c1"), filepath.Join(root, "c2"), filepath.Join(root, "c3")
+	for _, d := range []string{c1, c2, c3} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prof := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdirat"}, Action: specs.ActErrno}}}
+	key, err := seccompKey(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := cachedSeccomp(c1, decodedSeccomp{prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := sharedSeccompName(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := filepath.Join(root, sharedSeccompDir, name)
+	s0, err := os.Stat(shared)
+	if err != nil {
+		t.Fatalf("not in the shared cache: %v", err)
+	}
+	second, err := cachedSeccomp(c2, noCompile{key})
+	if err != nil {
+		t.Fatalf("second container: %v", err)
+	}
+	a, af := first.BPF()
+	if b, bf := second.BPF(); string(a) != string(b) || af != bf {
+		t.Error("the shared program differs from the compiled one")
+	}
+	if s2, err := os.Stat(filepath.Join(c2, seccompCacheFile)); err != nil || !os.SameFile(s0, s2) {
+		t.Errorf("the second container's cache is not a link of the shared file (%v)", err)
+	}
+	// The shared file of this profile holding another profile's program.
+	prof2 := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"uname"}, Action: specs.ActErrno}}}
+	other, err := seccomp.Compile(prof2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key2, _ := seccompKey(prof2)
+	if err := os.Remove(shared); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shared, other.MarshalBinary(key2), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cachedSeccomp(c3, noCompile{key}); err == nil {
+		t.Error("a shared file with another profile's program was used")
 	}
 }

@@ -399,3 +399,41 @@ func TestExecStageSealedMemfd(t *testing.T) {
 		t.Errorf("seals of %s: %#x, want %#x", link, seals, want)
 	}
 }
+
+// TestCreateSeccompSharedCache: a state root compiles a seccomp profile
+// once: the second container with the same profile gets the program the
+// first create stored in the root's shared cache (a hard link: the same
+// inode), and the filter applies; list shows only containers.
+func TestCreateSeccompSharedCache(t *testing.T) {
+	prof := func(s *specs.Spec) {
+		s.Linux.Seccomp = &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow,
+			Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir", "mkdirat"}, Action: specs.ActErrno}},
+		}
+	}
+	root := ctxFor(t).root
+	_, id1, _ := sleeper(t, prof)
+	_, id2, _ := sleeper(t, prof)
+	shared, err := filepath.Glob(filepath.Join(root, ".seccomp@cache", "*.bpf"))
+	if err != nil || len(shared) != 1 {
+		t.Fatalf("shared cache: %v (%v), want one program", shared, err)
+	}
+	s0, err := os.Stat(shared[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{id1, id2} {
+		st, err := os.Stat(filepath.Join(root, id, "seccomp.bpf"))
+		if err != nil || !os.SameFile(s0, st) {
+			t.Errorf("%s: its program is not the shared one (%v)", id, err)
+		}
+		out, se, code := rt(t, "exec", id, "sh", "-c", "mkdir /tmp/d-$$ 2>/dev/null && echo made || echo denied")
+		if code != 0 || strings.TrimSpace(out) != "denied" {
+			t.Errorf("%s: mkdir %q (exit %d: %s), want denied by the filter", id, out, code, se)
+		}
+	}
+	out := mustRT(t, "list", "-q")
+	if strings.Contains(out, "seccomp") {
+		t.Errorf("list shows the cache: %q", out)
+	}
+}
