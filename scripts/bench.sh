@@ -3,6 +3,8 @@
 # (rt, runc, crun, rt, runc, crun, ...), medians and ratios:
 #   run        `run` of /bin/true (create+start+wait+delete in one call)
 #   split      create; start; delete --force, as an engine's shim does it
+#   run_seccomp  `run` with the default seccomp profile engines give every
+#              container (containers/common's, when podman installed it)
 #   exec       `exec` of /bin/true into a running container, back to back
 #              (after an untimed one of the same runtime) and 0.3 s apart
 #   init RSS   VmRSS of the container's init while `created`
@@ -63,6 +65,30 @@ mkbundle() { # name args-json [drop-netns]
 mkbundle true '"/bin/true"'
 mkbundle sleep '"/bin/sleep", "1000000"'
 mkbundle fill '"/bin/sleep", "1000000"' nonet
+# The default seccomp profile engines give every container (containers/
+# common's, as podman installs it: its rules for amd64 without a capability
+# or kernel condition), when it and python3 are there: a row `run` with it.
+seccomp_src=/usr/share/containers/seccomp.json
+if [ -f "$seccomp_src" ] && command -v python3 >/dev/null; then
+	mkbundle seccomp '"/bin/true"'
+	python3 - "$work/seccomp/config.json" "$seccomp_src" <<'EOF' || rm -rf "$work/seccomp"
+import json, sys
+cfg_path, src = sys.argv[1], sys.argv[2]
+c, sc = json.load(open(cfg_path)), json.load(open(src))
+p = {"defaultAction": sc["defaultAction"], "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": []}
+if "defaultErrnoRet" in sc:
+    p["defaultErrnoRet"] = sc["defaultErrnoRet"]
+for s in sc["syscalls"]:
+    inc, exc = s.get("includes", {}), s.get("excludes", {})
+    if inc.get("caps") or inc.get("minKernel") or exc:
+        continue
+    if inc.get("arches") and not set(inc["arches"]) & {"amd64", "x86_64"}:
+        continue
+    p["syscalls"].append({k: v for k, v in s.items() if k in ("names", "action", "args", "errnoRet")})
+c["linux"]["seccomp"] = p
+json.dump(c, open(cfg_path, "w"))
+EOF
+fi
 for r in "${names[@]}"; do mkdir -p "$work/root-$r" "$work/s/$r"; done
 rtc() { local r=$1; shift; "${bin[$r]}" --root "$work/root-$r" "$@"; }
 
@@ -119,6 +145,7 @@ for i in $(seq "$n"); do
 	for r in $(rot "$i"); do
 		sample run "$r" rtc "$r" run --bundle "$work/true" "r$i"
 		sample split "$r" lifecycle "$r" "s$i"
+		if [ -d "$work/seccomp" ]; then sample run_seccomp "$r" rtc "$r" run --bundle "$work/seccomp" "rs$i"; fi
 	done
 done
 for i in $(seq "$n"); do
@@ -247,6 +274,7 @@ echo
 printf '%-44s%9s %9s %9s  %7s %7s\n' "median of $n (list/state at $many: of ${ls:-none})" rt runc crun rt/runc rt/crun
 row run "run of /bin/true" ms
 row split "create; start; delete --force" ms
+row run_seccomp "run, default seccomp profile" ms
 row exec "exec of /bin/true, back to back" ms
 row exec_spaced "exec of /bin/true, 0.3 s apart" ms
 row init_rss "VmRSS of the init while created" KiB
