@@ -17,7 +17,8 @@
 #   list/state with 0, BENCH_MID (100) and BENCH_MANY (1000) other containers
 #              present (running `sleep`), and `run` with BENCH_MANY present
 # plus floor.c (../shared/harness/perf), the least work a runtime can do per
-# container in one C process, for reference.
+# container in one C process, for reference, and beside `run` with and
+# without many containers present: the share of that growth that is the host's.
 # N (default 30) samples per row; BENCH_MANY=0 leaves the list rows out.
 # Every timing is one command's wall time from bash ($EPOCHREALTIME), so it
 # includes a fork+exec of the runtime by the shell, as an engine pays it.
@@ -90,6 +91,19 @@ json.dump(c, open(cfg_path, "w"))
 EOF
 fi
 for r in "${names[@]}"; do mkdir -p "$work/root-$r" "$work/s/$r"; done
+# floor.c beside the runtimes: the host's own share of a row. It does the
+# least work per container, none per container present, so its growth with
+# many containers present is the kernel's (sibling cgroups, superblocks).
+floor=
+if command -v gcc >/dev/null && [ -f "$perf/floor.c" ] && gcc -O2 -o "$work/floor" "$perf/floor.c" 2>/dev/null; then
+	floor=$work/floor; mkdir -p "$work/s/floor"
+fi
+floorsample() { # ROW: floor's mean per container over 10, in microseconds
+	[ -n "$floor" ] || return 0
+	local m
+	m=$("$floor" "$work/true/rootfs" 10 2>&1 | tail -n 1)
+	case $m in [0-9]*" us per container"*) echo "${m%% *}" >>"$work/s/floor/$1" ;; *) echo "bench: floor: $m" >&2; exit 1 ;; esac
+}
 rtc() { local r=$1; shift; "${bin[$r]}" --root "$work/root-$r" "$@"; }
 
 now() { local t=$EPOCHREALTIME; echo "${t/./}"; }
@@ -146,6 +160,7 @@ for i in $(seq "$n"); do
 		sample run "$r" rtc "$r" run --bundle "$work/true" "r$i"
 		sample split "$r" lifecycle "$r" "s$i"
 		if [ -d "$work/seccomp" ]; then sample run_seccomp "$r" rtc "$r" run --bundle "$work/seccomp" "rs$i"; fi
+		[ "$r" != rt ] || floorsample run
 	done
 done
 for i in $(seq "$n"); do
@@ -211,7 +226,10 @@ if [ "$many" -gt 0 ]; then
 		done
 	done
 	for i in $(seq "$n"); do
-		for r in $(rot "$i"); do sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "rm$i"; done
+		for r in $(rot "$i"); do
+			sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "rm$i"
+			[ "$r" != rt ] || floorsample "run$many"
+		done
 	done
 	echo "bench: removing the containers" >&2
 	# The target is rt's run with $many of its own present: the others' go
@@ -220,7 +238,10 @@ if [ "$many" -gt 0 ]; then
 		rtc "$r" list -q | xargs -r -P 4 -n 1 "${bin[$r]}" --root "$work/root-$r" delete --force >/dev/null 2>&1 || true
 		if [ "$r" = crun ]; then
 			sleep 5
-			for i in $(seq "$n"); do sample "runown$many" rt rtc rt run --bundle "$work/true" "ro$i"; done
+			for i in $(seq "$n"); do
+				sample "runown$many" rt rtc rt run --bundle "$work/true" "ro$i"
+				floorsample "runown$many"
+			done
 		fi
 	done
 fi
@@ -302,6 +323,16 @@ if [ -s "$work/s/rt/run$many" ]; then
 	awk -v l="run with $many present / run" -v a="${v[0]}" -v a0="${v[1]}" -v b="${v[2]}" -v b0="${v[3]}" -v c="${v[4]}" -v c0="${v[5]}" \
 		'BEGIN { printf "%-44s%9.2f %9.2f %9.2f\n", l, a / (a0 ? a0 : 1), b / (b0 ? b0 : 1), c / (c0 ? c0 : 1) }'
 fi
+if [ -s "$work/s/floor/run$many" ] && [ -s "$work/s/floor/run" ]; then
+	a=$(median "$work/s/floor/run$many"); a0=$(median "$work/s/floor/run")
+	awk -v l="floor.c, $many of each present / floor.c" -v a="$a" -v a0="$a0" \
+		'BEGIN { printf "%-44s%9.2f   (floor.c %.1f -> %.1f ms per container)\n", l, a / (a0 ? a0 : 1), a0 / 1000, a / 1000 }'
+fi
+if [ -s "$work/s/floor/runown$many" ] && [ -s "$work/s/floor/run" ]; then
+	a=$(median "$work/s/floor/runown$many"); a0=$(median "$work/s/floor/run")
+	awk -v l="floor.c, only rt's own $many present / floor.c" -v a="$a" -v a0="$a0" \
+		'BEGIN { printf "%-44s%9.2f   (floor.c %.1f -> %.1f ms per container)\n", l, a / (a0 ? a0 : 1), a0 / 1000, a / 1000 }'
+fi
 if [ -s "$work/s/rt/neton" ]; then
 	echo
 	printf '%-44s%9s %9s %9s\n' "network, median of $n (in a scratch netns)" rt runc rt/runc
@@ -314,8 +345,6 @@ if [ -s "$work/s/rt/neton" ]; then
 		awk -v r="$r" -v o="$o" -v a="$a" -v b="$b" -v c="$c" 'BEGIN { printf "%-44s%9.1f %9.1f %9.1f\n", "cost for " r ": bridge, +published, dual (ms)", (a - o) / 1000, (b - o) / 1000, (c - o) / 1000 }'
 	done
 fi
-if command -v gcc >/dev/null && [ -f "$perf/floor.c" ]; then
-	gcc -O2 -o "$work/floor" "$perf/floor.c" 2>/dev/null && {
-		printf 'floor (C, least work per container): %s\n' "$("$work/floor" "$work/true/rootfs" 200 2>&1 | tail -n 1)"
-	}
+if [ -n "$floor" ]; then
+	printf 'floor (C, least work per container): %s\n' "$("$floor" "$work/true/rootfs" 200 2>&1 | tail -n 1)"
 fi
