@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
@@ -235,7 +234,7 @@ func moveMount(from int, dir *os.File) error {
 // openDevNull opens the root's /dev/null and checks it is the 1:3 char
 // device, so a symlink or a bind mount put there cannot get bound instead.
 func openDevNull(r *root) (*os.File, error) {
-	f, err := securejoin.OpenatInRoot(r.dir, "/dev/null")
+	f, err := openInRoot(r, "/dev/null")
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (r *root) verify(f *os.File, dest string) error {
 // open resolves dest inside the root (symlinks and ".." stay in it) and
 // returns a verified O_PATH handle of what it names.
 func (r *root) open(dest string) (*os.File, error) {
-	f, err := securejoin.OpenatInRoot(r.dir, dest)
+	f, err := openInRoot(r, dest)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,13 @@ func (r *root) open(dest string) (*os.File, error) {
 // mkdirAll creates the directory dest (and its parents) inside the root and
 // returns a verified O_PATH handle of it.
 func (r *root) mkdirAll(dest string) (*os.File, error) {
+	if f, ok := mkdirLastInRoot(r, dest); ok {
+		if err := r.verify(f, dest); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	}
 	f, err := securejoin.MkdirAllHandle(r.dir, dest, 0o755)
 	if err != nil && (errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ENOENT)) {
 		// A symlink on the way points at something missing (e.g. an
