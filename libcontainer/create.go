@@ -445,7 +445,7 @@ func (cr *creation) configureInit() error {
 	markSourceTrees(cfg)
 	ic := &initConfig{
 		Config:         initView(cfg),
-		Process:        cfg.Process,
+		Process:        setupProcess(cfg.Process),
 		HasParentHooks: len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0,
 		State:          cr.ociState,
 	}
@@ -559,8 +559,9 @@ func hasLimits(r *specs.LinuxResources) bool {
 // initView is the part of cfg the Go set-up child uses: what only the
 // runtime side needs (cgroup limits, the hooks it runs itself, annotations,
 // network devices, resctrl) and what the C init applies from the plan
-// (seccomp, personality, memory policy, startContainer hooks) are left out,
-// which also spares the child the cost of decoding them.
+// (seccomp, personality, memory policy, startContainer hooks) are left out.
+// The child decodes it into setupWireConfig, which must carry every field
+// kept here (TestSetupWireCarriesInitView).
 func initView(cfg *configs.Config) *configs.Config {
 	v := *cfg
 	v.Cgroup.Resources = nil

@@ -106,11 +106,14 @@ func (in *initRun) run() error {
 	if err != nil {
 		return err
 	}
-	var ic initConfig
-	if err := json.Unmarshal(m.Payload, &ic); err != nil {
+	var w setupWire
+	if err := json.Unmarshal(m.Payload, &w); err != nil {
 		return fmt.Errorf("decode init config: %w", err)
 	}
-	in.cfg = &ic
+	if w.Config == nil || w.Process == nil {
+		return errors.New("decode init config: no config or no process")
+	}
+	in.cfg = w.initConfig()
 	logrus.Debugf("init: configuration received (pid %d, exec false)", os.Getpid())
 	return in.containerSetup()
 }
