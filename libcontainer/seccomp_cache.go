@@ -4,11 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -25,15 +25,19 @@ import (
 // host root's: nothing of the container can write it.
 const seccompCacheFile = "seccomp.bpf"
 
-// sharedSeccompDir, in the state root, keeps every program a create of
-// that root compiled, for the next creates with the same profile: engines
-// give every container the same default profile, and compiling it is most
-// of a create's time (~20 ms here; crun and runc compile it at each
-// create). The leading dot keeps list away, and '@' is no container id's.
-// The root is the host root's (or a rootless user's own), as the state.
-const sharedSeccompDir = ".seccomp@cache"
+// sharedSeccompPrefix names the files of the state root's shared cache:
+// `.seccomp@<name>` keeps every program a create of that root compiled,
+// for the next creates with the same profile: engines give every container
+// the same default profile, and compiling it is most of a create's time
+// (~20 ms here; crun and runc compile it at each create). They are regular
+// files, so that a scan of the root for containers' directories (as the
+// OCI validation harness makes to clean up) does not take the cache for
+// one; the leading dot keeps list away, and '@' is no container id's. The
+// root is the host root's (or a rootless user's own), as the state.
+const sharedSeccompPrefix = ".seccomp@"
 
 // sharedSeccompMax bounds the shared cache: storing one more empties it.
+// (Only a profile not seen before stores one.)
 const sharedSeccompMax = 64
 
 // sharedSeccompName is a program's file name in the shared cache: its
@@ -139,7 +143,7 @@ func cachedSeccomp(dir string, src seccompSource) (*seccomp.Program, error) {
 	// key in both).
 	shared := ""
 	if name, err := sharedSeccompName(key); err == nil {
-		shared = filepath.Join(filepath.Dir(dir), sharedSeccompDir, name)
+		shared = filepath.Join(filepath.Dir(dir), sharedSeccompPrefix+name)
 		if data, err := os.ReadFile(shared); err == nil {
 			if p, err := seccomp.UnmarshalProgram(data, key); err == nil {
 				warnCache(linkInto(shared, path))
@@ -189,13 +193,18 @@ func linkInto(from, to string) error {
 // storeShared puts the container's compiled program (path) in the root's
 // shared cache as shared, emptying the cache first when it is full.
 func storeShared(path, shared string) error {
-	dir := filepath.Dir(shared)
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) >= sharedSeccompMax {
+	root := filepath.Dir(shared)
+	if entries, err := os.ReadDir(root); err == nil {
+		var cached []string
 		for _, e := range entries {
-			os.Remove(filepath.Join(dir, e.Name()))
+			if strings.HasPrefix(e.Name(), sharedSeccompPrefix) && e.Type().IsRegular() {
+				cached = append(cached, e.Name())
+			}
+		}
+		if len(cached) >= sharedSeccompMax {
+			for _, name := range cached {
+				os.Remove(filepath.Join(root, name))
+			}
 		}
 	}
 	return linkInto(path, shared)

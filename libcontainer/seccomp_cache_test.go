@@ -2,8 +2,10 @@ package libcontainer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -101,7 +103,7 @@ func TestSharedSeccompCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := filepath.Join(root, sharedSeccompDir, name)
+	shared := filepath.Join(root, sharedSeccompPrefix+name)
 	s0, err := os.Stat(shared)
 	if err != nil {
 		t.Fatalf("not in the shared cache: %v", err)
@@ -133,5 +135,45 @@ func TestSharedSeccompCache(t *testing.T) {
 	}
 	if _, err := cachedSeccomp(c3, noCompile{key}); err == nil {
 		t.Error("a shared file with another profile's program was used")
+	}
+}
+
+// The shared cache is regular files of the root, never a directory (a scan
+// of the root for containers' directories must find only containers), and
+// a full cache is emptied before the next program goes in; containers'
+// directories are left alone.
+func TestSharedSeccompCacheFilesBounded(t *testing.T) {
+	root := t.TempDir()
+	c1 := filepath.Join(root, "c1")
+	if err := os.Mkdir(c1, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < sharedSeccompMax; i++ {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("%sold%d.bpf", sharedSeccompPrefix, i)), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prof := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"uname"}, Action: specs.ActErrno}}}
+	if _, err := cachedSeccomp(c1, decodedSeccomp{prof}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cached, dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		} else if strings.HasPrefix(e.Name(), sharedSeccompPrefix) {
+			cached = append(cached, e.Name())
+		}
+	}
+	if len(dirs) != 1 || dirs[0] != "c1" {
+		t.Errorf("directories in the root: %v, want only the container's", dirs)
+	}
+	if len(cached) != 1 || strings.HasPrefix(cached[0], sharedSeccompPrefix+"old") {
+		t.Errorf("shared cache after storing into a full one: %v, want only the new program", cached)
 	}
 }

@@ -236,7 +236,7 @@ func (c *rtCtx) cleanup() {
 		for _, e := range ents {
 			// The root's cache of compiled seccomp profiles is rt's own
 			// (docs/design.md), not a container's.
-			if e.Name() != ".seccomp@cache" {
+			if !strings.HasPrefix(e.Name(), ".seccomp@") {
 				names = append(names, e.Name())
 			}
 		}
