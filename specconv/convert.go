@@ -30,8 +30,10 @@ type Options struct {
 	SystemdCgroup bool
 }
 
-// LoadSpec reads and decodes <bundle>/config.json. Unknown fields are
-// refused, as are trailing data and a missing file.
+// LoadSpec reads and decodes <bundle>/config.json. Trailing data and a
+// missing file are refused. Properties the runtime-spec does not define are
+// ignored, as its config.md ("Extensibility") requires of runtimes, and as
+// runc does; those it defines for other platforms are refused by Convert.
 func LoadSpec(bundle string) (*specs.Spec, error) {
 	path := filepath.Join(bundle, "config.json")
 	data, err := readBounded(path, maxConfigFile)

@@ -1,6 +1,7 @@
 package specconv
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -189,5 +190,41 @@ func TestUnknownCapabilityDropped(t *testing.T) {
 	}
 	if got := c.Process.Capabilities.Ambient; len(got) != 1 || got[0] != "CAP_KILL" {
 		t.Errorf("ambient %v, want [CAP_KILL]", got)
+	}
+}
+
+// Properties the runtime-spec does not define are ignored (config.md,
+// "Extensibility"), at the top and inside a section; trailing data is not.
+func TestLoadSpecIgnoresUnknown(t *testing.T) {
+	dir, s := bundleFor(t)
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["org.example.extension"] = map[string]any{"x": 1}
+	m["linux"].(map[string]any)["futureField"] = true
+	data, err = json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := LoadSpec(dir)
+	if err != nil {
+		t.Fatalf("LoadSpec with unknown properties: %v", err)
+	}
+	if _, err := Convert(spec, dir, Options{ID: "x"}); err != nil {
+		t.Fatalf("Convert with unknown properties: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), append(data, []byte(" {}")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSpec(dir); err == nil || !strings.Contains(err.Error(), "trailing data") {
+		t.Errorf("LoadSpec with trailing data = %v, want a refusal", err)
 	}
 }
