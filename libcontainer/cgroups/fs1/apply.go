@@ -46,7 +46,14 @@ func (m *Manager) Apply(pid int) error {
 	return nil
 }
 
+// mkdirCgroup makes dir (and its parents). A container's cgroup is most
+// often one new directory under one that exists: one mkdir, and
+// os.MkdirAll (a stat of each level before its mkdir) only when that fails
+// (a missing parent, or dir already there).
 func mkdirCgroup(dir string) error {
+	if err := os.Mkdir(dir, 0o755); err == nil {
+		return nil
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create cgroup %s: %w", dir, cgutil.UnwrapPath(err))
 	}
