@@ -1,7 +1,10 @@
 #!/bin/bash
 # bench.sh RT [N]: rt, runc and crun side by side in one sitting, interleaved
 # (rt, runc, crun, rt, runc, crun, ...), medians and ratios:
-#   run        `run` of /bin/true (create+start+wait+delete in one call)
+#   run        `run` of /bin/true (create+start+wait+delete in one call),
+#              interleaved (each runtime right after another one's run), and
+#              as for exec: back to back (right after an untimed run of its
+#              own) and 0.3 s apart (a quiet moment before each)
 #   split      create; start; delete --force, as an engine's shim does it
 #   run_seccomp  `run` with the default seccomp profile engines give every
 #              container (containers/common's, when podman installed it)
@@ -178,6 +181,24 @@ done
 if [ "$many" -gt 0 ]; then
 	for i in $(seq "$n"); do for r in $(rot "$i"); do sample list0 "$r" rtc "$r" list; done; done
 fi
+# run in the two regimes of exec below: a runtime that moves processes into
+# cgroup v1 hierarchies by writing cgroup.procs (runc, crun) waits for an
+# RCU grace period at the first move after a quiet moment, and not at a
+# move right after one of its own (the rcu_sync of cgroup_threadgroup_rwsem
+# is still active); the interleaved row above sits between the two.
+echo "bench: run back to back and 0.3 s apart" >&2
+for i in $(seq "$n"); do
+	for r in $(rot "$i"); do
+		rtc "$r" run --bundle "$work/true" "$r-rw$i" </dev/null >/dev/null 2>&1
+		sample run_b2b "$r" rtc "$r" run --bundle "$work/true" "$r-rb$i"
+	done
+done
+for i in $(seq "$n"); do
+	for r in $(rot "$i"); do
+		sleep 0.3
+		sample run_spaced "$r" rtc "$r" run --bundle "$work/true" "$r-rp$i"
+	done
+done
 echo "bench: exec" >&2
 declare -A excg
 for r in "${names[@]}"; do
@@ -294,6 +315,8 @@ row() { # ROW LABEL UNIT(ms|KiB)
 echo
 printf '%-44s%9s %9s %9s  %7s %7s\n' "median of $n (list/state at $many: of ${ls:-none})" rt runc crun rt/runc rt/crun
 row run "run of /bin/true" ms
+row run_b2b "run of /bin/true, back to back" ms
+row run_spaced "run of /bin/true, 0.3 s apart" ms
 row split "create; start; delete --force" ms
 row run_seccomp "run, default seccomp profile" ms
 row exec "exec of /bin/true, back to back" ms
