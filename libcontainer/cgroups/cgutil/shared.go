@@ -50,6 +50,12 @@ func ReadKeyValues(dir, name string) (map[string]uint64, error) {
 // first (cgroupfs directories hold only interface files, which rmdir
 // ignores). A missing dir is not an error.
 func RemoveTree(dir string) error {
+	// Most often the container made no cgroup below its own: one rmdir.
+	// It fails with EBUSY while there are tasks or child cgroups; then
+	// the walk below.
+	if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
