@@ -24,7 +24,7 @@ func PivotRoot(cfg *configs.Config) error {
 	if cfg.NoPivot {
 		err = moveRoot(cfg.Rootfs)
 	} else {
-		err = pivotRoot(cfg.Rootfs)
+		err = pivotRoot(cfg.Rootfs, mayBeShared(cfg))
 	}
 	if err != nil {
 		return err
@@ -39,9 +39,26 @@ func PivotRoot(cfg *configs.Config) error {
 	return nil
 }
 
+// mayBeShared reports whether the rootfs' mount may be shared when
+// PivotRoot runs: "/" was given a propagation that leaves shared mounts, or
+// a configured mount asks for shared propagation.
+func mayBeShared(cfg *configs.Config) bool {
+	if !noneShared(rootPropagation(cfg)) {
+		return true
+	}
+	for _, m := range cfg.Mounts {
+		for _, p := range m.PropagationFlags {
+			if p&unix.MS_SHARED != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // pivotRoot is the pivot_root(".", ".") trick: the old root ends stacked
 // under the new one, and is detached from there.
-func pivotRoot(rootfs string) error {
+func pivotRoot(rootfs string, checkShared bool) error {
 	oldroot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open old root: %w", err)
@@ -55,10 +72,13 @@ func pivotRoot(rootfs string) error {
 	if err := unix.Fchdir(newroot); err != nil {
 		return fmt.Errorf("chdir rootfs: %w", err)
 	}
-	// pivot_root refuses a shared new root (it is also put_old here).
-	if _, shared, err := mountOf(rootfs); err == nil && shared {
-		if err := mount("", ".", "", unix.MS_PRIVATE, ""); err != nil {
-			return fmt.Errorf("make rootfs private: %w", err)
+	// pivot_root refuses a shared new root (it is also put_old here);
+	// without checkShared nothing can have made it shared (mayBeShared).
+	if checkShared {
+		if _, shared, err := mountOf(rootfs); err == nil && shared {
+			if err := mount("", ".", "", unix.MS_PRIVATE, ""); err != nil {
+				return fmt.Errorf("make rootfs private: %w", err)
+			}
 		}
 	}
 	if err := unix.PivotRoot(".", "."); err != nil {

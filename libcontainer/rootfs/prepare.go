@@ -55,17 +55,33 @@ func PrepareMounts(cfg *configs.Config) error {
 // rootfs onto itself so it is a mount point. An unbindable root propagation
 // is applied after pivot only: applied here it would make this bind fail.
 func prepareRoot(cfg *configs.Config) error {
-	flag := uintptr(unix.MS_SLAVE | unix.MS_REC)
-	if p := cfg.RootPropagation; p != 0 && p&unix.MS_UNBINDABLE == 0 {
-		flag = p
-	}
+	flag := rootPropagation(cfg)
 	if err := mount("", "/", "", flag, ""); err != nil {
 		return err
 	}
-	if err := parentMountPrivate(cfg.Rootfs); err != nil {
-		return err
+	// After a recursive slave or private on "/", no mount of this
+	// namespace is shared: the mount holding the rootfs need not be looked
+	// up in mountinfo (nor, in PivotRoot, the rootfs' own bind of it).
+	if !noneShared(flag) {
+		if err := parentMountPrivate(cfg.Rootfs); err != nil {
+			return err
+		}
 	}
 	return mount(cfg.Rootfs, cfg.Rootfs, "bind", unix.MS_BIND|unix.MS_REC, "")
+}
+
+// noneShared reports whether propagation flag, applied to "/", leaves no
+// shared mount in the namespace: recursive, and slave or private.
+func noneShared(flag uintptr) bool {
+	return flag&unix.MS_REC != 0 && flag&unix.MS_SHARED == 0 && flag&(unix.MS_SLAVE|unix.MS_PRIVATE) != 0
+}
+
+// rootPropagation is the propagation prepareRoot gives "/".
+func rootPropagation(cfg *configs.Config) uintptr {
+	if p := cfg.RootPropagation; p != 0 && p&unix.MS_UNBINDABLE == 0 {
+		return p
+	}
+	return unix.MS_SLAVE | unix.MS_REC
 }
 
 // parentMountPrivate makes the mount holding path private if it is shared.

@@ -81,3 +81,29 @@ func TestMountFlagsOfRoot(t *testing.T) {
 		t.Errorf("untranslated bits in %#x", fl)
 	}
 }
+
+// The mountinfo lookups of the rootfs' mount are skipped only where no
+// mount can be shared: "/" made recursively slave or private, and no
+// configured mount asking for shared propagation.
+func TestMayBeShared(t *testing.T) {
+	for _, c := range []struct {
+		prop   uintptr
+		mounts []*configs.Mount
+		want   bool
+	}{
+		{0, nil, false}, // rt's default, rslave
+		{unix.MS_SLAVE | unix.MS_REC, nil, false},
+		{unix.MS_PRIVATE | unix.MS_REC, nil, false},
+		{unix.MS_SLAVE, nil, true}, // not recursive: submounts keep theirs
+		{unix.MS_PRIVATE, nil, true},
+		{unix.MS_SHARED | unix.MS_REC, nil, true},
+		{unix.MS_UNBINDABLE | unix.MS_REC, nil, false}, // applied in Finalize; "/" gets rslave
+		{0, []*configs.Mount{{Destination: "/v", PropagationFlags: []uintptr{unix.MS_SHARED | unix.MS_REC}}}, true},
+		{0, []*configs.Mount{{Destination: "/v", PropagationFlags: []uintptr{unix.MS_PRIVATE}}}, false},
+	} {
+		cfg := &configs.Config{RootPropagation: c.prop, Mounts: c.mounts}
+		if got := mayBeShared(cfg); got != c.want {
+			t.Errorf("rootfsPropagation %#x, mounts %v: mayBeShared = %v, want %v", c.prop, c.mounts, got, c.want)
+		}
+	}
+}
