@@ -246,9 +246,13 @@ if [ "$many" -gt 0 ]; then
 			done
 		done
 	done
+	# Back to back (after an untimed run of its own), against the row
+	# "run, back to back": interleaved, a runtime that writes cgroup.procs
+	# is timed warm or cold by who ran before it (see run_b2b above).
 	for i in $(seq "$n"); do
 		for r in $(rot "$i"); do
-			sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "rm$i"
+			rtc "$r" run --bundle "$work/true" "$r-mw$i" </dev/null >/dev/null 2>&1
+			sample "run$many" "$r" rtc "$r" run --bundle "$work/true" "$r-rm$i"
 			[ "$r" != rt ] || floorsample "run$many"
 		done
 	done
@@ -260,6 +264,7 @@ if [ "$many" -gt 0 ]; then
 		if [ "$r" = crun ]; then
 			sleep 5
 			for i in $(seq "$n"); do
+				rtc rt run --bundle "$work/true" "ow$i" </dev/null >/dev/null 2>&1
 				sample "runown$many" rt rtc rt run --bundle "$work/true" "ro$i"
 				floorsample "runown$many"
 			done
@@ -332,18 +337,18 @@ row "list$many" "list, $many containers" ms
 row state0 "state, 1 container" ms
 row "state$mid" "state, $mid others present" ms
 row "state$many" "state, $many others present" ms
-row "run$many" "run of /bin/true, $many others present" ms
+row "run$many" "run, back to back, $many others present" ms
 if [ -s "$work/s/rt/runown$many" ]; then
-	a=$(median "$work/s/rt/runown$many"); a0=$(median "$work/s/rt/run")
-	awk -v l="run, only rt's own $many present (rt; / run)" -v a="$a" -v a0="$a0" \
+	a=$(median "$work/s/rt/runown$many"); a0=$(median "$work/s/rt/run_b2b")
+	awk -v l="the same, only rt's own $many (rt; / b2b)" -v a="$a" -v a0="$a0" \
 		'BEGIN { printf "%-44s%9.1f %9s %9s  %7s %7.2f\n", l, a / 1000, "", "", "", a / (a0 ? a0 : 1) }'
 fi
 if [ -s "$work/s/rt/run$many" ]; then
 	# The target is a runtime's run not slower with many present: each one's
 	# own ratio (the host then holds $many containers of each runtime).
 	v=()
-	for r in "${names[@]}"; do v+=("$(median "$work/s/$r/run$many")" "$(median "$work/s/$r/run")"); done
-	awk -v l="run with $many present / run" -v a="${v[0]}" -v a0="${v[1]}" -v b="${v[2]}" -v b0="${v[3]}" -v c="${v[4]}" -v c0="${v[5]}" \
+	for r in "${names[@]}"; do v+=("$(median "$work/s/$r/run$many")" "$(median "$work/s/$r/run_b2b")"); done
+	awk -v l="run b2b with $many present / run b2b" -v a="${v[0]}" -v a0="${v[1]}" -v b="${v[2]}" -v b0="${v[3]}" -v c="${v[4]}" -v c0="${v[5]}" \
 		'BEGIN { printf "%-44s%9.2f %9.2f %9.2f\n", l, a / (a0 ? a0 : 1), b / (b0 ? b0 : 1), c / (c0 ? c0 : 1) }'
 fi
 if [ -s "$work/s/floor/run$many" ] && [ -s "$work/s/floor/run" ]; then
