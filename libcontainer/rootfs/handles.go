@@ -45,11 +45,16 @@ func (r *root) verify(f *os.File, dest string) error {
 	if err := unix.Statfs("/proc/self/fd", &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
 		return fmt.Errorf("%q: %w", dest, ErrProcNotProcfs)
 	}
+	if r.path == "/" {
+		// Everything is inside "/" (after pivot_root: Finalize's root):
+		// no need to ask /proc where f is.
+		return nil
+	}
 	p, err := os.Readlink(procFd(f))
 	if err != nil {
 		return fmt.Errorf("%q: %w", dest, err)
 	}
-	if r.path == "/" || p == r.path || strings.HasPrefix(p, r.path+"/") {
+	if p == r.path || strings.HasPrefix(p, r.path+"/") {
 		return nil
 	}
 	return fmt.Errorf("%q resolved to %q: %w", dest, p, ErrOutsideRootfs)
