@@ -6,20 +6,34 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
 )
 
-// scratchCgroup makes a cgroup of its own under a hierarchy this test may
-// write (the v1 pids one, else a cgroup2 mount), or skips saying why.
+// scratchCgroup makes a cgroup of its own in a hierarchy this test may
+// write (the v1 pids one, else a cgroup2 mount: Mounts finds them), or
+// skips saying why.
 func scratchCgroup(t *testing.T) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("SKIP: needs root to make cgroups")
 	}
-	for _, h := range []string{"/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+	hs, err := Mounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, h := range hs {
+		if h.Root == "/" && slices.Contains(h.Subsystems, "pids") {
+			dirs = append([]string{h.Mountpoint}, dirs...)
+		} else if h.Root == "/" && h.IsUnified {
+			dirs = append(dirs, h.Mountpoint)
+		}
+	}
+	for _, h := range dirs {
 		dir := filepath.Join(h, fmt.Sprintf("rt-removetree-%d", os.Getpid()))
 		if err := os.Mkdir(dir, 0o755); err == nil {
 			t.Cleanup(func() { RemoveTree(dir) })
