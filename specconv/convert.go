@@ -221,14 +221,14 @@ func convertLinux(c *configs.Config, l *specs.Linux) error {
 		if !c.HasNewNamespace(specs.TimeNamespace) {
 			return invalid("linux.timeOffsets", "time offsets need a new time namespace")
 		}
-		for clock := range l.TimeOffsets {
+		for _, clock := range sortedKeys(l.TimeOffsets) {
 			if clock != "monotonic" && clock != "boottime" {
 				return invalid("linux.timeOffsets", "unknown clock %q (monotonic or boottime)", clock)
 			}
 		}
 		c.TimeOffsets = l.TimeOffsets
 	}
-	for key := range l.Sysctl {
+	for _, key := range sortedKeys(l.Sysctl) {
 		if err := checkSysctl(c, key); err != nil {
 			return err
 		}
@@ -344,11 +344,16 @@ func convertHooks(c *configs.Config, h *specs.Hooks) error {
 		}
 		return nil
 	}
-	for kind, hooks := range map[string][]specs.Hook{
-		"prestart": h.Prestart, "createRuntime": h.CreateRuntime, "createContainer": h.CreateContainer,
-		"startContainer": h.StartContainer, "poststart": h.Poststart, "poststop": h.Poststop,
+	// A slice, not a map: the first error named must not depend on map order
+	// (FuzzConvert checks Convert is deterministic).
+	for _, k := range []struct {
+		kind  string
+		hooks []specs.Hook
+	}{
+		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
+		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
 	} {
-		if err := check(kind, hooks); err != nil {
+		if err := check(k.kind, k.hooks); err != nil {
 			return err
 		}
 	}

@@ -228,3 +228,46 @@ func TestLoadSpecIgnoresUnknown(t *testing.T) {
 		t.Errorf("LoadSpec with trailing data = %v, want a refusal", err)
 	}
 }
+
+// TestConvertFirstErrorIsStable: a config with several faults in maps
+// (hooks by kind, sysctls, time offsets, net devices, other platforms)
+// names the same first fault on every call, as FuzzConvert requires (it
+// once failed on two hooks with empty paths: a map's order).
+func TestConvertFirstErrorIsStable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*specs.Spec)
+		want string
+	}{
+		{"hooks", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{
+				CreateRuntime: []specs.Hook{{Path: ""}}, Poststop: []specs.Hook{{Path: "rel"}},
+				StartContainer: []specs.Hook{{Path: "x"}}, Prestart: []specs.Hook{{Path: "y"}},
+			}
+		}, "hooks.prestart[0].path"},
+		{"sysctl", func(s *specs.Spec) {
+			s.Linux.Sysctl = map[string]string{"kernel.zzz": "1", "kernel.aaa": "1", "vm.b": "1", "fs.c": "1"}
+		}, "fs.c"},
+		{"timeOffsets", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"zz": {}, "aa": {}, "mm": {}, "bb": {}}
+		}, `"aa"`},
+		{"netDevices", func(s *specs.Spec) {
+			s.Linux.NetDevices = map[string]specs.LinuxNetDevice{"z/z": {}, "a/a": {}, "m/m": {}, "b/b": {}}
+		}, `"a/a"`},
+		{"platforms", func(s *specs.Spec) {
+			s.Windows, s.Solaris, s.VM, s.ZOS = &specs.Windows{}, &specs.Solaris{}, &specs.VM{}, &specs.ZOS{}
+		}, "solaris"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i < 30; i++ {
+				dir, s := bundleFor(t)
+				tc.edit(s)
+				_, err := Convert(s, dir, Options{ID: "x"})
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("call %d: Convert = %v, want the first fault in order (%s)", i, err, tc.want)
+				}
+			}
+		})
+	}
+}

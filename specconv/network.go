@@ -71,7 +71,8 @@ func convertNetDevices(c *configs.Config, devs map[string]specs.LinuxNetDevice) 
 		}
 	}
 	inside := map[string]string{}
-	for name, d := range devs {
+	for _, name := range sortedKeys(devs) {
+		d := devs[name]
 		field := fmt.Sprintf("linux.netDevices[%q]", name)
 		if !netdev.ValidName(name) {
 			return invalid(field, "invalid network device name %q", name)

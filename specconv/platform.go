@@ -2,6 +2,7 @@ package specconv
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -13,12 +14,15 @@ import (
 // refuseOtherPlatforms refuses the sections of other platforms: rt runs
 // Linux containers and cannot apply them.
 func refuseOtherPlatforms(spec *specs.Spec) error {
-	for field, set := range map[string]bool{
-		"solaris": spec.Solaris != nil, "windows": spec.Windows != nil,
-		"vm": spec.VM != nil, "zos": spec.ZOS != nil, "freebsd": spec.FreeBSD != nil,
+	for _, p := range []struct {
+		field string
+		set   bool
+	}{
+		{"freebsd", spec.FreeBSD != nil}, {"solaris", spec.Solaris != nil}, {"vm", spec.VM != nil},
+		{"windows", spec.Windows != nil}, {"zos", spec.ZOS != nil},
 	} {
-		if set {
-			return invalid(field, "is for another platform: rt runs Linux containers only")
+		if p.set {
+			return invalid(p.field, "is for another platform: rt runs Linux containers only")
 		}
 	}
 	if spec.Linux.MountLabel != "" {
@@ -85,4 +89,16 @@ func validateExecCPUAffinity(a *specs.CPUAffinity) error {
 		}
 	}
 	return nil
+}
+
+// sortedKeys lists a map's keys in order, so that a check over a map
+// names the same first error every time (FuzzConvert checks Convert is
+// deterministic).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
