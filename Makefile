@@ -46,7 +46,7 @@ endif
 # re-executes rt itself, as create does.
 STAGE    ?= auto
 STAGE_CC ?= musl-gcc
-STAGE_SRC := cmd/rt-stage/main.c $(addprefix libcontainer/nsenter/,nsenter.c plan.c pid1.c pid1_hooks.c)
+STAGE_SRC := cmd/rt-stage/main.c $(addprefix libcontainer/nsenter/,nsenter.c plan.c pid1.c pid1_hooks.c setup.c)
 # musl's headers first; the kernel's (linux/, asm/) after them.
 STAGE_CFLAGS := -static -O2 -Wall -Werror -idirafter /usr/include -idirafter /usr/include/$(MULTIARCH)
 

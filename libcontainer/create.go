@@ -21,6 +21,7 @@ import (
 	"github.com/rt-runtime/rt/libcontainer/initproto"
 	"github.com/rt-runtime/rt/libcontainer/intelrdt"
 	"github.com/rt-runtime/rt/libcontainer/netdev"
+	"github.com/rt-runtime/rt/libcontainer/rootfs"
 	"github.com/rt-runtime/rt/libcontainer/seccomp"
 	"github.com/rt-runtime/rt/libcontainer/system"
 )
@@ -105,6 +106,8 @@ type creation struct {
 	fifo     *os.File        // O_PATH handle of the exec fifo, for the init
 	mgr      cgroups.Manager // nil when rootless goes without a cgroup
 	cgroupFD int             // cgroup v2 (or a hybrid host's cgroup2 one): the init is born in it
+	// setupInC: the C init applies the set-up itself (rootfs.Compile).
+	setupInC bool
 	// cgroupTasks: cgroup v1 `tasks` files the C stage moves itself into
 	// (prepareSelfJoin); selfJoinAll: they are all its cgroups.
 	cgroupTasks []string
@@ -349,6 +352,14 @@ func (cr *creation) spawnInit() error {
 	}()
 	b := bootstrapOf(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
 	b.Pid1 = true
+	// The set-up applied by the C init itself when it can be (no Go
+	// set-up child: rootfs.Compile), else by the Go set-up child.
+	if why := rootfs.CompileReason(cr.cfg); why != "" {
+		logrus.Debugf("create %s: set-up in Go: %s", cr.cfg.ID, why)
+	} else {
+		cr.setupInC = true
+		b.SetupInC = true
+	}
 	b.CgroupTasks = cr.cgroupTasks
 	bootstrap, err := b.Encode()
 	if err != nil {
@@ -430,6 +441,31 @@ func (cr *creation) sendPlan() error {
 			return cr.proc.failed("send the startContainer hooks to init", err)
 		}
 	}
+	if cr.setupInC {
+		return cr.sendSetup()
+	}
+	return nil
+}
+
+// sendSetup sends the C init the container's set-up (rootfs.Compile),
+// which it applies itself: no Go set-up child.
+func (cr *creation) sendSetup() error {
+	cgs, err := os.ReadFile("/proc/" + strconv.Itoa(cr.proc.pid) + "/cgroup")
+	if err != nil {
+		return fmt.Errorf("read the init's cgroups: %w", err)
+	}
+	s, err := rootfs.Compile(cr.cfg, string(cgs))
+	if err != nil {
+		return err
+	}
+	frame, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	if err := cr.proc.conn.Send(initproto.SetupPlan, frame[initproto.HeaderSize:]); err != nil {
+		return cr.proc.failed("send the set-up to init", err)
+	}
+	logrus.Debugf("create %s: set-up in C (%d bytes)", cr.cfg.ID, len(frame))
 	return nil
 }
 
@@ -442,6 +478,9 @@ func (cr *creation) configureInit() error {
 	// The hooks of create see the container as "created" (as crun and the
 	// conformance suite have it): its namespaces and init exist.
 	cr.ociState = cr.c.ociState(Created)
+	if cr.setupInC {
+		return nil // the C init has its set-up (sendSetup)
+	}
 	markSourceTrees(cfg)
 	ic := &initConfig{
 		Config:         initView(cfg),

@@ -24,6 +24,8 @@ import (
 //	                     (nsenter/pid1.c): it reads a Plan frame, forks a
 //	                     set-up child that returns into Go, and applies the
 //	                     plan itself
+//	"m"                  with "p": no set-up child; a SetupPlan frame
+//	                     follows the plan and the init applies it in C
 type BootstrapData struct {
 	CloneFlags  uintptr
 	Joins       []NsJoin
@@ -32,6 +34,7 @@ type BootstrapData struct {
 	TimeOffsets []TimeOffset
 	Plan        bool
 	Pid1        bool
+	SetupInC    bool
 	// CgroupTasks are cgroup v1 `tasks` files (host paths) the C stage
 	// moves itself into, first (exec: see joinCgroupSelf).
 	CgroupTasks []string
@@ -100,6 +103,9 @@ func (b *BootstrapData) Encode() ([]byte, error) {
 	}
 	if b.Pid1 {
 		rec("p")
+		if b.SetupInC {
+			rec("m")
+		}
 	}
 	offs := append([]TimeOffset(nil), b.TimeOffsets...)
 	sort.Slice(offs, func(i, j int) bool { return offs[i].Clock < offs[j].Clock })

@@ -22,6 +22,8 @@
 //	init -> parent  Join        place me in the cgroup now (answer Joined)
 //	init -> parent  Ready       set up; waiting for start (create only)
 //	parent -> init  StartHooks  (Pid1, after the plan) startContainer hooks
+//	parent -> init  SetupPlan   (Pid1 with SetupInC, after the plan and start hooks)
+//	                            the set-up, applied by the C init (see Setup)
 //	set-up -> init  SetupDone   (Pid1) the set-up child is done: root, pty
 //	either way      Error       a message, then the sender gives up
 package initproto
@@ -61,6 +63,10 @@ const (
 	// BootstrapData.Pid1): the startContainer hooks and the state they get
 	// (see nsenter/pid1_hooks.c).
 	StartHooks Type = 'K'
+	// SetupPlan (parent -> the C init, after PlanMsg and StartHooks,
+	// create with BootstrapData.SetupInC): the container's set-up, applied
+	// by the init itself (see Setup); no set-up child is forked.
+	SetupPlan Type = 'T'
 )
 
 // Types lists every message type with its name in nsenter/proto.h.
@@ -71,7 +77,7 @@ var Types = map[Type]string{
 	Seccomp: "RT_MSG_SECCOMP", SeccompOK: "RT_MSG_SECCOMPOK", Join: "RT_MSG_JOIN",
 	Joined: "RT_MSG_JOINED", Ready: "RT_MSG_READY", Error: "RT_MSG_ERROR",
 	PlanMsg:   "RT_MSG_PLAN",
-	SetupDone: "RT_MSG_SETUPDONE", StartHooks: "RT_MSG_STARTHOOKS",
+	SetupDone: "RT_MSG_SETUPDONE", StartHooks: "RT_MSG_STARTHOOKS", SetupPlan: "RT_MSG_SETUPPLAN",
 }
 
 func (t Type) String() string {

@@ -322,6 +322,7 @@ void rt_nsenter(void)
 	int late_cgroup = 0;
 	int plan_mode = 0;
 	int pid1 = 0;
+	int setup_in_c = 0;
 	struct join joins[MAX_JOIN];
 	int njoin = 0;
 	char timeoffs[MAX_TIME][96];
@@ -343,6 +344,10 @@ void rt_nsenter(void)
 			// The container's init stays in C (pid1.c): it forks the
 			// process that returns into Go for the set-up.
 			pid1 = 1;
+			break;
+		case 'm':
+			// With "p": no set-up child, the init applies a SetupPlan.
+			setup_in_c = 1;
 			break;
 		case 'l':
 			// Late cgroup placement (exec into a paused container): the
@@ -509,7 +514,7 @@ void rt_nsenter(void)
 	if (plan_mode)
 		run_plan();
 	if (pid1)
-		rt_pid1(initfd, logfd); /* returns only in the set-up child */
+		rt_pid1(initfd, logfd, setup_in_c); /* returns only in the set-up child */
 	log_debug("nsenter: done, pid %d enters the Go runtime", (int)getpid());
 	// Return into the Go runtime: rt init takes over.
 }

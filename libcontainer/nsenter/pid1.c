@@ -48,6 +48,7 @@
 #include "pid1.h"
 #include "plan.h"
 #include "proto.h"
+#include "setup.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -251,28 +252,49 @@ static void step(const struct rt_plan *p, int rc)
 		die(p);
 }
 
-void rt_pid1(int initfd, int logfd)
+/* read_setup reads the SetupPlan frame (after the plan and the start
+ * hooks) and applies it: the container's set-up without a set-up child. */
+static void read_setup(const struct rt_plan *p, int initfd)
 {
-	static struct rt_plan plan;
-	plan.err_sock = initfd;
-	plan.err_fifo = -1;
+	char type;
+	uint32_t len;
+	if (rt_recv_header(initfd, &type, &len) < 0)
+		fail(p, "read the set-up");
+	errno = 0;
+	if (type != RT_MSG_SETUPPLAN)
+		fail(p, "expected the set-up, got message 0x%02x", (unsigned char)type);
+	if (len > RT_MAX_PLAN)
+		fail(p, "bad set-up length %u", len);
+	char *buf = malloc(len ? len : 1);
+	if (buf == NULL)
+		fail(p, "malloc set-up");
+	if (rt_read_all(initfd, buf, len) < 0)
+		fail(p, "read the set-up");
+	if (rt_setup_apply(buf, len) < 0)
+		die(p);
+	free(buf);
+	rt_log("debug", "pid1: set-up applied in C (%u bytes)", len);
+}
 
+/* fork_setup forks the Go set-up child (sp: the socket pair to it). It
+ * returns 0 in the child (which goes on into Go), 1 in pid 1. */
+static int fork_setup(const struct rt_plan *p, int sp[2])
+{
 	/* The set-up child first: its Go runtime starts while the parent
 	 * records the init and sends the plan. It waits for pid 1's go-ahead
 	 * (one byte on its socket) before it reads the init socket, whose next
 	 * frame is the plan, pid 1's. */
-	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		fail(&plan, "set-up socketpair");
+		fail(p, "set-up socketpair");
 	pid_t child = fork();
 	if (child < 0)
-		fail(&plan, "fork the set-up process");
+		fail(p, "fork the set-up process");
 	if (child == 0) {
 		/* The set-up child: into Go. (If pid 1 fails before its go-ahead,
 		 * the child reads EOF and exits quietly.) */
 		close(sp[0]);
 		rt_setup_sock = sp[1];
-		return;
+		return 0;
 	}
 	close(sp[1]);
 	/* The console socket is the set-up child's (it sends the pty master):
@@ -285,8 +307,21 @@ void rt_pid1(int initfd, int logfd)
 	 * kernel kills the set-up child with it, else the child reads EOF. */
 	setup_pidfd = pidfd_open_(child);
 	if (setup_pidfd < 0)
-		fail(&plan, "pidfd_open of the set-up process %d", (int)child);
+		fail(p, "pidfd_open of the set-up process %d", (int)child);
 	rt_log("debug", "pid1: set-up process %d forked; pid 1 stays in C", (int)child);
+	return 1;
+}
+
+void rt_pid1(int initfd, int logfd, int setup_in_c)
+{
+	static struct rt_plan plan;
+	plan.err_sock = initfd;
+	plan.err_fifo = -1;
+	int sp[2] = {-1, -1};
+	if (!setup_in_c && fork_setup(&plan, sp) == 0)
+		return; /* the set-up child: into Go */
+	else
+		rt_log("debug", "pid1: the set-up is applied by pid 1 (no set-up child)");
 	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 	sigemptyset(&sa.sa_mask);
 	const int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGABRT, SIGTRAP, SIGSTKFLT, SIGSYS};
@@ -342,15 +377,23 @@ void rt_pid1(int initfd, int logfd)
 			fail(&plan, "bad startContainer hooks frame");
 		plan.before_exec = rt_pid1_run_start_hooks;
 	}
-	ssize_t w;
-	do
-		w = write(sp[0], "g", 1);
-	while (w < 0 && errno == EINTR);
-	if (w != 1)
-		fail(&plan, "start the set-up process");
-
 	int fds[2] = {-1, -1};
-	int nfds = wait_setup(&plan, initfd, sp[0], fds);
+	int nfds;
+	if (setup_in_c) {
+		read_setup(&plan, initfd);
+		fds[0] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fds[0] < 0)
+			fail(&plan, "open the container's root");
+		nfds = 1;
+	} else {
+		ssize_t w;
+		do
+			w = write(sp[0], "g", 1);
+		while (w < 0 && errno == EINTR);
+		if (w != 1)
+			fail(&plan, "start the set-up process");
+		nfds = wait_setup(&plan, initfd, sp[0], fds);
+	}
 	errno = 0;
 	if (plan.terminal && nfds < 2)
 		fail(&plan, "process.terminal: the set-up process sent no pty");
@@ -390,7 +433,8 @@ void rt_pid1(int initfd, int logfd)
 	step(&plan, rt_plan_mempolicy(&plan));
 	step(&plan, rt_plan_chdir(&plan));
 	step(&plan, rt_plan_lookup(&plan));
-	reap_setup(&plan, initfd);
+	if (!setup_in_c)
+		reap_setup(&plan, initfd);
 
 	/* Ready: the parent records the container as created and exits. */
 	if (rt_send_frame_fd(initfd, RT_MSG_READY, NULL, 0, -1) < 0)

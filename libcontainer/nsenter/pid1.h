@@ -4,11 +4,13 @@
 
 #include <stddef.h>
 
-/* rt_pid1 runs in the process that becomes the container's init. It
- * returns only in the set-up child it forks (which goes on into Go, with
+/* rt_pid1 runs in the process that becomes the container's init. With
+ * setup_in_c it forks no set-up child: it reads the SetupPlan frame after
+ * the plan and applies it itself (setup.c). Else it returns only in the
+ * set-up child it forks (which goes on into Go, with
  * rt_setup_sock set); the init itself never returns: it execs the
  * container's process or exits. */
-void rt_pid1(int initfd, int logfd);
+void rt_pid1(int initfd, int logfd, int setup_in_c);
 
 /* The set-up child's end of its socket to pid 1; -1 elsewhere. */
 extern int rt_setup_sock;

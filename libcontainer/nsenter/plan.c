@@ -30,6 +30,7 @@
 
 #include "plan.h"
 #include "proto.h"
+#include "setup.h"
 
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
@@ -908,7 +909,7 @@ static int close_from(unsigned int minfd)
  * root). Before Linux 5.6 (no openat2) it falls back to opening the path
  * and checking only that the file is on procfs.
  */
-static int proc_open_write(const char *sub)
+int rt_proc_open_write(const char *sub)
 {
 	int dir = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
@@ -952,7 +953,7 @@ static int apparmor_exec(const char *profile)
 		return fail("process.apparmorProfile: apply apparmor profile \"%s\": name too long", profile);
 	int e = 0;
 	for (size_t i = 0; i < 2; i++) {
-		int fd = proc_open_write(paths[i]);
+		int fd = rt_proc_open_write(paths[i]);
 		if (fd < 0) {
 			e = errno;
 			if (e == ENOENT)

@@ -23,6 +23,7 @@
 #define RT_MSG_PLAN 'X'
 #define RT_MSG_SETUPDONE 'D'
 #define RT_MSG_STARTHOOKS 'K'
+#define RT_MSG_SETUPPLAN 'T'
 
 #define RT_FRAME_HEADER 5
 #define RT_MAX_JOIN 16

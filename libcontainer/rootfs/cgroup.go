@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -126,6 +125,15 @@ func mountHierarchy(r *root, m *configs.Mount, h cgroupHierarchy, dest string, o
 		// Fall through to a bind (e.g. in a user namespace that does
 		// not own the cgroup namespace).
 	}
+	// A plain bind: mountCgroup applies m's flags to the whole tree after.
+	b := &configs.Mount{Source: h.bindSource(own), Device: "bind", Destination: dest,
+		Flags: unix.MS_BIND | unix.MS_REC}
+	return mountBind(r, b)
+}
+
+// bindSource is the host directory of h that a container whose cgroups
+// are own (see readCgroups) gets: its own cgroup, or h's root.
+func (h cgroupHierarchy) bindSource(own map[string]string) string {
 	sub, ok := own[hierarchyKey(h)]
 	if !ok {
 		sub = h.root
@@ -134,10 +142,7 @@ func mountHierarchy(r *root, m *configs.Mount, h cgroupHierarchy, dest string, o
 	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = "."
 	}
-	// A plain bind: mountCgroup applies m's flags to the whole tree after.
-	b := &configs.Mount{Source: filepath.Join(h.mountpoint, rel), Device: "bind", Destination: dest,
-		Flags: unix.MS_BIND | unix.MS_REC}
-	return mountBind(r, b)
+	return filepath.Join(h.mountpoint, rel)
 }
 
 // comountLinks adds, for a hierarchy of co-mounted controllers
@@ -206,26 +211,11 @@ func ownCgroups() (map[string]string, error) {
 // readCgroups parses a /proc/<pid>/cgroup file into hierarchy key (sorted
 // controllers, "" for cgroup2) → cgroup path.
 func readCgroups(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	out := map[string]string{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		parts := strings.SplitN(s.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		var ctrls []string
-		if parts[1] != "" {
-			ctrls = strings.Split(parts[1], ",")
-		}
-		sort.Strings(ctrls)
-		out[strings.Join(ctrls, ",")] = parts[2]
-	}
-	return out, s.Err()
+	return parseCgroups(string(b))
 }
 
 // mountCgroup2 mounts cgroup2 on m.Destination. When the kernel refuses

@@ -39,6 +39,21 @@ func needsSetupDev(cfg *configs.Config) bool {
 // same path): mknod, or, in a user namespace where mknod is not allowed, a
 // bind mount of the host's node at the same path.
 func createDevices(r *root, cfg *configs.Config) error {
+	devs := mergedDevices(cfg)
+	bind := inUserNamespace()
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	for _, d := range devs {
+		if err := createDevice(r, d, bind); err != nil {
+			return fmt.Errorf("device %q: %w", d.Path, err)
+		}
+	}
+	return nil
+}
+
+// mergedDevices is DefaultDevices with cfg.Devices, which win on the same
+// path, after them.
+func mergedDevices(cfg *configs.Config) []specs.LinuxDevice {
 	devs := append([]specs.LinuxDevice{}, DefaultDevices...)
 	for _, d := range cfg.Devices {
 		replaced := false
@@ -51,15 +66,7 @@ func createDevices(r *root, cfg *configs.Config) error {
 			devs = append(devs, d)
 		}
 	}
-	bind := inUserNamespace()
-	old := unix.Umask(0)
-	defer unix.Umask(old)
-	for _, d := range devs {
-		if err := createDevice(r, d, bind); err != nil {
-			return fmt.Errorf("device %q: %w", d.Path, err)
-		}
-	}
-	return nil
+	return devs
 }
 
 // deviceType maps the spec's device type to the S_IFMT bits.
@@ -153,9 +160,9 @@ func setupPtmx(r *root) error {
 	return nil
 }
 
-// setupDevSymlinks creates /dev/fd, /dev/std{in,out,err} and, when the host
-// has /proc/kcore, /dev/core. Existing entries are kept.
-func setupDevSymlinks(r *root) error {
+// devLinks are the /dev symlinks (target, name): /dev/fd, /dev/std{in,out,
+// err} and, when the host has /proc/kcore, /dev/core.
+func devLinks() [][2]string {
 	links := [][2]string{
 		{"/proc/self/fd", "fd"},
 		{"/proc/self/fd/0", "stdin"},
@@ -165,6 +172,13 @@ func setupDevSymlinks(r *root) error {
 	if _, err := os.Stat("/proc/kcore"); err == nil {
 		links = append(links, [2]string{"/proc/kcore", "core"})
 	}
+	return links
+}
+
+// setupDevSymlinks creates /dev/fd, /dev/std{in,out,err} and, when the host
+// has /proc/kcore, /dev/core. Existing entries are kept.
+func setupDevSymlinks(r *root) error {
+	links := devLinks()
 	dev, err := r.mkdirAll("/dev")
 	if err != nil {
 		return err

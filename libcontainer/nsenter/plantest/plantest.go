@@ -6,6 +6,7 @@ package plantest
 /*
 #cgo CFLAGS: -Wall -O2
 #include "../plan.c"
+#include "../setup.c"
 
 // plan.c's logging goes to the C stage's log pipe, which tests have not.
 void rt_log(const char *level, const char *fmt, ...) { (void)level; (void)fmt; }
@@ -134,10 +135,22 @@ func Parse(payload []byte) (*initproto.Plan, error) {
 func ProcOpenWrite(sub string) error {
 	cs := C.CString(sub)
 	defer C.free(unsafe.Pointer(cs))
-	fd, err := C.proc_open_write(cs)
+	fd, err := C.rt_proc_open_write(cs)
 	if fd < 0 {
 		return err
 	}
 	C.close(fd)
+	return nil
+}
+
+// SetupCheck runs the C reader of a SetupPlan payload (setup.c's
+// rt_setup_check: every record read, none applied). Not used by rt itself.
+func SetupCheck(payload []byte) error {
+	buf := C.malloc(C.size_t(len(payload) + 1))
+	defer C.free(buf)
+	copy(unsafe.Slice((*byte)(buf), len(payload)), payload)
+	if C.rt_setup_check((*C.char)(buf), C.size_t(len(payload))) != 0 {
+		return errors.New(C.GoString(&C.rt_plan_errmsg[0]))
+	}
 	return nil
 }

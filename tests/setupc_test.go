@@ -1,0 +1,172 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// The container's set-up is applied by its C init when the config allows
+// (rootfs.Compile; no Go set-up child) and by the Go set-up child
+// otherwise. The Go set-up is the reference: the same bundle must give the
+// same container either way. A createContainer hook that does nothing
+// sends a config to the Go set-up (the C init cannot run hooks between the
+// mounts); `--debug` says which one ran, so that a test that meant to
+// compare the two cannot silently compare Go with Go.
+
+// setupReport is what the container shows of its set-up: its mounts, its
+// /dev and the modes of what the set-up made, its names and sysctls.
+const setupReport = `cat /proc/self/mountinfo; echo ==; ` +
+	`for f in /dev/* /dev/pts/* /dev/shm /dev/mqueue /sys/fs/cgroup/* /tmp /tmp2 /mnt/*; do stat -c '%n %F %a %u %g %t:%T' "$f"; done; ` +
+	`for l in /dev/fd /dev/stdin /dev/ptmx /dev/core /sys/fs/cgroup/cpu /sys/fs/cgroup/cpuacct; do readlink "$l" || echo "$l none"; done; ` +
+	`echo ==; hostname; cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward; pwd; ` +
+	`ip link show lo 2>/dev/null | grep -o 'state [A-Z]*' || cat /sys/class/net/lo/operstate; ` +
+	`touch /x 2>&1 | sed 's/^.*: //'; touch /dev/x 2>&1 | sed 's/^.*: //'; cat /proc/keys /sys/firmware/x 2>&1 | sed 's/^.*: //'`
+
+var (
+	reMountIDs  = regexp.MustCompile(`(?m)^\d+ \d+ \d+:\d+ `)
+	rePeerGroup = regexp.MustCompile(`(shared|master|propagate_from):\d+`)
+)
+
+// runSetup runs b as container id with --debug and returns the report, and
+// which set-up ran ("C" or "Go").
+func runSetup(t *testing.T, b *bundle, id string) (string, string) {
+	t.Helper()
+	so, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
+	if code != 0 {
+		t.Fatalf("run %s: exit %d\nstdout: %s\nstderr: %s", id, code, so, se)
+	}
+	which := ""
+	switch {
+	case strings.Contains(se, "set-up in C ("):
+		which = "C"
+	case strings.Contains(se, "set-up in Go: "):
+		which = "Go"
+	default:
+		t.Fatalf("run %s: --debug does not say which set-up ran:\n%s", id, se)
+	}
+	out := strings.ReplaceAll(so, id, "ID")
+	out = reMountIDs.ReplaceAllString(out, "N N D ")
+	out = rePeerGroup.ReplaceAllString(out, "$1:N")
+	return out, which
+}
+
+func TestSetupInCMatchesGo(t *testing.T) {
+	requireSuite(t)
+	mode := os.FileMode(0o600)
+	uid, gid := uint32(1), uint32(2)
+	variants := map[string]func(b *bundle){
+		// The engines' case: binds of files and directories, a tmpfs, a
+		// sysctl, a device, a missing cwd, a read-only root.
+		"engine": func(b *bundle) {
+			s := b.Spec
+			s.Root.Readonly = true
+			s.Domainname = "dom.example"
+			s.Process.Cwd = "/work/dir"
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+			s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/mynull", Type: "c", Major: 1, Minor: 3, FileMode: &mode, UID: &uid, GID: &gid})
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev"}},
+				specs.Mount{Destination: "/tmp2", Type: "tmpfs", Source: "tmpfs", Options: []string{"mode=1770", "noexec"}},
+				specs.Mount{Destination: "/etc/hosts", Type: "bind", Source: "/etc/hosts", Options: []string{"rbind", "ro", "nosuid"}},
+				specs.Mount{Destination: "/mnt/share", Type: "bind", Source: "/usr/share", Options: []string{"bind", "ro", "noatime"}},
+				specs.Mount{Destination: "/mnt/plain", Type: "bind", Source: b.Dir, Options: []string{"rbind"}},
+			)
+		},
+		// A cgroup namespace (the hierarchies mounted afresh), a private
+		// root, recursive read-only and propagation on a bind, a
+		// read-only /dev.
+		"cgroupns-rro-devro": func(b *bundle) {
+			s := b.Spec
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+			s.Linux.RootfsPropagation = "rprivate"
+			for i := range s.Mounts {
+				if s.Mounts[i].Destination == "/dev" {
+					s.Mounts[i].Options = append(s.Mounts[i].Options, "ro")
+				}
+			}
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Destination: "/mnt/rro", Type: "bind", Source: "/sys/fs/cgroup", Options: []string{"rbind", "rro", "rprivate"}},
+			)
+		},
+	}
+	if !hasNS("cgroup") {
+		delete(variants, "cgroupns-rro-devro")
+		t.Log("no cgroup namespaces (CONFIG_CGROUPS ns): the cgroupns variant is not run")
+	}
+	for name, edit := range variants {
+		t.Run(name, func(t *testing.T) {
+			b := newBundle(t, withArgs("sh", "-c", setupReport))
+			edit(b)
+			b.write(t)
+			inC, which := runSetup(t, b, newID(t))
+			if which != "C" {
+				t.Fatalf("the config was meant for the C set-up, rt ran the Go one")
+			}
+			b.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+			b.write(t)
+			inGo, which := runSetup(t, b, newID(t))
+			if which != "Go" {
+				t.Fatalf("a createContainer hook must send the config to the Go set-up, rt ran %s", which)
+			}
+			if inC != inGo {
+				t.Errorf("the C set-up and the Go set-up differ:\n--- C\n%s\n--- Go\n%s", inC, inGo)
+			}
+			for _, want := range []string{" /proc ", " /sys/fs/cgroup ", "/dev/null", "ptmx"} {
+				if !strings.Contains(inC, want) {
+					t.Errorf("report lacks %q:\n%s", want, inC)
+				}
+			}
+		})
+	}
+}
+
+// The C set-up refuses what the Go one refuses, with the same words: /proc
+// as a symlink (CVE-2019-19921 class), a masked /dev/null that is no null
+// device (CVE-2025-31133), an absolute symlink that would send a mount
+// outside the rootfs.
+func TestSetupInCRefusesAsGo(t *testing.T) {
+	requireSuite(t)
+	cases := map[string]struct {
+		edit func(b *bundle)
+		want string
+	}{
+		"proc symlink": {func(b *bundle) {
+			os.Remove(filepath.Join(b.Rootfs, "proc"))
+			os.Symlink("/etc", filepath.Join(b.Rootfs, "proc"))
+		}, "must be mounted on an ordinary directory"},
+		"missing sysctl": {func(b *bundle) {
+			b.Spec.Linux.Sysctl = map[string]string{"net.ipv4.nosuch": "1"}
+		}, `linux.sysctl["net.ipv4.nosuch"]: open /proc/sys/net/ipv4/nosuch: no such file or directory`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var errs [2]string
+			for i, hook := range []bool{false, true} {
+				b := newBundle(t, withArgs("true"))
+				tc.edit(b)
+				if hook {
+					b.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+				}
+				b.write(t)
+				id := newID(t)
+				so, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
+				if code == 0 {
+					t.Fatalf("run (hook %v) succeeded: %s %s", hook, so, se)
+				}
+				if !strings.Contains(se, tc.want) {
+					t.Fatalf("run (hook %v): stderr lacks %q:\n%s", hook, tc.want, se)
+				}
+				assertNoState(t, id)
+				errs[i] = se
+			}
+			if !strings.Contains(errs[0], "set-up in C (") || !strings.Contains(errs[1], "set-up in Go: ") {
+				t.Errorf("the two runs did not take the two set-ups")
+			}
+		})
+	}
+}
