@@ -377,6 +377,9 @@ func (cr *creation) spawnInit() error {
 		watchCgroup:   cr.mgr,
 		placeInCgroup: cr.placeInCgroup,
 		initHooks:     hooks.TotalTimeout(cr.cfg.Hooks.CreateContainer),
+		// With the set-up in C the init never returns into Go: the
+		// small rt-stage program serves, as for exec.
+		stage: cr.setupInC,
 	})
 	if err != nil {
 		return err

@@ -26,8 +26,9 @@ func initChildren(t *testing.T, pid int) string {
 }
 
 // TestCreatedInitIsC: while created, the init is one thread (a Go runtime
-// has several), its set-up child is gone, and the container's memory
-// cgroup is charged less than 1 MiB (a Go init: ~2 MiB).
+// has several) running rt-stage, its set-up child is gone (or was never
+// there), and the container's memory cgroup is charged less than 1 MiB (a
+// Go init: ~2 MiB).
 func TestCreatedInitIsC(t *testing.T) {
 	b := newBundle(t, withArgs("sleep", "1000"))
 	id, pid := createContainer(t, b)
@@ -39,6 +40,11 @@ func TestCreatedInitIsC(t *testing.T) {
 		t.Errorf("created init %d still has children %q: the set-up process must be gone", pid, c)
 	}
 	t.Logf("created init: VmRSS %s, RssAnon %s", st["VmRSS"], st["RssAnon"])
+	// The set-up in C: the init never returns into Go, so it runs the small
+	// rt-stage program (a sealed memfd, as rt exec's C stage), not rt.
+	if link, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || !strings.HasPrefix(link, "/memfd:rt-stage") {
+		t.Errorf("created init %d runs %q (%v), want the rt-stage memfd", pid, link, err)
+	}
 	checkCreatedInitFds(t, pid, 0)
 	if mem, ok := cgroupDirsOf(pid)["memory"]; ok {
 		data, err := os.ReadFile(filepath.Join(mem, "memory.usage_in_bytes"))
