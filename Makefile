@@ -1,5 +1,10 @@
 # rt — an OCI container runtime with runc's command line.
 GO        ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+# encoding/json on top of json/v2 (Go's jsonv2 experiment, the same v1 API
+# and behaviour): config.json's first decode in a fresh process builds
+# its decoders lazily, per type met, instead of every encoder of the
+# whole spec type graph (docs/design.md, "The parent's JSON").
+export GOEXPERIMENT := jsonv2
 BIN       := bin/rt
 COMMIT    := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
