@@ -94,6 +94,11 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			)
 		},
 	}
+	// The parent's hooks between the mounts and pivot_root (asked for by
+	// the C init, or by the Go set-up child).
+	variants["parent-hooks"] = func(b *bundle) {
+		b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}, CreateRuntime: []specs.Hook{{Path: "/bin/true"}}}
+	}
 	if !hasNS("cgroup") {
 		delete(variants, "cgroupns-rro-devro")
 		t.Log("no cgroup namespaces (CONFIG_CGROUPS ns): the cgroupns variant is not run")
@@ -107,7 +112,10 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			if which != "C" {
 				t.Fatalf("the config was meant for the C set-up, rt ran the Go one")
 			}
-			b.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+			if b.Spec.Hooks == nil {
+				b.Spec.Hooks = &specs.Hooks{}
+			}
+			b.Spec.Hooks.CreateContainer = []specs.Hook{{Path: "/bin/true"}}
 			b.write(t)
 			inGo, which := runSetup(t, b, newID(t))
 			if which != "Go" {
@@ -169,4 +177,46 @@ func TestSetupInCRefusesAsGo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSetupInCParentHooks: prestart and createRuntime hooks (engines'
+// network hooks: docker's libnetwork, rt-net) keep the C set-up: the C
+// init asks the parent to run them after the mounts and before
+// pivot_root, as the Go set-up child does; a failing one fails create and
+// leaves nothing.
+func TestSetupInCParentHooks(t *testing.T) {
+	requireSuite(t)
+	h := hookLog{dir: t.TempDir()}
+	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{
+			Prestart:      []specs.Hook{hostHook("prestart", h.dir)},
+			CreateRuntime: []specs.Hook{hostHook("createRuntime", h.dir)},
+		}
+	})
+	hostNS := nsInode(t, os.Getpid(), "mnt")
+	id := newID(t)
+	so, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s %s", code, so, se)
+	}
+	if !strings.Contains(se, "set-up in C (") {
+		t.Fatalf("prestart/createRuntime hooks did not keep the C set-up:\n%s", se)
+	}
+	want := []string{"prestart " + hostNS + " host", "createRuntime " + hostNS + " host"}
+	if got := h.lines(t); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("hooks: got %q, want %q", got, want)
+	}
+	st := readHookState(t, h, "createRuntime")
+	if st.Status != specs.StateCreating && st.Status != specs.StateCreated || st.Pid <= 0 || st.ID != id {
+		t.Errorf("createRuntime's state: %+v", st)
+	}
+
+	b.Spec.Hooks.CreateRuntime = []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-said-no >&2; exit 3"}}}
+	b.write(t)
+	id = newID(t)
+	_, se, code = rt(t, "--debug", "run", "--bundle", b.Dir, id)
+	if code == 0 || !strings.Contains(se, "createRuntime") || !strings.Contains(se, "set-up in C (") {
+		t.Fatalf("a failing createRuntime hook: exit %d, stderr:\n%s", code, se)
+	}
+	assertNoState(t, id)
 }

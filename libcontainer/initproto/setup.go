@@ -36,6 +36,8 @@ import "fmt"
 //	'm' path                   a masked path
 //	'o' dest                   make the mount on dest read-only
 //	'O'                        remount "/" read-only (MS_REMOUNT|MS_BIND)
+//	'H'                        ask the parent to run its prestart and
+//	                           createRuntime hooks (Hooks; wait for HooksOK)
 //
 // bits of 'f' and 'b': SetupRealDir, SetupKeepMode, SetupFile,
 // SetupRecursive, SetupRemount. The C decoder refuses unknown tags and
@@ -109,6 +111,7 @@ func (s *Setup) ReadonlyPath(ctx, path string)      { s.w.rec('R', ctx, path) }
 func (s *Setup) MaskedPath(ctx, path string)        { s.w.rec('m', ctx, path) }
 func (s *Setup) ReadonlyMount(ctx, dest string)     { s.w.rec('o', ctx, dest) }
 func (s *Setup) RootReadonly(ctx string)            { s.w.rec('O', ctx) }
+func (s *Setup) ParentHooks(ctx string)             { s.w.rec('H', ctx) }
 
 // Encode returns the SetupPlan frame.
 func (s *Setup) Encode() ([]byte, error) {

@@ -31,6 +31,7 @@
 #include <linux/openat2.h>
 
 #include "plan.h"
+#include "proto.h"
 #include "setup.h"
 
 #ifndef MS_NOSYMFOLLOW
@@ -105,6 +106,7 @@ struct rt_mount_attr {
 enum { B_REALDIR = 1, B_KEEPMODE = 2, B_RECURSIVE = 8, B_REMOUNT = 16 };
 
 static int rootfd = -1;        /* where destinations are resolved */
+static int parent_sock = -1;   /* the init socket, for 'H' */
 static const char *ctx = "";   /* the current record's error prefix */
 
 static int sfail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -964,6 +966,27 @@ static int do_loopback(int apply)
 	return rc;
 }
 
+/* do_parent_hooks asks the parent to run its prestart and createRuntime
+ * hooks now (after the mounts, before pivot_root, as the Go set-up child
+ * and runc do) and waits for its answer: HooksOK, or the parent's error
+ * (then it has failed the create and kills this process) or EOF (it is
+ * gone): the wait ends with the parent. */
+static int do_parent_hooks(struct rec *r, int apply)
+{
+	ctx = getstr(r);
+	if (!apply || r->bad)
+		return 0;
+	if (rt_send_frame_fd(parent_sock, RT_MSG_HOOKS, NULL, 0, -1) < 0)
+		return sfail(errno, "ask the parent");
+	char type;
+	uint32_t len;
+	if (rt_recv_header(parent_sock, &type, &len) < 0)
+		return sfail(0, "the parent went away");
+	if (type != RT_MSG_HOOKSOK || len != 0)
+		return sfail(0, "the parent's hooks failed (answer 0x%02x)", (unsigned char)type);
+	return 0;
+}
+
 /* one reads (and, if apply, applies) the record tag with fields r. */
 static int one(char tag, struct rec *r, int apply)
 {
@@ -978,6 +1001,7 @@ static int one(char tag, struct rec *r, int apply)
 	case 'p': return do_pivot(r, apply);
 	case 'h': case 'n': case 'y': case 'w': return do_strs(r, apply, tag);
 	case 'R': case 'm': case 'o': case 'O': return do_finalize(r, apply, tag);
+	case 'H': return do_parent_hooks(r, apply);
 	}
 	r->bad = 1;
 	return 0;
@@ -1012,8 +1036,9 @@ int rt_setup_check(const char *buf, size_t len)
 	return walk(buf, len, 0);
 }
 
-int rt_setup_apply(const char *buf, size_t len)
+int rt_setup_apply(const char *buf, size_t len, int sock)
 {
+	parent_sock = sock;
 	/* Nothing is applied unless every record reads well. */
 	if (walk(buf, len, 0) < 0)
 		return -1;

@@ -6,9 +6,11 @@
 #include <stddef.h>
 
 /* rt_setup_apply checks every record of buf (the payload of a SetupPlan
- * frame), then applies them in order. Returns 0, or -1 with the error in
- * rt_plan_errmsg (what was applied stays: the caller gives up). */
-int rt_setup_apply(const char *buf, size_t len);
+ * frame), then applies them in order; sock is the init socket (the 'H'
+ * record asks the parent to run its hooks there). Returns 0, or -1 with
+ * the error in rt_plan_errmsg (what was applied stays: the caller gives
+ * up). */
+int rt_setup_apply(const char *buf, size_t len, int sock);
 
 /* rt_setup_check only reads the records (what rt_setup_apply does first):
  * 0, or -1 with the error in rt_plan_errmsg. */

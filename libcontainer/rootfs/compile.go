@@ -26,8 +26,9 @@ import (
 // must leave the same container (tests/setupc_test.go compares them).
 
 // CompileReason returns "" when cfg's set-up can be applied in C, or why
-// not (said in --debug): the steps the C init does not do (hooks between
-// the mounts, a console, idmapped mounts, tmpcopyup, --no-pivot, user
+// not (said in --debug): the steps the C init does not do (createContainer
+// hooks, which run in the container's namespaces between the mounts, a
+// console, idmapped mounts, tmpcopyup, --no-pivot, user
 // namespaces, shared propagation, mounts the Go set-up would refuse, whose
 // errors it words).
 func CompileReason(cfg *configs.Config) string {
@@ -44,8 +45,8 @@ func CompileReason(cfg *configs.Config) string {
 		return "a kernel without openat2 and mount_setattr (Linux 5.12)"
 	case cfg.Process == nil || cfg.Process.Terminal:
 		return "a console"
-	case len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime)+len(cfg.Hooks.CreateContainer) > 0:
-		return "prestart, createRuntime or createContainer hooks"
+	case len(cfg.Hooks.CreateContainer) > 0:
+		return "createContainer hooks"
 	case !noneShared(rootPropagation(cfg)) || cfg.RootPropagation&unix.MS_UNBINDABLE != 0:
 		return "rootfs propagation " + strconv.FormatUint(uint64(cfg.RootPropagation), 16)
 	}
@@ -138,6 +139,11 @@ func Compile(cfg *configs.Config, initCgroups string) (*initproto.Setup, error) 
 	}
 	if needsSetupDev(cfg) {
 		compileDevices(s, cfg)
+	}
+	if len(cfg.Hooks.Prestart)+len(cfg.Hooks.CreateRuntime) > 0 {
+		// The parent runs them when asked, after the mounts and before
+		// pivot_root (as runc, and the Go set-up's askHooks).
+		s.ParentHooks("prestart or createRuntime hooks")
 	}
 	var prop uint64
 	if p := cfg.RootPropagation; p != 0 && p&unix.MS_UNBINDABLE == 0 {
