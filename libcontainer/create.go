@@ -126,6 +126,7 @@ type creation struct {
 // planResult is a process plan's frame, or why there is none.
 type planResult struct {
 	frame []byte
+	host  *rootfs.HostView // with the set-up in C
 	err   error
 }
 
@@ -334,6 +335,13 @@ func (cr *creation) spawnInit() error {
 	for i := range extra {
 		extra[i] = os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i))
 	}
+	// The set-up applied by the C init itself when it can be (no Go
+	// set-up child: rootfs.Compile), else by the Go set-up child.
+	why := rootfs.CompileReason(cr.cfg)
+	if why != "" {
+		logrus.Debugf("create %s: set-up in Go: %s", cr.cfg.ID, why)
+	}
+	cr.setupInC = why == ""
 	// The container's process plan, resolved on the host (the seccomp
 	// profile compiled) while the init starts and enters its namespaces;
 	// configureInit sends it to the C init (nsenter/pid1.c).
@@ -341,6 +349,14 @@ func (cr *creation) spawnInit() error {
 	cr.planc = c
 	go func() {
 		var r planResult
+		if cr.setupInC {
+			// What the set-up's compilation needs of the host, while
+			// the init starts (sendSetup adds the init's cgroups).
+			if r.host, r.err = rootfs.HostViewOf(cr.cfg); r.err != nil {
+				c <- r
+				return
+			}
+		}
 		// stateDir: the compiled filter is kept for the container's
 		// execs (cachedSeccomp).
 		p, err := processPlan(cr.cfg, cr.cfg.Process, planOpts{preserveFds: cr.o.PreserveFds, stateDir: cr.dir.path})
@@ -352,14 +368,7 @@ func (cr *creation) spawnInit() error {
 	}()
 	b := bootstrapOf(cr.cfg.Namespaces, cr.cfg.TimeOffsets, false)
 	b.Pid1 = true
-	// The set-up applied by the C init itself when it can be (no Go
-	// set-up child: rootfs.Compile), else by the Go set-up child.
-	if why := rootfs.CompileReason(cr.cfg); why != "" {
-		logrus.Debugf("create %s: set-up in Go: %s", cr.cfg.ID, why)
-	} else {
-		cr.setupInC = true
-		b.SetupInC = true
-	}
+	b.SetupInC = cr.setupInC
 	b.CgroupTasks = cr.cgroupTasks
 	bootstrap, err := b.Encode()
 	if err != nil {
@@ -445,19 +454,19 @@ func (cr *creation) sendPlan() error {
 		}
 	}
 	if cr.setupInC {
-		return cr.sendSetup()
+		return cr.sendSetup(r.host)
 	}
 	return nil
 }
 
 // sendSetup sends the C init the container's set-up (rootfs.Compile),
 // which it applies itself: no Go set-up child.
-func (cr *creation) sendSetup() error {
+func (cr *creation) sendSetup(host *rootfs.HostView) error {
 	cgs, err := os.ReadFile("/proc/" + strconv.Itoa(cr.proc.pid) + "/cgroup")
 	if err != nil {
 		return fmt.Errorf("read the init's cgroups: %w", err)
 	}
-	s, err := rootfs.Compile(cr.cfg, string(cgs))
+	s, err := rootfs.Compile(cr.cfg, host, string(cgs))
 	if err != nil {
 		return err
 	}

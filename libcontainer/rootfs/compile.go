@@ -123,17 +123,47 @@ func runtimeInUserNS() bool {
 	return usernsIn
 }
 
+// HostView is what Compile needs to know of the host that does not depend
+// on the container's init (the cgroup hierarchies from mountinfo):
+// gathered by HostViewOf while the init starts, off create's critical
+// path.
+type HostView struct {
+	cgroupV2 bool
+	hier     []cgroupHierarchy // cgroup v1 or hybrid, when cfg mounts "cgroup"
+}
+
+// HostViewOf reads what Compile needs of the host for cfg.
+func HostViewOf(cfg *configs.Config) (*HostView, error) {
+	v := &HostView{}
+	var st unix.Statfs_t
+	v.cgroupV2 = unix.Statfs(cgroupRoot, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
+	if v.cgroupV2 {
+		return v, nil
+	}
+	for _, m := range cfg.Mounts {
+		if m.Device == "cgroup" && !m.IsBind() {
+			hier, err := hostCgroupHierarchies()
+			if err != nil {
+				return nil, err
+			}
+			v.hier = hier
+			break
+		}
+	}
+	return v, nil
+}
+
 // Compile returns cfg's set-up as the C init applies it (CompileReason(cfg)
-// must be ""). initCgroups is the container's init's /proc/<pid>/cgroup
-// (the host's view), for the cgroup v1 binds.
-func Compile(cfg *configs.Config, initCgroups string) (*initproto.Setup, error) {
+// must be ""). host is HostViewOf(cfg); initCgroups is the container's
+// init's /proc/<pid>/cgroup (the host's view), for the cgroup v1 binds.
+func Compile(cfg *configs.Config, host *HostView, initCgroups string) (*initproto.Setup, error) {
 	s := &initproto.Setup{}
 	if cfg.HasNewNamespace(specs.NetworkNamespace) {
 		s.Loopback()
 	}
 	s.Root(fmt.Sprintf("prepare rootfs: prepare rootfs %q", cfg.Rootfs), cfg.Rootfs, uint64(rootPropagation(cfg)))
 	for _, m := range cfg.Mounts {
-		if err := compileMount(s, cfg, m, initCgroups); err != nil {
+		if err := compileMount(s, cfg, m, host, initCgroups); err != nil {
 			return nil, fmt.Errorf("prepare rootfs: mount %q (type %q) on %q: %w", m.Source, m.Device, m.Destination, err)
 		}
 	}
@@ -186,7 +216,7 @@ func Compile(cfg *configs.Config, initCgroups string) (*initproto.Setup, error) 
 	return s, nil
 }
 
-func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, initCgroups string) error {
+func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, host *HostView, initCgroups string) error {
 	ctx := fmt.Sprintf("prepare rootfs: mount %q (type %q) on %q", m.Source, m.Device, m.Destination)
 	spec := &initproto.MountSpec{Ctx: ctx, Dest: m.Destination, Source: m.Source, FsType: m.Device,
 		Data: m.Data, Flags: uint64(m.Flags), RecSet: m.RecAttrSet, RecClr: m.RecAttrClr}
@@ -221,13 +251,12 @@ func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, ini
 		}
 		s.Mount(spec)
 	case m.Device == "cgroup":
-		var st unix.Statfs_t
-		if err := unix.Statfs(cgroupRoot, &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		if host.cgroupV2 {
 			spec.FsType = "cgroup2"
 			s.Mount(spec)
 			return nil
 		}
-		return compileCgroupV1(s, cfg, m, ctx, initCgroups)
+		return compileCgroupV1(s, cfg, m, ctx, host.hier, initCgroups)
 	default:
 		s.Mount(spec)
 	}
@@ -236,11 +265,7 @@ func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, ini
 
 // compileCgroupV1 is mountCgroup's v1 branch: a tmpfs with every host
 // hierarchy in it, then m's flags on the whole tree.
-func compileCgroupV1(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, ctx, initCgroups string) error {
-	hier, err := hostCgroupHierarchies()
-	if err != nil {
-		return err
-	}
+func compileCgroupV1(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, ctx string, hier []cgroupHierarchy, initCgroups string) error {
 	own, err := parseCgroups(initCgroups)
 	if err != nil {
 		return err

@@ -32,7 +32,11 @@ func setupOf(t testing.TB) []byte {
 		}
 		cfg.Mounts = append(cfg.Mounts, cm)
 	}
-	set, err := rootfs.Compile(cfg, "")
+	host, err := rootfs.HostViewOf(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rootfs.Compile(cfg, host, "")
 	if err != nil {
 		t.Fatal(err)
 	}
