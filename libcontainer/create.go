@@ -142,8 +142,12 @@ func (cr *creation) steps() []createStep {
 		{"make exec fifo", cr.makeExecFifo},
 		{"prepare cgroup", cr.prepareCgroup},
 		{"spawn init", cr.spawnInit},
-		{"record init", cr.recordInit},
+		{"note init", cr.noteInit},
 		{"configure init", cr.configureInit},
+		// Written while the init does its set-up (its cgroups are
+		// recorded already: a crash before this leaves nothing that
+		// delete --force cannot find).
+		{"record init", cr.recordInit},
 		{"wait for init", cr.awaitInit},
 		{"apply limits", cr.applyLimits},
 		{"commit", cr.commit},
@@ -398,9 +402,9 @@ func (cr *creation) spawnInit() error {
 	return nil
 }
 
-// recordInit writes the init's pid (with its start time) to the state,
-// after what the parent does to the init before it runs on.
-func (cr *creation) recordInit() error {
+// noteInit notes the init's pid (with its start time) in the state, and
+// does what the parent does to the init before its set-up starts.
+func (cr *creation) noteInit() error {
 	pid := cr.proc.pid
 	start, _, err := procStartTime(pid)
 	if err != nil {
@@ -422,6 +426,11 @@ func (cr *creation) recordInit() error {
 	cr.st.CgroupPaths = cgroupPaths(cr.mgr) // none if rootless went without
 	cr.st.IntelRdt = cr.rdt
 	cr.c = &Container{root: cr.o.Root, dir: cr.dir.path, state: cr.st}
+	return nil
+}
+
+// recordInit writes the state with the init's pid.
+func (cr *creation) recordInit() error {
 	return writeState(cr.dir.path, cr.st)
 }
 
