@@ -21,7 +21,7 @@ import (
 // setupReport is what the container shows of its set-up: its mounts, its
 // /dev and the modes of what the set-up made, its names and sysctls.
 const setupReport = `cat /proc/self/mountinfo; echo ==; ` +
-	`for f in /dev/* /dev/pts/* /dev/shm /dev/mqueue /sys/fs/cgroup/* /tmp /tmp2 /mnt/*; do stat -c '%n %F %a %u %g %t:%T' "$f"; done; ` +
+	`for f in /dev/* /dev/pts/* /dev/shm /dev/mqueue /sys/fs/cgroup/* /tmp /tmp2 /mnt/* /mnt/*/* /mnt/*/*/* /run/* /run/*/*/* /nowhere/*; do stat -c '%n %F %a %u %g %t:%T' "$f"; done 2>&1; ` +
 	`for l in /dev/fd /dev/stdin /dev/ptmx /dev/core /sys/fs/cgroup/cpu /sys/fs/cgroup/cpuacct; do readlink "$l" || echo "$l none"; done; ` +
 	`echo ==; hostname; cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward; pwd; ` +
 	`ip link show lo 2>/dev/null | grep -o 'state [A-Z]*' || cat /sys/class/net/lo/operstate; ` +
@@ -49,7 +49,8 @@ func runSetup(t *testing.T, b *bundle, id string) (string, string) {
 	default:
 		t.Fatalf("run %s: --debug does not say which set-up ran:\n%s", id, se)
 	}
-	out := strings.ReplaceAll(so, id, "ID")
+	out := strings.ReplaceAll(so, b.Dir, "BUNDLE")
+	out = strings.ReplaceAll(out, id, "ID")
 	out = reMountIDs.ReplaceAllString(out, "N N D ")
 	out = rePeerGroup.ReplaceAllString(out, "$1:N")
 	return out, which
@@ -74,7 +75,7 @@ func TestSetupInCMatchesGo(t *testing.T) {
 				specs.Mount{Destination: "/tmp2", Type: "tmpfs", Source: "tmpfs", Options: []string{"mode=1770", "noexec"}},
 				specs.Mount{Destination: "/etc/hosts", Type: "bind", Source: "/etc/hosts", Options: []string{"rbind", "ro", "nosuid"}},
 				specs.Mount{Destination: "/mnt/share", Type: "bind", Source: "/usr/share", Options: []string{"bind", "ro", "noatime"}},
-				specs.Mount{Destination: "/mnt/plain", Type: "bind", Source: b.Dir, Options: []string{"rbind"}},
+				specs.Mount{Destination: "/mnt/plain", Type: "bind", Source: "/usr/lib", Options: []string{"rbind"}},
 			)
 		},
 		// A cgroup namespace (the hierarchies mounted afresh), a private
@@ -94,6 +95,25 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			)
 		},
 	}
+	// Destinations through symlinks (a /var/run -> /run as in distribution
+	// images, a dangling one), missing parents several deep, a file bound
+	// into a missing directory, "..", a fifo device, nosymfollow.
+	variants["paths"] = func(b *bundle) {
+		for _, l := range [][2]string{{"/run", "var/run"}, {"/nowhere/x", "dangling"}} {
+			os.MkdirAll(filepath.Join(b.Rootfs, filepath.Dir(l[1])), 0o755)
+			os.Symlink(l[0], filepath.Join(b.Rootfs, l[1]))
+		}
+		os.MkdirAll(filepath.Join(b.Rootfs, "run"), 0o755)
+		s := b.Spec
+		fifo := os.FileMode(0o640)
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/myfifo", Type: "p", FileMode: &fifo})
+		s.Mounts = append(s.Mounts,
+			specs.Mount{Destination: "/var/run/secrets/a/b", Type: "tmpfs", Source: "tmpfs", Options: []string{"mode=700"}},
+			specs.Mount{Destination: "/dangling", Type: "tmpfs", Source: "tmpfs"},
+			specs.Mount{Destination: "/mnt/deep/er/hosts", Type: "bind", Source: "/etc/hosts", Options: []string{"bind", "ro"}},
+			specs.Mount{Destination: "/mnt/x/../y", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosymfollow", "nodev"}},
+		)
+	}
 	// The parent's hooks between the mounts and pivot_root (asked for by
 	// the C init, or by the Go set-up child).
 	variants["parent-hooks"] = func(b *bundle) {
@@ -105,6 +125,8 @@ func TestSetupInCMatchesGo(t *testing.T) {
 	}
 	for name, edit := range variants {
 		t.Run(name, func(t *testing.T) {
+			// Two bundles made alike: a set-up makes directories in
+			// the rootfs, which the second run would find there.
 			b := newBundle(t, withArgs("sh", "-c", setupReport))
 			edit(b)
 			b.write(t)
@@ -112,6 +134,8 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			if which != "C" {
 				t.Fatalf("the config was meant for the C set-up, rt ran the Go one")
 			}
+			b = newBundle(t, withArgs("sh", "-c", setupReport))
+			edit(b)
 			if b.Spec.Hooks == nil {
 				b.Spec.Hooks = &specs.Hooks{}
 			}
