@@ -527,6 +527,7 @@ static int do_mount(struct rec *r, int apply, int bind)
 	uint32_t bits = get32(r);
 	uint64_t recset = get64(r), recclr = get64(r);
 	uint32_t nprop = get32(r);
+	/* At most 16 (rootfs.maxSetupPropagation). */
 	const unsigned char *props = nprop <= 16 ? getn(r, 8 * nprop) : (r->bad = 1, NULL);
 	ctx = getstr(r);
 	const char *dest = getstr(r);

@@ -82,6 +82,8 @@ func mountReason(m *configs.Mount) string {
 		return "a bind on /proc"
 	case checkProcMount(m) != nil:
 		return "refused on /proc"
+	case len(m.PropagationFlags) > maxSetupPropagation:
+		return "more propagation options than the C set-up reads"
 	case m.Device == "cgroup" && (len(m.PropagationFlags) > 0 || m.RecAttrSet != 0 || m.RecAttrClr != 0):
 		return "cgroup with propagation or recursive attributes"
 	}
@@ -92,6 +94,10 @@ func mountReason(m *configs.Mount) string {
 	}
 	return ""
 }
+
+// maxSetupPropagation is the most propagation flags of one mount that
+// nsenter/setup.c reads.
+const maxSetupPropagation = 16
 
 var (
 	mountAPIOnce sync.Once

@@ -107,3 +107,19 @@ func TestMayBeShared(t *testing.T) {
 		}
 	}
 }
+
+// CompileReason sends to the Go set-up what the C set-up cannot read: more
+// propagation options on one mount than setup.c takes.
+func TestCompileReasonPropagationBound(t *testing.T) {
+	m := &configs.Mount{Destination: "/x", Device: "tmpfs", Source: "tmpfs"}
+	for i := 0; i <= maxSetupPropagation; i++ {
+		m.PropagationFlags = append(m.PropagationFlags, unix.MS_PRIVATE)
+	}
+	if r := mountReason(m); r == "" {
+		t.Fatalf("%d propagation options: the C set-up would refuse them, CompileReason accepts", len(m.PropagationFlags))
+	}
+	m.PropagationFlags = m.PropagationFlags[:maxSetupPropagation]
+	if r := mountReason(m); r != "" {
+		t.Fatalf("%d propagation options refused: %s", len(m.PropagationFlags), r)
+	}
+}
