@@ -475,7 +475,19 @@ func (cr *creation) sendSetup(host *rootfs.HostView) error {
 	if err != nil {
 		return fmt.Errorf("read the init's cgroups: %w", err)
 	}
-	s, err := rootfs.Compile(cr.cfg, host, string(cgs))
+	var createHooks []byte
+	if hs := cr.cfg.Hooks.CreateContainer; len(hs) > 0 {
+		// The state with the init's pid as the container sees it, as the
+		// Go set-up child gave them.
+		st := *cr.c.ociState(Created)
+		if st.Pid, err = nsPid(cr.proc.pid); err != nil {
+			return fmt.Errorf("createContainer hooks: pid of the init: %w", err)
+		}
+		if createHooks, err = hooksPayload("createContainer", hs, &st); err != nil {
+			return err
+		}
+	}
+	s, err := rootfs.Compile(cr.cfg, host, string(cgs), createHooks)
 	if err != nil {
 		return err
 	}

@@ -21,15 +21,22 @@ import (
 // without one gets hooks.DefaultTimeout), path, args and env (-1: the
 // process's environment, as a hook without env gets it).
 func startHooksPayload(hs []specs.Hook, st *specs.State) ([]byte, error) {
+	return hooksPayload("startContainer", hs, st)
+}
+
+// hooksPayload encodes hooks of kind (its name in errors) for the C init
+// (nsenter/pid1_hooks.c): createContainer hooks go in the set-up's 'C'
+// record, startContainer hooks in a StartHooks frame.
+func hooksPayload(kind string, hs []specs.Hook, st *specs.State) ([]byte, error) {
 	state, err := json.Marshal(st)
 	if err != nil {
-		return nil, fmt.Errorf("startContainer hooks: encode state: %w", err)
+		return nil, fmt.Errorf("%s hooks: encode state: %w", kind, err)
 	}
 	b := binary.LittleEndian.AppendUint32(nil, uint32(len(hs)))
 	var bad error
 	str := func(i int, s string) {
 		if strings.IndexByte(s, 0) >= 0 && bad == nil {
-			bad = &hooks.Error{Kind: "startContainer", Index: i, Path: hs[i].Path, Err: fmt.Errorf("%q holds a NUL byte", s)}
+			bad = &hooks.Error{Kind: kind, Index: i, Path: hs[i].Path, Err: fmt.Errorf("%q holds a NUL byte", s)}
 		}
 		b = append(b, s...)
 		b = append(b, 0)
@@ -39,7 +46,7 @@ func startHooksPayload(hs []specs.Hook, st *specs.State) ([]byte, error) {
 		t := int32(hooks.DefaultTimeout / time.Second) // no timeout: the default bound
 		if h.Timeout != nil {
 			if *h.Timeout <= 0 || *h.Timeout > math.MaxInt32 {
-				return nil, &hooks.Error{Kind: "startContainer", Index: i, Path: h.Path,
+				return nil, &hooks.Error{Kind: kind, Index: i, Path: h.Path,
 					Err: fmt.Errorf("invalid timeout %d: must be greater than zero", *h.Timeout)}
 			}
 			t = int32(*h.Timeout)

@@ -68,16 +68,16 @@ func readFileOrEmpty(path string) string {
 // TestInitLogsForwarded: what `rt init` logs, in its C stage and in Go,
 // reaches rt's --log in the chosen format and level through the log pipe:
 // the seccomp profile's unknown syscall, the C stage's namespace work, the
-// container's C init before and after its Go set-up child (a config with a
-// createContainer hook: see TestInitLogsCreateAndExec for the set-up in C).
+// container's C init before and after its Go set-up child (a config the C
+// set-up does not take: see TestInitLogsCreateAndExec for the set-up in C).
 func TestInitLogsForwarded(t *testing.T) {
 	b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
 		s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"nosuchsyscall", "getcwd"}, Action: specs.ActErrno},
 		}}
-		// A createContainer hook keeps the Go set-up child (the C init
-		// cannot run hooks between the mounts): its lines are checked.
-		s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+		// A config the C set-up does not take keeps the Go set-up
+		// child: its lines are checked.
+		s.Mounts = append(s.Mounts, goSetupMount(true))
 	})
 	has := func(lines []map[string]any, level, prefix string) bool {
 		for _, l := range lines {

@@ -13,10 +13,22 @@ import (
 // The container's set-up is applied by its C init when the config allows
 // (rootfs.Compile; no Go set-up child) and by the Go set-up child
 // otherwise. The Go set-up is the reference: the same bundle must give the
-// same container either way. A createContainer hook that does nothing
-// sends a config to the Go set-up (the C init cannot run hooks between the
-// mounts); `--debug` says which one ran, so that a test that meant to
-// compare the two cannot silently compare Go with Go.
+// same container either way. goSetupMount(true) sends a config to the Go
+// set-up without changing the container; `--debug` says which one ran, so
+// that a test that meant to compare the two cannot silently compare Go
+// with Go.
+
+// goSetupMount is a tmpfs that both set-ups leave alike. With goSetup it
+// carries more propagation options ("rprivate", what a new mount under
+// "/" made a slave is anyway) than the C set-up reads, which keeps the
+// config on the Go set-up child (rootfs.CompileReason).
+func goSetupMount(goSetup bool) specs.Mount {
+	m := specs.Mount{Destination: "/mnt/go-setup", Type: "tmpfs", Source: "tmpfs"}
+	for i := 0; goSetup && i < 17; i++ {
+		m.Options = append(m.Options, "rprivate")
+	}
+	return m
+}
 
 // setupReport is what the container shows of its set-up: its mounts, its
 // /dev and the modes of what the set-up made, its names and sysctls.
@@ -136,10 +148,11 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			}
 		}
 	}
-	// The parent's hooks between the mounts and pivot_root (asked for by
-	// the C init, or by the Go set-up child).
-	variants["parent-hooks"] = func(b *bundle) {
-		b.Spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}, CreateRuntime: []specs.Hook{{Path: "/bin/true"}}}
+	// Hooks between the mounts and pivot_root: the parent's (asked for by
+	// the init), and createContainer hooks (run by the init).
+	variants["hooks"] = func(b *bundle) {
+		noop := []specs.Hook{{Path: "/bin/true"}}
+		b.Spec.Hooks = &specs.Hooks{Prestart: noop, CreateRuntime: noop, CreateContainer: noop}
 	}
 	if !hasNS("cgroup") {
 		delete(variants, "cgroupns-rro-devro")
@@ -151,6 +164,7 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			// the rootfs, which the second run would find there.
 			b := newBundle(t, withArgs("sh", "-c", setupReport))
 			edit(b)
+			b.Spec.Mounts = append(b.Spec.Mounts, goSetupMount(false))
 			b.write(t)
 			inC, which := runSetup(t, b, newID(t))
 			if which != "C" {
@@ -158,14 +172,11 @@ func TestSetupInCMatchesGo(t *testing.T) {
 			}
 			b = newBundle(t, withArgs("sh", "-c", setupReport))
 			edit(b)
-			if b.Spec.Hooks == nil {
-				b.Spec.Hooks = &specs.Hooks{}
-			}
-			b.Spec.Hooks.CreateContainer = []specs.Hook{{Path: "/bin/true"}}
+			b.Spec.Mounts = append(b.Spec.Mounts, goSetupMount(true))
 			b.write(t)
 			inGo, which := runSetup(t, b, newID(t))
 			if which != "Go" {
-				t.Fatalf("a createContainer hook must send the config to the Go set-up, rt ran %s", which)
+				t.Fatalf("goSetupMount(true) must send the config to the Go set-up, rt ran %s", which)
 			}
 			if inC != inGo {
 				t.Errorf("the C set-up and the Go set-up differ:\n--- C\n%s\n--- Go\n%s", inC, inGo)
@@ -200,12 +211,10 @@ func TestSetupInCRefusesAsGo(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var errs [2]string
-			for i, hook := range []bool{false, true} {
+			for i, hook := range []bool{false, true} { // hook: the Go set-up
 				b := newBundle(t, withArgs("true"))
 				tc.edit(b)
-				if hook {
-					b.Spec.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
-				}
+				b.Spec.Mounts = append(b.Spec.Mounts, goSetupMount(hook))
 				b.write(t)
 				id := newID(t)
 				so, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
@@ -225,6 +234,19 @@ func TestSetupInCRefusesAsGo(t *testing.T) {
 	}
 }
 
+// mustSetupInC runs rt --debug with args, which must succeed and say that
+// the C init applied the set-up.
+func mustSetupInC(t *testing.T, args ...string) {
+	t.Helper()
+	so, se, code := rt(t, append([]string{"--debug"}, args...)...)
+	if code != 0 {
+		t.Fatalf("%s: exit %d: %s %s", args[0], code, so, se)
+	}
+	if !strings.Contains(se, "set-up in C (") {
+		t.Fatalf("%s: the config did not take the C set-up:\n%s", args[0], se)
+	}
+}
+
 // TestSetupInCParentHooks: prestart and createRuntime hooks (engines'
 // network hooks: docker's libnetwork, rt-net) keep the C set-up: the C
 // init asks the parent to run them after the mounts and before
@@ -241,13 +263,7 @@ func TestSetupInCParentHooks(t *testing.T) {
 	})
 	hostNS := nsInode(t, os.Getpid(), "mnt")
 	id := newID(t)
-	so, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
-	if code != 0 {
-		t.Fatalf("run: exit %d: %s %s", code, so, se)
-	}
-	if !strings.Contains(se, "set-up in C (") {
-		t.Fatalf("prestart/createRuntime hooks did not keep the C set-up:\n%s", se)
-	}
+	mustSetupInC(t, "run", "--bundle", b.Dir, id)
 	want := []string{"prestart " + hostNS + " host", "createRuntime " + hostNS + " host"}
 	if got := h.lines(t); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("hooks: got %q, want %q", got, want)
@@ -260,9 +276,53 @@ func TestSetupInCParentHooks(t *testing.T) {
 	b.Spec.Hooks.CreateRuntime = []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo hook-said-no >&2; exit 3"}}}
 	b.write(t)
 	id = newID(t)
-	_, se, code = rt(t, "--debug", "run", "--bundle", b.Dir, id)
+	_, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
 	if code == 0 || !strings.Contains(se, "createRuntime") || !strings.Contains(se, "set-up in C (") {
 		t.Fatalf("a failing createRuntime hook: exit %d, stderr:\n%s", code, se)
 	}
 	assertNoState(t, id)
+}
+
+// TestSetupInCCreateContainerHooks: createContainer hooks keep the C
+// set-up: the C init runs them where the Go set-up child did (after the
+// mounts and the parent's hooks, before pivot_root, in the container's
+// mount namespace, from the rootfs), with the state as the container sees
+// it (pid 1, created); a failing one fails create with the same words on
+// both set-ups and leaves nothing.
+func TestSetupInCCreateContainerHooks(t *testing.T) {
+	requireSuite(t)
+	b, h := newHookBundle(t, "true")
+	b.Spec.Hooks.StartContainer, b.Spec.Hooks.Poststart, b.Spec.Hooks.Poststop = nil, nil, nil
+	b.write(t)
+	hostNS := nsInode(t, os.Getpid(), "mnt")
+	id := newID(t)
+	mustSetupInC(t, "create", "--bundle", b.Dir, id)
+	st := state(t, id)
+	contNS := nsInode(t, st.Pid, "mnt")
+	want := []string{"prestart " + hostNS + " host", "createRuntime " + hostNS + " host", "createContainer " + contNS + " host"}
+	if got := h.lines(t); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("hooks: got %q, want %q", got, want)
+	}
+	if cs := readHookState(t, h, "createContainer"); cs.Pid != 1 || cs.Status != specs.StateCreated || cs.ID != id {
+		t.Errorf("createContainer's state: %+v, want pid 1, created", cs)
+	}
+	mustRT(t, "delete", "-f", id)
+
+	var errs [2]string
+	for i, goSetup := range []bool{false, true} {
+		b := newBundle(t, withArgs("true"), func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo no-$(pwd) >&2; exit 4"}}}}
+			s.Mounts = append(s.Mounts, goSetupMount(goSetup))
+		})
+		id := newID(t)
+		_, se, code := rt(t, "run", "--bundle", b.Dir, id)
+		if code == 0 {
+			t.Fatalf("a failing createContainer hook (Go set-up %v): run succeeded", goSetup)
+		}
+		assertNoState(t, id)
+		errs[i] = strings.ReplaceAll(strings.ReplaceAll(se, id, "ID"), b.Dir, "BUNDLE")
+	}
+	if !strings.Contains(errs[0], `createContainer hook #0 (/bin/sh): exit status 4: no-BUNDLE/rootfs`) || errs[0] != errs[1] {
+		t.Errorf("a failing createContainer hook:\n C: %s\nGo: %s", errs[0], errs[1])
+	}
 }

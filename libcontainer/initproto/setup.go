@@ -38,6 +38,8 @@ import "fmt"
 //	'O'                        remount "/" read-only (MS_REMOUNT|MS_BIND)
 //	'H'                        ask the parent to run its prestart and
 //	                           createRuntime hooks (Hooks; wait for HooksOK)
+//	'C' dir, then the hooks' payload (nsenter/pid1_hooks.c) as the rest
+//	                           run the createContainer hooks from dir
 //
 // bits of 'f' and 'b': SetupRealDir, SetupKeepMode, SetupFile,
 // SetupRecursive, SetupRemount. The C decoder refuses unknown tags and
@@ -112,6 +114,9 @@ func (s *Setup) MaskedPath(ctx, path string)        { s.w.rec('m', ctx, path) }
 func (s *Setup) ReadonlyMount(ctx, dest string)     { s.w.rec('o', ctx, dest) }
 func (s *Setup) RootReadonly(ctx string)            { s.w.rec('O', ctx) }
 func (s *Setup) ParentHooks(ctx string)             { s.w.rec('H', ctx) }
+func (s *Setup) CreateHooks(ctx, dir string, payload []byte) {
+	s.w.rec('C', ctx, dir, payload)
+}
 
 // Encode returns the SetupPlan frame.
 func (s *Setup) Encode() ([]byte, error) {

@@ -270,7 +270,7 @@ static void read_setup(const struct rt_plan *p, int initfd)
 		fail(p, "malloc set-up");
 	if (rt_read_all(initfd, buf, len) < 0)
 		fail(p, "read the set-up");
-	if (rt_setup_apply(buf, len, initfd) < 0)
+	if (rt_setup_apply(buf, len, initfd, p->env) < 0)
 		die(p);
 	free(buf);
 	rt_log("debug", "pid1: set-up applied in C (%u bytes)", len);

@@ -20,5 +20,9 @@ extern int rt_setup_sock;
 struct rt_plan;
 int rt_pid1_parse_hooks(const char *buf, size_t len);
 int rt_pid1_run_start_hooks(const struct rt_plan *p);
+/* createContainer hooks (the set-up in C, setup.c): parse buf (kept alive
+ * while they run) and run them; env for a hook without one. 0, or -1 with
+ * rt_plan_errmsg set. */
+int rt_pid1_run_create_hooks(const char *buf, size_t len, char **env);
 
 #endif

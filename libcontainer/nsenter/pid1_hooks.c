@@ -1,4 +1,7 @@
-// startContainer hooks of create, run by the container's C init (pid1.c)
+// Hooks run by the container's C init (pid1.c). createContainer hooks, with
+// the set-up in C: from its 'C' record (setup.c), after the mounts and the
+// parent's hooks, before pivot_root, from the rootfs as the cwd, as the
+// runtime (as the Go set-up child ran them). startContainer hooks of create,
 // from the plan's applier: after the privilege drop and AppArmor, before
 // the last seccomp filter and execve, as the process will run (its user,
 // capabilities, cwd, no_new_privs, and its environment for a hook without
@@ -7,7 +10,8 @@
 // past its timeout, a failure named "startContainer hook #<i> (<path>):
 // <why>[: <stderr, else stdout>]".
 //
-// Frame RT_MSG_STARTHOOKS (parent -> init, after the plan): u32 count, the
+// Payload (RT_MSG_STARTHOOKS after the plan, or the rest of a 'C' set-up
+// record; libcontainer/starthooks.go hooksPayload): u32 count, the
 // state (a NUL-terminated string), then per hook: i32 timeout in seconds
 // (-1: none), the path, u32 argc and that many strings, i32 envc (-1: the
 // process's environment) and that many strings. Integers little endian.
@@ -36,9 +40,16 @@ struct start_hook {
 	char **env; /* NULL: the process's */
 };
 
-static struct start_hook *hooks;
-static uint32_t nhooks;
-static const char *hook_state;
+/* A kind of hooks: its name (in errors), the hooks and their state. */
+struct hook_set {
+	const char *kind;
+	struct start_hook *hooks;
+	uint32_t n;
+	const char *state;
+};
+
+static struct hook_set start_hooks = {.kind = "startContainer"};
+static struct hook_set create_hooks = {.kind = "createContainer"};
 
 /* The payload is kept for the process's life (it execs or exits). */
 static const char *cur, *end;
@@ -76,17 +87,17 @@ static int get_strs(uint32_t n, char ***out)
 	return 0;
 }
 
-int rt_pid1_parse_hooks(const char *buf, size_t len)
+static int parse_set(struct hook_set *set, const char *buf, size_t len)
 {
 	cur = buf;
 	end = buf + len;
-	if (get_u32(&nhooks) < 0 || nhooks == 0 || nhooks > 1024 || (hook_state = get_str()) == NULL)
+	if (get_u32(&set->n) < 0 || set->n == 0 || set->n > 1024 || (set->state = get_str()) == NULL)
 		return -1;
-	hooks = calloc(nhooks, sizeof(*hooks));
-	if (hooks == NULL)
+	set->hooks = calloc(set->n, sizeof(*set->hooks));
+	if (set->hooks == NULL)
 		return -1;
-	for (uint32_t i = 0; i < nhooks; i++) {
-		struct start_hook *h = &hooks[i];
+	for (uint32_t i = 0; i < set->n; i++) {
+		struct start_hook *h = &set->hooks[i];
 		uint32_t t, argc, envc;
 		if (get_u32(&t) < 0 || (h->path = get_str()) == NULL || get_u32(&argc) < 0 || get_strs(argc, &h->argv) < 0 ||
 		    get_u32(&envc) < 0)
@@ -103,6 +114,11 @@ int rt_pid1_parse_hooks(const char *buf, size_t len)
 		}
 	}
 	return cur == end ? 0 : -1;
+}
+
+int rt_pid1_parse_hooks(const char *buf, size_t len)
+{
+	return parse_set(&start_hooks, buf, len);
 }
 
 /* errno's text as Go prints it (lower case first letter). */
@@ -155,36 +171,39 @@ static const char *trimmed(struct outbuf *o)
 	return s;
 }
 
-static int hook_fail(int i, const char *why, struct outbuf *out, struct outbuf *err)
+static int hook_fail(const struct hook_set *set, int i, const char *why, struct outbuf *out, struct outbuf *err)
 {
 	const char *o = err ? trimmed(err) : "";
 	if (*o == 0 && out)
 		o = trimmed(out);
-	snprintf(rt_plan_errmsg, sizeof(rt_plan_errmsg), "startContainer hook #%d (%s): %s%s%s", i, hooks[i].path, why,
-		 *o ? ": " : "", o);
+	snprintf(rt_plan_errmsg, sizeof(rt_plan_errmsg), "%s hook #%d (%s): %s%s%s", set->kind, i, set->hooks[i].path,
+		 why, *o ? ": " : "", o);
 	return -1;
 }
 
-static int run_hook(const struct rt_plan *p, int i)
+/* run_hook runs hook i of set; env is the environment of a hook without
+ * one of its own (the process's). */
+static int run_hook(const struct hook_set *set, int i, char **env)
 {
-	struct start_hook *h = &hooks[i];
+	struct start_hook *h = &set->hooks[i];
+	const char *hook_state = set->state;
 	char why[512], eb[256];
 	if (h->timeout == 0 || h->timeout < -1)
-		return hook_fail(i, "invalid timeout: must be greater than zero", NULL, NULL);
+		return hook_fail(set, i, "invalid timeout: must be greater than zero", NULL, NULL);
 	int in[2], out[2], err[2], ex[2];
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
 		snprintf(why, sizeof(why), "pipe: %s", lower(strerror(errno), eb, sizeof(eb)));
-		return hook_fail(i, why, NULL, NULL);
+		return hook_fail(set, i, why, NULL, NULL);
 	}
 	pid_t c = fork();
 	if (c < 0) {
 		snprintf(why, sizeof(why), "fork/exec %s: %s", h->path, lower(strerror(errno), eb, sizeof(eb)));
-		return hook_fail(i, why, NULL, NULL);
+		return hook_fail(set, i, why, NULL, NULL);
 	}
 	if (c == 0) {
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
 			_exit(127);
-		execve(h->path, h->argv, h->env ? h->env : p->env);
+		execve(h->path, h->argv, h->env ? h->env : env);
 		int e = errno;
 		if (write(ex[1], &e, sizeof(e)) < 0)
 			_exit(127);
@@ -203,7 +222,7 @@ static int run_hook(const struct rt_plan *p, int i)
 		close(out[0]);
 		close(err[0]);
 		snprintf(why, sizeof(why), "fork/exec %s: %s", h->path, lower(strerror(e), eb, sizeof(eb)));
-		return hook_fail(i, why, NULL, NULL);
+		return hook_fail(set, i, why, NULL, NULL);
 	}
 	int pidfd = (int)syscall(SYS_pidfd_open, c, 0);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
@@ -277,7 +296,7 @@ static int run_hook(const struct rt_plan *p, int i)
 		close(pidfd);
 	if (timedout) {
 		snprintf(why, sizeof(why), "hook ran past its timeout of %ds: killed", (int)h->timeout);
-		return hook_fail(i, why, &ob, &eb2);
+		return hook_fail(set, i, why, &ob, &eb2);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
@@ -285,13 +304,27 @@ static int run_hook(const struct rt_plan *p, int i)
 		snprintf(why, sizeof(why), "signal: %s", lower(strsignal(WTERMSIG(status)), eb, sizeof(eb)));
 	else
 		snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(status));
-	return hook_fail(i, why, &ob, &eb2);
+	return hook_fail(set, i, why, &ob, &eb2);
+}
+
+static int run_set(const struct hook_set *set, char **env)
+{
+	for (uint32_t i = 0; i < set->n; i++)
+		if (run_hook(set, (int)i, env) < 0)
+			return -1;
+	return 0;
 }
 
 int rt_pid1_run_start_hooks(const struct rt_plan *p)
 {
-	for (uint32_t i = 0; i < nhooks; i++)
-		if (run_hook(p, (int)i) < 0)
-			return -1;
-	return 0;
+	return run_set(&start_hooks, p->env);
+}
+
+int rt_pid1_run_create_hooks(const char *buf, size_t len, char **env)
+{
+	if (parse_set(&create_hooks, buf, len) < 0) {
+		snprintf(rt_plan_errmsg, sizeof(rt_plan_errmsg), "bad createContainer hooks record");
+		return -1;
+	}
+	return run_set(&create_hooks, env);
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "pid1.h"
 #include "plan.h"
 #include "proto.h"
 #include "setup.h"
@@ -107,6 +108,7 @@ enum { B_REALDIR = 1, B_KEEPMODE = 2, B_RECURSIVE = 8, B_REMOUNT = 16 };
 
 static int rootfd = -1;        /* where destinations are resolved */
 static int parent_sock = -1;   /* the init socket, for 'H' */
+static char **hook_env;        /* the process's environment, for 'C' */
 static const char *ctx = "";   /* the current record's error prefix */
 
 static int sfail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -988,6 +990,23 @@ static int do_parent_hooks(struct rec *r, int apply)
 	return 0;
 }
 
+/* do_create_hooks runs the createContainer hooks (pid1_hooks.c) where the
+ * Go set-up child ran them: after the mounts and the parent's hooks,
+ * before pivot_root, in the container's namespaces, from the rootfs as the
+ * cwd. Their errors are theirs ("createContainer hook #0 (...): ..."). */
+static int do_create_hooks(struct rec *r, int apply)
+{
+	ctx = getstr(r);
+	const char *dir = getstr(r);
+	uint32_t n = r->left;
+	const char *payload = (const char *)getn(r, n);
+	if (!apply || r->bad)
+		return 0;
+	if (chdir(dir) < 0)
+		return sfail(errno, "chdir to the rootfs %s", dir);
+	return rt_pid1_run_create_hooks(payload, n, hook_env);
+}
+
 /* one reads (and, if apply, applies) the record tag with fields r. */
 static int one(char tag, struct rec *r, int apply)
 {
@@ -1003,6 +1022,7 @@ static int one(char tag, struct rec *r, int apply)
 	case 'h': case 'n': case 'y': case 'w': return do_strs(r, apply, tag);
 	case 'R': case 'm': case 'o': case 'O': return do_finalize(r, apply, tag);
 	case 'H': return do_parent_hooks(r, apply);
+	case 'C': return do_create_hooks(r, apply);
 	}
 	r->bad = 1;
 	return 0;
@@ -1037,9 +1057,10 @@ int rt_setup_check(const char *buf, size_t len)
 	return walk(buf, len, 0);
 }
 
-int rt_setup_apply(const char *buf, size_t len, int sock)
+int rt_setup_apply(const char *buf, size_t len, int sock, char **env)
 {
 	parent_sock = sock;
+	hook_env = env;
 	/* Nothing is applied unless every record reads well. */
 	if (walk(buf, len, 0) < 0)
 		return -1;

@@ -26,9 +26,7 @@ import (
 // must leave the same container (tests/setupc_test.go compares them).
 
 // CompileReason returns "" when cfg's set-up can be applied in C, or why
-// not (said in --debug): the steps the C init does not do (createContainer
-// hooks, which run in the container's namespaces between the mounts, a
-// console, idmapped mounts, tmpcopyup, --no-pivot, user
+// not (said in --debug): the steps the C init does not do (a console, idmapped mounts, tmpcopyup, --no-pivot, user
 // namespaces, shared propagation, mounts the Go set-up would refuse, whose
 // errors it words).
 func CompileReason(cfg *configs.Config) string {
@@ -45,8 +43,6 @@ func CompileReason(cfg *configs.Config) string {
 		return "a kernel without openat2 and mount_setattr (Linux 5.12)"
 	case cfg.Process == nil || cfg.Process.Terminal:
 		return "a console"
-	case len(cfg.Hooks.CreateContainer) > 0:
-		return "createContainer hooks"
 	case !noneShared(rootPropagation(cfg)) || cfg.RootPropagation&unix.MS_UNBINDABLE != 0:
 		return "rootfs propagation " + strconv.FormatUint(uint64(cfg.RootPropagation), 16)
 	}
@@ -161,8 +157,10 @@ func HostViewOf(cfg *configs.Config) (*HostView, error) {
 
 // Compile returns cfg's set-up as the C init applies it (CompileReason(cfg)
 // must be ""). host is HostViewOf(cfg); initCgroups is the container's
-// init's /proc/<pid>/cgroup (the host's view), for the cgroup v1 binds.
-func Compile(cfg *configs.Config, host *HostView, initCgroups string) (*initproto.Setup, error) {
+// init's /proc/<pid>/cgroup (the host's view), for the cgroup v1 binds;
+// createHooks, cfg's createContainer hooks as the C init reads them (nil
+// without any).
+func Compile(cfg *configs.Config, host *HostView, initCgroups string, createHooks []byte) (*initproto.Setup, error) {
 	s := &initproto.Setup{}
 	if cfg.HasNewNamespace(specs.NetworkNamespace) {
 		s.Loopback()
@@ -180,6 +178,11 @@ func Compile(cfg *configs.Config, host *HostView, initCgroups string) (*initprot
 		// The parent runs them when asked, after the mounts and before
 		// pivot_root (as runc, and the Go set-up's askHooks).
 		s.ParentHooks("prestart or createRuntime hooks")
+	}
+	if createHooks != nil {
+		// In the container's namespaces, from the rootfs, before
+		// pivot_root (as runc, and the Go set-up).
+		s.CreateHooks("createContainer hooks", cfg.Rootfs, createHooks)
 	}
 	var prop uint64
 	if p := cfg.RootPropagation; p != 0 && p&unix.MS_UNBINDABLE == 0 {

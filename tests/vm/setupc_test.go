@@ -12,16 +12,21 @@ import (
 // TestSetupInCMatchesGoV2: on a cgroup v2 host the C init's set-up
 // (rootfs.Compile: the "cgroup" mount becomes cgroup2, in the cgroup
 // namespace `rt spec` asks for) leaves the same
-// mounts as the Go set-up child, which a createContainer hook selects.
+// mounts as the Go set-up child, which a mount with more propagation
+// options than the C set-up reads selects.
 // --debug (to --log) says which one ran.
 func TestSetupInCMatchesGoV2(t *testing.T) {
 	requireHost(t)
 	script := `cut -d' ' -f4- /proc/self/mountinfo | sed 's/ - .*//'; stat -c '%n %a %u' /sys/fs/cgroup /tmp /dev /dev/null; ls /sys/fs/cgroup | grep -c .`
 	run := func(id string, hook bool) (string, string) {
 		s := baseSpec(t, "/rtvm/"+id, "sh", "-c", script)
-		if hook {
-			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: rtBinary, Args: []string{"rt", "--version"}}}}
+		// Both get the same tmpfs; with more propagation options than
+		// the C set-up reads (rootfs.CompileReason), the Go set-up.
+		m := specs.Mount{Destination: "/mnt/go-setup", Type: "tmpfs", Source: "tmpfs"}
+		for i := 0; hook && i < 17; i++ {
+			m.Options = append(m.Options, "rprivate")
 		}
+		s.Mounts = append(s.Mounts, m)
 		bundle := writeBundle(t, id, s)
 		createdMu.Lock()
 		created = append(created, id)
@@ -47,7 +52,7 @@ func TestSetupInCMatchesGoV2(t *testing.T) {
 	}
 	inGo, which := run("setupgo", true)
 	if which != "Go" {
-		t.Fatalf("with a createContainer hook the %s set-up ran, want Go", which)
+		t.Fatalf("with 17 propagation options the %s set-up ran, want Go", which)
 	}
 	t.Logf("C set-up:\n%s", inC)
 	if inC != inGo {

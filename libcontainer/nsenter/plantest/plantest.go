@@ -7,6 +7,7 @@ package plantest
 #cgo CFLAGS: -Wall -O2
 #include "../plan.c"
 #include "../setup.c"
+#include "../pid1_hooks.c"
 
 // plan.c's logging goes to the C stage's log pipe, which tests have not.
 void rt_log(const char *level, const char *fmt, ...) { (void)level; (void)fmt; }
