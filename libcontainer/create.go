@@ -471,11 +471,13 @@ func (cr *creation) sendPlan() error {
 // sendSetup sends the C init the container's set-up (rootfs.Compile),
 // which it applies itself: no Go set-up child.
 func (cr *creation) sendSetup(host *rootfs.HostView) error {
-	cgs, err := os.ReadFile("/proc/" + strconv.Itoa(cr.proc.pid) + "/cgroup")
-	if err != nil {
-		return fmt.Errorf("read the init's cgroups: %w", err)
+	var cgs, createHooks []byte
+	var err error
+	if host.NeedsInitCgroups() {
+		if cgs, err = os.ReadFile("/proc/" + strconv.Itoa(cr.proc.pid) + "/cgroup"); err != nil {
+			return fmt.Errorf("read the init's cgroups: %w", err)
+		}
 	}
-	var createHooks []byte
 	if hs := cr.cfg.Hooks.CreateContainer; len(hs) > 0 {
 		// The state with the init's pid as the container sees it, as the
 		// Go set-up child gave them.
@@ -487,11 +489,7 @@ func (cr *creation) sendSetup(host *rootfs.HostView) error {
 			return err
 		}
 	}
-	s, err := rootfs.Compile(cr.cfg, host, string(cgs), createHooks)
-	if err != nil {
-		return err
-	}
-	frame, err := s.Encode()
+	frame, err := rootfs.Compile(cr.cfg, host, string(cgs), createHooks).Encode()
 	if err != nil {
 		return err
 	}

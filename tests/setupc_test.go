@@ -211,18 +211,18 @@ func TestSetupInCRefusesAsGo(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var errs [2]string
-			for i, hook := range []bool{false, true} { // hook: the Go set-up
+			for i, goSetup := range []bool{false, true} {
 				b := newBundle(t, withArgs("true"))
 				tc.edit(b)
-				b.Spec.Mounts = append(b.Spec.Mounts, goSetupMount(hook))
+				b.Spec.Mounts = append(b.Spec.Mounts, goSetupMount(goSetup))
 				b.write(t)
 				id := newID(t)
 				so, se, code := rt(t, "--debug", "run", "--bundle", b.Dir, id)
 				if code == 0 {
-					t.Fatalf("run (hook %v) succeeded: %s %s", hook, so, se)
+					t.Fatalf("run (Go set-up %v) succeeded: %s %s", goSetup, so, se)
 				}
 				if !strings.Contains(se, tc.want) {
-					t.Fatalf("run (hook %v): stderr lacks %q:\n%s", hook, tc.want, se)
+					t.Fatalf("run (Go set-up %v): stderr lacks %q:\n%s", goSetup, tc.want, se)
 				}
 				assertNoState(t, id)
 				errs[i] = se

@@ -41,28 +41,26 @@ import "fmt"
 //	'C' dir, then the hooks' payload (nsenter/pid1_hooks.c) as the rest
 //	                           run the createContainer hooks from dir
 //
-// bits of 'f' and 'b': SetupRealDir, SetupKeepMode, SetupFile,
-// SetupRecursive, SetupRemount. The C decoder refuses unknown tags and
+// bits of 'f' and 'b': SetupRealDir, SetupKeepMode, SetupRecursive,
+// SetupRemount. The C decoder refuses unknown tags and
 // malformed records before it applies any.
 type Setup struct {
 	w planBuf
 }
 
-// The bits of a mount record.
+// The bits of a mount record (nsenter/setup.c has the same values).
 const (
 	// SetupRealDir: dest must be an ordinary directory if it exists (proc
 	// and sysfs: CVE-2019-19921, CVE-2023-27561).
-	SetupRealDir uint32 = 1 << iota
+	SetupRealDir uint32 = 1
 	// SetupKeepMode: a tmpfs over an existing directory keeps its mode.
-	SetupKeepMode
-	// SetupFile: unused (the C init makes the bind's target a file when
-	// the source it opened is not a directory).
-	SetupFile
-	// SetupRecursive: a recursive bind.
-	SetupRecursive
+	SetupKeepMode uint32 = 2
+	// SetupRecursive: a recursive bind. (4 is unused: the C init makes a
+	// bind's target a file when the source it opened is not a directory.)
+	SetupRecursive uint32 = 8
 	// SetupRemount: the bind is remounted with exactly flags (MS_REMOUNT |
 	// MS_BIND semantics: what is not in flags is cleared).
-	SetupRemount
+	SetupRemount uint32 = 16
 )
 
 // MountSpec are a mount record's fields.

@@ -215,7 +215,7 @@ func readCgroups(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseCgroups(string(b))
+	return parseCgroups(string(b)), nil
 }
 
 // mountCgroup2 mounts cgroup2 on m.Destination. When the kernel refuses

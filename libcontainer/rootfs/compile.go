@@ -132,7 +132,14 @@ func runtimeInUserNS() bool {
 type HostView struct {
 	cgroupV2 bool
 	hier     []cgroupHierarchy // cgroup v1 or hybrid, when cfg mounts "cgroup"
+	// binds: the hierarchies are bound from the host (no cgroup namespace
+	// of the container's own), from the init's cgroups.
+	binds bool
 }
+
+// NeedsInitCgroups reports whether Compile needs the init's
+// /proc/<pid>/cgroup (the cgroup v1 binds): only then is it read.
+func (v *HostView) NeedsInitCgroups() bool { return v.binds }
 
 // HostViewOf reads what Compile needs of the host for cfg.
 func HostViewOf(cfg *configs.Config) (*HostView, error) {
@@ -149,6 +156,7 @@ func HostViewOf(cfg *configs.Config) (*HostView, error) {
 				return nil, err
 			}
 			v.hier = hier
+			v.binds = !cfg.HasNewNamespace(specs.CgroupNamespace)
 			break
 		}
 	}
@@ -157,19 +165,18 @@ func HostViewOf(cfg *configs.Config) (*HostView, error) {
 
 // Compile returns cfg's set-up as the C init applies it (CompileReason(cfg)
 // must be ""). host is HostViewOf(cfg); initCgroups is the container's
-// init's /proc/<pid>/cgroup (the host's view), for the cgroup v1 binds;
+// init's /proc/<pid>/cgroup (the host's view) when host.NeedsInitCgroups(),
+// for the cgroup v1 binds;
 // createHooks, cfg's createContainer hooks as the C init reads them (nil
 // without any).
-func Compile(cfg *configs.Config, host *HostView, initCgroups string, createHooks []byte) (*initproto.Setup, error) {
+func Compile(cfg *configs.Config, host *HostView, initCgroups string, createHooks []byte) *initproto.Setup {
 	s := &initproto.Setup{}
 	if cfg.HasNewNamespace(specs.NetworkNamespace) {
 		s.Loopback()
 	}
 	s.Root(fmt.Sprintf("prepare rootfs: prepare rootfs %q", cfg.Rootfs), cfg.Rootfs, uint64(rootPropagation(cfg)))
 	for _, m := range cfg.Mounts {
-		if err := compileMount(s, cfg, m, host, initCgroups); err != nil {
-			return nil, fmt.Errorf("prepare rootfs: mount %q (type %q) on %q: %w", m.Source, m.Device, m.Destination, err)
-		}
+		compileMount(s, cfg, m, host, initCgroups)
 	}
 	if needsSetupDev(cfg) {
 		compileDevices(s, cfg)
@@ -222,10 +229,10 @@ func Compile(cfg *configs.Config, host *HostView, initCgroups string, createHook
 	if cfg.Readonly {
 		s.RootReadonly("finalize rootfs: rootfs read-only")
 	}
-	return s, nil
+	return s
 }
 
-func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, host *HostView, initCgroups string) error {
+func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, host *HostView, initCgroups string) {
 	ctx := fmt.Sprintf("prepare rootfs: mount %q (type %q) on %q", m.Source, m.Device, m.Destination)
 	spec := &initproto.MountSpec{Ctx: ctx, Dest: m.Destination, Source: m.Source, FsType: m.Device,
 		Data: m.Data, Flags: uint64(m.Flags), RecSet: m.RecAttrSet, RecClr: m.RecAttrClr}
@@ -263,25 +270,24 @@ func compileMount(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, hos
 		if host.cgroupV2 {
 			spec.FsType = "cgroup2"
 			s.Mount(spec)
-			return nil
+			return
 		}
-		return compileCgroupV1(s, cfg, m, ctx, host.hier, initCgroups)
+		compileCgroupV1(s, cfg, m, ctx, host.hier, initCgroups)
 	default:
 		s.Mount(spec)
 	}
-	return nil
 }
 
 // compileCgroupV1 is mountCgroup's v1 branch: a tmpfs with every host
 // hierarchy in it, then m's flags on the whole tree.
-func compileCgroupV1(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, ctx string, hier []cgroupHierarchy, initCgroups string) error {
-	own, err := parseCgroups(initCgroups)
-	if err != nil {
-		return err
-	}
+func compileCgroupV1(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, ctx string, hier []cgroupHierarchy, initCgroups string) {
 	s.Mount(&initproto.MountSpec{Ctx: ctx + ": cgroup tmpfs", Dest: m.Destination, Source: "tmpfs", FsType: "tmpfs",
 		Data: "mode=755", Flags: uint64(m.Flags &^ unix.MS_RDONLY)})
 	newNS := cfg.HasNewNamespace(specs.CgroupNamespace)
+	var own map[string]string
+	if !newNS {
+		own = parseCgroups(initCgroups)
+	}
 	for _, h := range hier {
 		name := filepath.Base(h.mountpoint)
 		dest := path.Join(m.Destination, name)
@@ -306,12 +312,11 @@ func compileCgroupV1(s *initproto.Setup, cfg *configs.Config, m *configs.Mount, 
 		}
 		s.Attr(fmt.Sprintf("%s: cgroup mount attributes %#x", ctx, attr), m.Destination, attr, clr)
 	}
-	return nil
 }
 
 // parseCgroups parses a /proc/<pid>/cgroup text into hierarchy key (sorted
 // controllers, "" for cgroup2) → cgroup path.
-func parseCgroups(text string) (map[string]string, error) {
+func parseCgroups(text string) map[string]string {
 	out := map[string]string{}
 	for _, line := range strings.Split(text, "\n") {
 		parts := strings.SplitN(line, ":", 3)
@@ -325,7 +330,7 @@ func parseCgroups(text string) (map[string]string, error) {
 		sort.Strings(ctrls)
 		out[strings.Join(ctrls, ",")] = parts[2]
 	}
-	return out, nil
+	return out
 }
 
 // compileDevices is createDevices, setupPtmx and setupDevSymlinks.
