@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,14 +223,16 @@ func convertLinux(c *configs.Config, l *specs.Linux) error {
 		if !c.HasNewNamespace(specs.TimeNamespace) {
 			return invalid("linux.timeOffsets", "time offsets need a new time namespace")
 		}
-		for _, clock := range sortedKeys(l.TimeOffsets) {
+		for _, clock := range slices.Sorted(maps.Keys(l.TimeOffsets)) {
 			if clock != "monotonic" && clock != "boottime" {
 				return invalid("linux.timeOffsets", "unknown clock %q (monotonic or boottime)", clock)
 			}
 		}
 		c.TimeOffsets = l.TimeOffsets
 	}
-	for _, key := range sortedKeys(l.Sysctl) {
+	// Maps are checked in key order: the first fault named is the same
+	// every time (FuzzConvert checks Convert is deterministic).
+	for _, key := range slices.Sorted(maps.Keys(l.Sysctl)) {
 		if err := checkSysctl(c, key); err != nil {
 			return err
 		}

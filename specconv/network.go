@@ -2,7 +2,9 @@ package specconv
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -71,7 +73,7 @@ func convertNetDevices(c *configs.Config, devs map[string]specs.LinuxNetDevice) 
 		}
 	}
 	inside := map[string]string{}
-	for _, name := range sortedKeys(devs) {
+	for _, name := range slices.Sorted(maps.Keys(devs)) {
 		d := devs[name]
 		field := fmt.Sprintf("linux.netDevices[%q]", name)
 		if !netdev.ValidName(name) {

@@ -2,7 +2,6 @@ package specconv
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -89,16 +88,4 @@ func validateExecCPUAffinity(a *specs.CPUAffinity) error {
 		}
 	}
 	return nil
-}
-
-// sortedKeys lists a map's keys in order, so that a check over a map
-// names the same first error every time (FuzzConvert checks Convert is
-// deterministic).
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
