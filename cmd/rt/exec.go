@@ -102,14 +102,14 @@ func execAction(c *cli.Context) error {
 		}
 	}
 	// Caught while the process is being set up, to be forwarded to it.
-	sigs := catchSignals(!detach)
+	sigs, err := catchSignals(!detach)
+	if err != nil {
+		return err
+	}
 	t = time.Now()
 	pid, err := ctr.Exec(opts)
 	libcontainer.DebugPhase("exec: process started", t)
 	pio.done()
-	t = time.Now()
-	sigs.ready()
-	libcontainer.DebugPhase("exec: signals caught", t)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync"
 
 	"github.com/sirupsen/logrus"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer"
+	sigcatch "github.com/rt-runtime/rt/libcontainer/signals"
 	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
@@ -123,37 +123,27 @@ func (p *procIO) waitForeground(sigs *signals, pid int, wait func() (int, error)
 	return status, err
 }
 
-// signals catches every signal rt gets, to forward them to the process
-// rt waits for. Registering all 64 costs the Go runtime a couple of
-// milliseconds of thread handoffs: it runs in the background, overlapped
-// with the container's set-up, and ready waits for it.
+// signals are the signals rt catches to forward them to the process it
+// waits for (package signals); ch is nil when rt forwards nothing.
 type signals struct {
-	ch         chan os.Signal
-	registered chan struct{}
+	ch <-chan unix.Signal
 }
 
 // catchSignals starts catching every signal (on), or nothing.
-func catchSignals(on bool) *signals {
-	s := &signals{registered: make(chan struct{})}
+func catchSignals(on bool) (*signals, error) {
 	if !on {
-		close(s.registered)
-		return s
+		return &signals{}, nil
 	}
-	s.ch = make(chan os.Signal, 32)
-	go func() {
-		signal.Notify(s.ch)
-		close(s.registered)
-	}()
-	return s
+	ch, err := sigcatch.Catch()
+	if err != nil {
+		return nil, err
+	}
+	return &signals{ch: ch}, nil
 }
-
-// ready waits until the signals are caught.
-func (s *signals) ready() { <-s.registered }
 
 // waitForwarding runs wait while forwarding the signals rt receives with
 // signal (SIGWINCH resizes the pty instead), and returns wait's status.
 func waitForwarding(pid int, wait func() (int, error), signal func(unix.Signal) error, sigs *signals, tty *runConsole) (int, error) {
-	sigs.ready()
 	done := make(chan struct{})
 	var status int
 	var werr error
@@ -163,10 +153,8 @@ func waitForwarding(pid int, wait func() (int, error), signal func(unix.Signal) 
 	}()
 	for {
 		select {
-		case s := <-sigs.ch:
-			sig := s.(unix.Signal)
+		case sig := <-sigs.ch:
 			switch sig {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
 			case unix.SIGWINCH:
 				if tty != nil {
 					tty.resize()

@@ -68,7 +68,10 @@ using the rt checkpoint command.`,
 				return err
 			}
 		}
-		sigs := catchSignals(!detach)
+		sigs, err := catchSignals(!detach)
+		if err != nil {
+			return err
+		}
 		// criu gives the restored process rt's stdio as they are (no
 		// proxy: its pipes are re-attached to them).
 		pio, err := ioFor(c, cfg.Process.Terminal, !detach, false)
@@ -85,7 +88,6 @@ using the rt checkpoint command.`,
 		}
 		ctr, err := libcontainer.Restore(ro)
 		pio.done()
-		sigs.ready()
 		if err != nil {
 			return err
 		}

@@ -40,9 +40,11 @@ filesystem.`,
 		}
 		// Caught while the container is being created, and before it
 		// starts, to be forwarded to it.
-		sigs := catchSignals(!detach)
+		sigs, err := catchSignals(!detach)
+		if err != nil {
+			return err
+		}
 		ctr, pio, err := createContainer(c, !detach)
-		sigs.ready()
 		if err != nil {
 			return err
 		}
