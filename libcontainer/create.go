@@ -578,10 +578,6 @@ func (cr *creation) commit() error {
 			return err
 		}
 	}
-	if !cr.proc.forked {
-		// Our direct child: let it go on living after we exit.
-		warnIf("release the init", cr.proc.cmd.Process.Release())
-	}
 	return nil
 }
 

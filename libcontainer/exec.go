@@ -273,9 +273,6 @@ func (x *execution) release() error {
 	// Its log pipe closed when it exec'd (or, paused, before it joined).
 	x.proc.logs.wait(time.Second)
 	x.proc.conn.Close()
-	if !x.proc.forked {
-		defer x.proc.cmd.Process.Release()
-	}
 	if x.o.PidfdSocket != nil {
 		return sendPidfd(x.o.PidfdSocket, x.proc.pid)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -93,7 +92,7 @@ type spawnOpts struct {
 
 // initProc is a started `rt init`.
 type initProc struct {
-	cmd  *exec.Cmd
+	cmd  *initChild
 	conn *initproto.Conn
 	// pid is the container process's host pid (after the C stage's fork).
 	pid int
@@ -117,9 +116,9 @@ func (p *initProc) kill() {
 	if p.pid > 0 {
 		unix.Kill(p.pid, unix.SIGKILL)
 	}
-	if p.cmd.Process != nil {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
+	if p.cmd != nil {
+		p.cmd.kill()
+		p.cmd.wait()
 	}
 	if pidfd >= 0 {
 		// Wait (bounded) until it has exited, so that its cgroup can be
@@ -237,7 +236,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	}
 	defer child.Close()
 
-	cmd := &exec.Cmd{
+	cmd := &childCmd{
 		Path:   "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
 		Args:   []string{"rt", "init"},
 		Stdin:  o.io.Stdin,
@@ -295,8 +294,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	DebugPhase("init: started", t)
 	if err != nil && bornInCgroup && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.E2BIG) || errors.Is(err, unix.EOPNOTSUPP)) {
 		// An older kernel without clone3's CLONE_INTO_CGROUP: move it.
-		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Stdin: cmd.Stdin, Stdout: cmd.Stdout,
-			Stderr: cmd.Stderr, ExtraFiles: cmd.ExtraFiles, Env: cmd.Env}
+		cmd.SysProcAttr = nil
 		bornInCgroup = false
 		err = cmd.Start()
 	}
@@ -305,7 +303,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		logR.Close()
 		return nil, fmt.Errorf("start init process: %w", err)
 	}
-	p := &initProc{cmd: cmd, conn: initproto.NewConn(parent), logs: forwardLogs(logR)}
+	p := &initProc{cmd: cmd.Process, conn: initproto.NewConn(parent), logs: forwardLogs(logR)}
 	// Always a watch: without a cgroup to watch, it still watches the
 	// container's process for a stop (see frozenWatch).
 	p.watch = watchFrozen(o.watchCgroup, int(parent.Fd()))
@@ -320,7 +318,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	if err := p.conn.SetRecvTimeout(InitAnswerBound + o.initHooks); err != nil {
 		return fail(err)
 	}
-	if err := system.SetInitialAffinity(cmd.Process.Pid, o.affinity); err != nil {
+	if err := system.SetInitialAffinity(cmd.Process.pid, o.affinity); err != nil {
 		return fail(err)
 	}
 	if !early {
@@ -333,7 +331,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	// milliseconds better spent in parallel); CgroupOK says it is done.
 	if o.placeInCgroup != nil {
 		t := time.Now()
-		if err := o.placeInCgroup(cmd.Process.Pid, bornInCgroup); err != nil {
+		if err := o.placeInCgroup(cmd.Process.pid, bornInCgroup); err != nil {
 			return fail(err)
 		}
 		DebugPhase("init: placed in cgroups", t)
@@ -351,7 +349,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 		}
 	}
 	m, err := p.serve(&initHandlers{
-		userMaps: func() error { return writeIDMaps(cmd.Process.Pid, o.uidMaps, o.gidMaps) },
+		userMaps: func() error { return writeIDMaps(cmd.Process.pid, o.uidMaps, o.gidMaps) },
 	}, initproto.Pid)
 	if err != nil {
 		return fail(fmt.Errorf("init process: %w", err))
@@ -361,10 +359,10 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	}
 	p.pid = int(binary.LittleEndian.Uint32(m.Payload))
 	p.watch.setPid(p.pid)
-	if p.pid != cmd.Process.Pid {
+	if p.pid != cmd.Process.pid {
 		// The C stage forked into the new pid namespace and has exited.
 		p.forked = true
-		cmd.Wait()
+		cmd.Process.wait()
 	}
 	return p, nil
 }
