@@ -545,7 +545,7 @@ func (c *Container) destroy() error {
 	// A config that cannot be read does not keep the container from going
 	// (nor do its poststop hooks run: they are in it).
 	cfg, err := c.config()
-	if err != nil {
+	if err != nil && !(c.state.Creating && errors.Is(err, ErrNotExist)) {
 		warnf("poststop hooks not run: %v", err)
 	}
 	if cfg != nil && len(cfg.Hooks.Poststop) > 0 {

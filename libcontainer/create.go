@@ -245,7 +245,9 @@ func (cr *creation) prepareCgroup() error {
 		// Recorded before it is made, as the cgroups are.
 		cr.st.IntelRdt = intelrdt.Plan(cr.rdtRoot, cr.cfg.IntelRdt, cr.cfg.ID)
 	}
-	if err := writeState(cr.dir.path, cr.st); err != nil {
+	// config.json comes with the init's pid (recordInit): see
+	// writeStateOnly.
+	if err := writeStateOnly(cr.dir.path, cr.st); err != nil {
 		return err
 	}
 	cf, ok := cr.mgr.(cgroups.FDOpener)
@@ -429,7 +431,8 @@ func (cr *creation) noteInit() error {
 	return nil
 }
 
-// recordInit writes the state with the init's pid.
+// recordInit writes the state with the init's pid, and config.json the
+// first time (writeStateOnly), while the init does its set-up.
 func (cr *creation) recordInit() error {
 	return writeState(cr.dir.path, cr.st)
 }

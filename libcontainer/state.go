@@ -229,16 +229,29 @@ func readConfigInto(dir string, v any) error {
 
 // writeState replaces state.json atomically (write + rename): a reader sees
 // the old state or the new one, never a torn file. The first time, the
-// config goes to config.json first, so whoever sees state.json finds it.
+// config goes to config.json first, so whoever sees state.json finds it
+// (but for create's first state: see writeStateOnly).
 func writeState(dir string, s *State) error {
+	if s.Config != nil && !s.configSaved {
+		if err := writeConfig(dir, s.Config); err != nil {
+			return err
+		}
+		s.configSaved = true
+	}
+	return writeStateOnly(dir, s)
+}
+
+// writeStateOnly replaces state.json without saving the config: create's
+// first state, which names what create is about to make (its cgroups) for
+// delete --force, is written before the init starts; config.json follows
+// with the init's pid (recordInit, while the init does its set-up), so
+// that encoding it (the first json.Marshal of a Config: 0.25 ms) is off
+// create's path. Until then the state says Creating, and delete does
+// without the config (a container never created has no poststop hooks
+// to run).
+func writeStateOnly(dir string, s *State) error {
 	if s.Config != nil {
 		s.Bundle, s.Rootfs, s.Annotations = s.Config.Bundle, s.Config.Rootfs, s.Config.Annotations
-		if !s.configSaved {
-			if err := writeConfig(dir, s.Config); err != nil {
-				return err
-			}
-			s.configSaved = true
-		}
 	}
 	data, err := json.Marshal(s)
 	if err != nil {
