@@ -45,6 +45,9 @@ func LoadSpec(bundle string) (*specs.Spec, error) {
 		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	if spec, ok := decodeSpec(data); ok {
+		return spec, nil
+	}
 	var spec specs.Spec
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&spec); err != nil {
