@@ -2453,7 +2453,7 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 				if v.DisableOOMKiller == nil {
 					v.DisableOOMKiller = new(bool)
 				}
-				if !d.boolean(&(*v.DisableOOMKiller)) {
+				if !d.boolean(v.DisableOOMKiller) {
 					return false
 				}
 			}
@@ -2468,7 +2468,7 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 				if v.UseHierarchy == nil {
 					v.UseHierarchy = new(bool)
 				}
-				if !d.boolean(&(*v.UseHierarchy)) {
+				if !d.boolean(v.UseHierarchy) {
 					return false
 				}
 			}
@@ -2483,7 +2483,7 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 				if v.CheckBeforeUpdate == nil {
 					v.CheckBeforeUpdate = new(bool)
 				}
-				if !d.boolean(&(*v.CheckBeforeUpdate)) {
+				if !d.boolean(v.CheckBeforeUpdate) {
 					return false
 				}
 			}

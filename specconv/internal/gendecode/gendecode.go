@@ -198,6 +198,14 @@ func (g *gen) structFunc(t reflect.Type) {
 	g.p("\t})\n}\n\n")
 }
 
+// addrOf is &dst, or the pointer itself when dst is "(*p)".
+func addrOf(dst string) string {
+	if strings.HasPrefix(dst, "(*") && strings.HasSuffix(dst, ")") {
+		return dst[2 : len(dst)-1]
+	}
+	return "&" + dst
+}
+
 func quoteAll(ss []string) string {
 	q := make([]string, len(ss))
 	for i, s := range ss {
@@ -223,14 +231,14 @@ func (g *gen) value(t reflect.Type, dst string, depth int, where string) {
 	switch t.Kind() {
 	case reflect.String:
 		if t.Name() == "string" {
-			g.p("%sif !d.str(&%s) {\n%s%s}\n", ind, dst, bail, ind)
+			g.p("%sif !d.str(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
 		} else {
 			// (null leaves s, so the field, as it was.)
 			g.p("%s{\n%s\ts := string(%s)\n%s\tif !d.str(&s) {\n%s\t%s%s\t}\n%s\t%s = %s(s)\n%s}\n",
 				ind, ind, dst, ind, ind, bail[len(ind):], ind, ind, dst, g.typeName(t), ind)
 		}
 	case reflect.Bool:
-		g.p("%sif !d.boolean(&%s) {\n%s%s}\n", ind, dst, bail, ind)
+		g.p("%sif !d.boolean(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		g.p("%s{\n%s\tn, null, ok := d.integer(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
 			ind, ind, t.Bits(), ind, ind, bail[len(ind):], ind, ind, ind, dst, g.typeName(t), ind, ind)
