@@ -1,11 +1,14 @@
 package fs1
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 )
@@ -18,10 +21,20 @@ import (
 func (m *Manager) Destroy() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	roots := cgroupMountpoints()
 	pending := make(map[string]bool)
+	var roots map[string]bool // read only if statx cannot tell
 	for _, p := range m.paths {
-		if p != "" && !roots[filepath.Clean(p)] {
+		if p == "" {
+			continue
+		}
+		root, known := isMountRoot(p)
+		if !known {
+			if roots == nil {
+				roots = cgroupMountpoints()
+			}
+			root = roots[filepath.Clean(p)]
+		}
+		if !root {
 			pending[p] = true
 		}
 	}
@@ -50,6 +63,23 @@ func (m *Manager) Destroy() error {
 	}
 	sort.Strings(left)
 	return fmt.Errorf("remove cgroups %s: %w", strings.Join(left, ", "), lastErr)
+}
+
+// isMountRoot tells whether dir (symlinks followed) is the root of a
+// mount, as a hierarchy's root is, by one statx (STATX_ATTR_MOUNT_ROOT,
+// Linux 5.8) rather than mountinfo and /proc/cgroups (0.1 ms of delete).
+// known is false when statx cannot tell (an older kernel, an error other
+// than a missing dir): the caller reads the mount table then.
+func isMountRoot(dir string) (root, known bool) {
+	var st unix.Statx_t
+	err := unix.Statx(unix.AT_FDCWD, dir, 0, unix.STATX_TYPE, &st)
+	if errors.Is(err, unix.ENOENT) {
+		return false, true // gone already: nothing to remove (RemoveTree)
+	}
+	if err != nil || st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		return false, false
+	}
+	return st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, true
 }
 
 // cgroupMountpoints is the set of cgroup hierarchy roots (and the tmpfs
