@@ -5,7 +5,7 @@
 set -eu
 # musl-tools, gperf, dpkg-dev: rt-stage and bin/rt against musl (Makefile
 # STAGE, LIBC; scripts/build-musl-seccomp.sh).
-pkgs="libseccomp-dev musl-tools gperf dpkg-dev pkg-config busybox-static gcc make iproute2 util-linux procps nftables"
+pkgs="libseccomp-dev musl-tools gperf dpkg-dev pkg-config busybox-static gcc make iproute2 util-linux procps nftables libcap2-bin"
 [ "${WITH_BENCH:-0}" = 1 ] && pkgs="$pkgs runc crun time"
 # The cgroup v2 + AppArmor VM of ../shared/harness/vm (make test-v2).
 [ "${WITH_VM:-0}" = 1 ] && pkgs="$pkgs qemu-system-x86 qemu-system-data cpio zstd xz-utils"

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -295,4 +296,47 @@ func assertNoCgroupNamed(t testing.TB, id string) {
 			}
 		}
 	}
+}
+
+// TestBoundingSetWithoutSetpcap: rt started without CAP_SETPCAP (capsh
+// drops it from the bounding set, so from root's permitted set at exec) can
+// still run a container whose bounding set lacks only what rt lacks (the
+// drop is not needed), and says which capability it cannot drop otherwise.
+func TestBoundingSetWithoutSetpcap(t *testing.T) {
+	capsh, err := exec.LookPath("capsh")
+	if err != nil {
+		t.Fatal("capsh (libcap2-bin, which make deps installs) is missing")
+	}
+	lastCap, err := strconv.Atoi(strings.TrimSpace(readFile(t, "/proc/sys/kernel/cap_last_cap")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for name, n := range capNumbers {
+		if int(n) <= lastCap && name != "CAP_SETPCAP" {
+			all = append(all, name)
+		}
+	}
+	sort.Strings(all)
+	run := func(bounding []string) result {
+		b := newBundle(t, withArgs("sh", "-c", "grep CapBnd /proc/self/status"), func(s *specs.Spec) {
+			s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: bounding}
+		})
+		return runBinary(capsh, []string{"--drop=cap_setpcap", "--", "-c",
+			rtBinary + " --root " + ctxFor(t).root + " run --bundle " + b.Dir + " " + newID(t)}, nil, "", nil)
+	}
+	if r := run(all); r.code != 0 || !strings.Contains(r.stdout, "CapBnd:") {
+		t.Fatalf("bounding set = rt's own without CAP_SETPCAP: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	var less []string
+	for _, c := range all {
+		if c != "CAP_SYS_TIME" {
+			less = append(less, c)
+		}
+	}
+	r := run(less)
+	if r.code == 0 {
+		t.Fatalf("a drop rt cannot make succeeded: stdout %q", r.stdout)
+	}
+	mustContain(t, "stderr", r.stderr, "drop CAP_SYS_TIME from the bounding set: operation not permitted")
 }

@@ -1069,6 +1069,12 @@ void rt_plan_exec(const struct rt_plan *p)
 		for (int n = 0; n <= p->last_cap; n++) {
 			if (p->cap_bounding & (1ULL << n))
 				continue;
+			// One prctl per capability: the drop, which succeeds for one
+			// already out of the set. Only if it fails (no CAP_SETPCAP)
+			// does the set say whether the drop was needed at all.
+			if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) == 0)
+				continue;
+			int drop_errno = errno;
 			char num[16];
 			int in = prctl(PR_CAPBSET_READ, n, 0, 0, 0);
 			if (in < 0) {
@@ -1076,9 +1082,9 @@ void rt_plan_exec(const struct rt_plan *p)
 				     errstr(errno));
 				rt_plan_fail(p);
 			}
-			if (in == 1 && prctl(PR_CAPBSET_DROP, n, 0, 0, 0) < 0) {
+			if (in == 1) {
 				fail("apply bounding capabilities: drop %s from the bounding set: %s", cap_name(n, num, sizeof(num)),
-				     errstr(errno));
+				     errstr(drop_errno));
 				rt_plan_fail(p);
 			}
 		}
