@@ -62,19 +62,20 @@ func TestDecodeStateFastMatchesJSON(t *testing.T) {
 		`{"cgroup_paths":{},"annotations":{"a":"1"},"annotations":{"b":"2"}}`,
 		`{"id":"a","id":"b","init_start":18446744073709551615}`,
 		`{"created":"2026-11-30T22:48:09+02:00"}`,
+		`{"id":"a\"b"}`, `{"id":"\u00e9\ud83d\ude00"}`, `{"annotations":null}`, `{"created":null,"init_pid":null}`,
 	} {
 		if !checkFast(t, []byte(in)) {
 			t.Errorf("fast decoder refused %s", in)
 		}
 	}
-	// Left to encoding/json: escapes, unknown keys (an older rt's config,
-	// intel_rdt), other cases of a key, null, non-integers, bad UTF-8,
-	// trailing data, bad times, overflow.
+	// Left to encoding/json: unknown keys (an older rt's config,
+	// intel_rdt), other cases of a key, non-integers, bad UTF-8, a lone
+	// surrogate, trailing data, bad times, overflow.
 	legacy, _ := json.Marshal(&stateFileContents{State: State{ID: "l"}, LegacyConfig: &configs.Config{Bundle: "/b"}})
 	rdt, _ := json.Marshal(&State{ID: "r", IntelRdt: &intelrdt.Group{Path: "/sys/fs/resctrl/r"}})
 	for _, in := range []string{
 		string(legacy), string(rdt),
-		`{"id":"a\"b"}`, `{"id":"\u00e9"}`, `{"ID":"a"}`, `{"annotations":null}`,
+		`{"ID":"a"}`, `{"id":"\ud800"}`,
 		`{"init_pid":1.5}`, `{"init_pid":1e3}`, `{"init_pid":01}`, `{"init_start":-1}`,
 		"{\"id\":\"\xff\"}", `{"id":"a"} x`, `{"id":"a"`, `{"created":"yesterday"}`,
 		`{"init_pid":99999999999999999999}`, `{"id":"a",}`, `[]`, ``, "{\"id\":\"a\tb\"}",

@@ -6,27 +6,29 @@ import (
 	"io/fs"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/jsonread"
 )
 
 var namesSpec = []string{"annotations", "domainname", "freebsd", "hooks", "hostname", "linux", "mounts", "ociVersion", "process", "root", "solaris", "vm", "windows", "zos"}
 
-func decSpec(d *decoder, v *specs.Spec) bool {
+func decSpec(d *jsonread.Reader, v *specs.Spec) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "ociVersion":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Version) {
+			if !d.Str(&v.Version) {
 				return false
 			}
 			return true
 		case "process":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Process = nil
 			} else {
 				if v.Process == nil {
@@ -38,10 +40,10 @@ func decSpec(d *decoder, v *specs.Spec) bool {
 			}
 			return true
 		case "root":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Root = nil
 			} else {
 				if v.Root == nil {
@@ -53,32 +55,32 @@ func decSpec(d *decoder, v *specs.Spec) bool {
 			}
 			return true
 		case "hostname":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if !d.str(&v.Hostname) {
+			if !d.Str(&v.Hostname) {
 				return false
 			}
 			return true
 		case "domainname":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.str(&v.Domainname) {
+			if !d.Str(&v.Domainname) {
 				return false
 			}
 			return true
 		case "mounts":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Mounts = nil
 			} else {
 				out := []specs.Mount{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Mount
-					if !d.null() && !decMount(d, &e) {
+					if !d.Null() && !decMount(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -90,10 +92,10 @@ func decSpec(d *decoder, v *specs.Spec) bool {
 			}
 			return true
 		case "hooks":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Hooks = nil
 			} else {
 				if v.Hooks == nil {
@@ -105,19 +107,19 @@ func decSpec(d *decoder, v *specs.Spec) bool {
 			}
 			return true
 		case "annotations":
-			if !d.first(&seen, 7) {
+			if !d.First(&seen, 7) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Annotations = nil
 			} else {
 				if v.Annotations == nil {
 					v.Annotations = map[string]string{}
 				}
 				m := v.Annotations
-				if !d.object(func(key []byte) bool {
+				if !d.Object(func(key []byte) bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					m[string(key)] = e
@@ -128,10 +130,10 @@ func decSpec(d *decoder, v *specs.Spec) bool {
 			}
 			return true
 		case "linux":
-			if !d.first(&seen, 8) {
+			if !d.First(&seen, 8) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Linux = nil
 			} else {
 				if v.Linux == nil {
@@ -143,29 +145,29 @@ func decSpec(d *decoder, v *specs.Spec) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesSpec)
+		return d.Unknown(key, namesSpec)
 	})
 }
 
 var namesProcess = []string{"apparmorProfile", "args", "capabilities", "commandLine", "consoleSize", "cwd", "env", "execCPUAffinity", "ioPriority", "noNewPrivileges", "oomScoreAdj", "rlimits", "scheduler", "selinuxLabel", "terminal", "user"}
 
-func decProcess(d *decoder, v *specs.Process) bool {
+func decProcess(d *jsonread.Reader, v *specs.Process) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "terminal":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.boolean(&v.Terminal) {
+			if !d.Bool(&v.Terminal) {
 				return false
 			}
 			return true
 		case "consoleSize":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ConsoleSize = nil
 			} else {
 				if v.ConsoleSize == nil {
@@ -177,24 +179,24 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "user":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if !d.null() && !decUser(d, &v.User) {
+			if !d.Null() && !decUser(d, &v.User) {
 				return false
 			}
 			return true
 		case "args":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Args = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -206,24 +208,24 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "commandLine":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.str(&v.CommandLine) {
+			if !d.Str(&v.CommandLine) {
 				return false
 			}
 			return true
 		case "env":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Env = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -235,18 +237,18 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "cwd":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if !d.str(&v.Cwd) {
+			if !d.Str(&v.Cwd) {
 				return false
 			}
 			return true
 		case "capabilities":
-			if !d.first(&seen, 7) {
+			if !d.First(&seen, 7) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Capabilities = nil
 			} else {
 				if v.Capabilities == nil {
@@ -258,16 +260,16 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "rlimits":
-			if !d.first(&seen, 8) {
+			if !d.First(&seen, 8) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Rlimits = nil
 			} else {
 				out := []specs.POSIXRlimit{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.POSIXRlimit
-					if !d.null() && !decPOSIXRlimit(d, &e) {
+					if !d.Null() && !decPOSIXRlimit(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -279,33 +281,33 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "noNewPrivileges":
-			if !d.first(&seen, 9) {
+			if !d.First(&seen, 9) {
 				return false
 			}
-			if !d.boolean(&v.NoNewPrivileges) {
+			if !d.Bool(&v.NoNewPrivileges) {
 				return false
 			}
 			return true
 		case "apparmorProfile":
-			if !d.first(&seen, 10) {
+			if !d.First(&seen, 10) {
 				return false
 			}
-			if !d.str(&v.ApparmorProfile) {
+			if !d.Str(&v.ApparmorProfile) {
 				return false
 			}
 			return true
 		case "oomScoreAdj":
-			if !d.first(&seen, 11) {
+			if !d.First(&seen, 11) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.OOMScoreAdj = nil
 			} else {
 				if v.OOMScoreAdj == nil {
 					v.OOMScoreAdj = new(int)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -316,10 +318,10 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "scheduler":
-			if !d.first(&seen, 12) {
+			if !d.First(&seen, 12) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Scheduler = nil
 			} else {
 				if v.Scheduler == nil {
@@ -331,18 +333,18 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "selinuxLabel":
-			if !d.first(&seen, 13) {
+			if !d.First(&seen, 13) {
 				return false
 			}
-			if !d.str(&v.SelinuxLabel) {
+			if !d.Str(&v.SelinuxLabel) {
 				return false
 			}
 			return true
 		case "ioPriority":
-			if !d.first(&seen, 14) {
+			if !d.First(&seen, 14) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.IOPriority = nil
 			} else {
 				if v.IOPriority == nil {
@@ -354,10 +356,10 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		case "execCPUAffinity":
-			if !d.first(&seen, 15) {
+			if !d.First(&seen, 15) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ExecCPUAffinity = nil
 			} else {
 				if v.ExecCPUAffinity == nil {
@@ -369,78 +371,78 @@ func decProcess(d *decoder, v *specs.Process) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesProcess)
+		return d.Unknown(key, namesProcess)
 	})
 }
 
 var namesRoot = []string{"path", "readonly"}
 
-func decRoot(d *decoder, v *specs.Root) bool {
+func decRoot(d *jsonread.Reader, v *specs.Root) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "path":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Path) {
+			if !d.Str(&v.Path) {
 				return false
 			}
 			return true
 		case "readonly":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.boolean(&v.Readonly) {
+			if !d.Bool(&v.Readonly) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesRoot)
+		return d.Unknown(key, namesRoot)
 	})
 }
 
 var namesMount = []string{"destination", "gidMappings", "options", "source", "type", "uidMappings"}
 
-func decMount(d *decoder, v *specs.Mount) bool {
+func decMount(d *jsonread.Reader, v *specs.Mount) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "destination":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Destination) {
+			if !d.Str(&v.Destination) {
 				return false
 			}
 			return true
 		case "type":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.str(&v.Type) {
+			if !d.Str(&v.Type) {
 				return false
 			}
 			return true
 		case "source":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if !d.str(&v.Source) {
+			if !d.Str(&v.Source) {
 				return false
 			}
 			return true
 		case "options":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Options = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -452,16 +454,16 @@ func decMount(d *decoder, v *specs.Mount) bool {
 			}
 			return true
 		case "uidMappings":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.UIDMappings = nil
 			} else {
 				out := []specs.LinuxIDMapping{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxIDMapping
-					if !d.null() && !decLinuxIDMapping(d, &e) {
+					if !d.Null() && !decLinuxIDMapping(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -473,16 +475,16 @@ func decMount(d *decoder, v *specs.Mount) bool {
 			}
 			return true
 		case "gidMappings":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.GIDMappings = nil
 			} else {
 				out := []specs.LinuxIDMapping{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxIDMapping
-					if !d.null() && !decLinuxIDMapping(d, &e) {
+					if !d.Null() && !decLinuxIDMapping(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -494,27 +496,27 @@ func decMount(d *decoder, v *specs.Mount) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesMount)
+		return d.Unknown(key, namesMount)
 	})
 }
 
 var namesHooks = []string{"createContainer", "createRuntime", "poststart", "poststop", "prestart", "startContainer"}
 
-func decHooks(d *decoder, v *specs.Hooks) bool {
+func decHooks(d *jsonread.Reader, v *specs.Hooks) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "prestart":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Prestart = nil
 			} else {
 				out := []specs.Hook{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Hook
-					if !d.null() && !decHook(d, &e) {
+					if !d.Null() && !decHook(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -526,16 +528,16 @@ func decHooks(d *decoder, v *specs.Hooks) bool {
 			}
 			return true
 		case "createRuntime":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.CreateRuntime = nil
 			} else {
 				out := []specs.Hook{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Hook
-					if !d.null() && !decHook(d, &e) {
+					if !d.Null() && !decHook(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -547,16 +549,16 @@ func decHooks(d *decoder, v *specs.Hooks) bool {
 			}
 			return true
 		case "createContainer":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.CreateContainer = nil
 			} else {
 				out := []specs.Hook{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Hook
-					if !d.null() && !decHook(d, &e) {
+					if !d.Null() && !decHook(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -568,16 +570,16 @@ func decHooks(d *decoder, v *specs.Hooks) bool {
 			}
 			return true
 		case "startContainer":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.StartContainer = nil
 			} else {
 				out := []specs.Hook{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Hook
-					if !d.null() && !decHook(d, &e) {
+					if !d.Null() && !decHook(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -589,16 +591,16 @@ func decHooks(d *decoder, v *specs.Hooks) bool {
 			}
 			return true
 		case "poststart":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Poststart = nil
 			} else {
 				out := []specs.Hook{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Hook
-					if !d.null() && !decHook(d, &e) {
+					if !d.Null() && !decHook(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -610,16 +612,16 @@ func decHooks(d *decoder, v *specs.Hooks) bool {
 			}
 			return true
 		case "poststop":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Poststop = nil
 			} else {
 				out := []specs.Hook{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Hook
-					if !d.null() && !decHook(d, &e) {
+					if !d.Null() && !decHook(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -631,27 +633,27 @@ func decHooks(d *decoder, v *specs.Hooks) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesHooks)
+		return d.Unknown(key, namesHooks)
 	})
 }
 
 var namesLinux = []string{"cgroupsPath", "devices", "gidMappings", "intelRdt", "maskedPaths", "memoryPolicy", "mountLabel", "namespaces", "netDevices", "personality", "readonlyPaths", "resources", "rootfsPropagation", "seccomp", "sysctl", "timeOffsets", "uidMappings"}
 
-func decLinux(d *decoder, v *specs.Linux) bool {
+func decLinux(d *jsonread.Reader, v *specs.Linux) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "uidMappings":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.UIDMappings = nil
 			} else {
 				out := []specs.LinuxIDMapping{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxIDMapping
-					if !d.null() && !decLinuxIDMapping(d, &e) {
+					if !d.Null() && !decLinuxIDMapping(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -663,16 +665,16 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "gidMappings":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.GIDMappings = nil
 			} else {
 				out := []specs.LinuxIDMapping{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxIDMapping
-					if !d.null() && !decLinuxIDMapping(d, &e) {
+					if !d.Null() && !decLinuxIDMapping(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -684,19 +686,19 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "sysctl":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Sysctl = nil
 			} else {
 				if v.Sysctl == nil {
 					v.Sysctl = map[string]string{}
 				}
 				m := v.Sysctl
-				if !d.object(func(key []byte) bool {
+				if !d.Object(func(key []byte) bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					m[string(key)] = e
@@ -707,10 +709,10 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "resources":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Resources = nil
 			} else {
 				if v.Resources == nil {
@@ -722,24 +724,24 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "cgroupsPath":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.str(&v.CgroupsPath) {
+			if !d.Str(&v.CgroupsPath) {
 				return false
 			}
 			return true
 		case "namespaces":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Namespaces = nil
 			} else {
 				out := []specs.LinuxNamespace{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxNamespace
-					if !d.null() && !decLinuxNamespace(d, &e) {
+					if !d.Null() && !decLinuxNamespace(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -751,16 +753,16 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "devices":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Devices = nil
 			} else {
 				out := []specs.LinuxDevice{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxDevice
-					if !d.null() && !decLinuxDevice(d, &e) {
+					if !d.Null() && !decLinuxDevice(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -772,19 +774,19 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "netDevices":
-			if !d.first(&seen, 7) {
+			if !d.First(&seen, 7) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.NetDevices = nil
 			} else {
 				if v.NetDevices == nil {
 					v.NetDevices = map[string]specs.LinuxNetDevice{}
 				}
 				m := v.NetDevices
-				if !d.object(func(key []byte) bool {
+				if !d.Object(func(key []byte) bool {
 					var e specs.LinuxNetDevice
-					if !d.null() && !decLinuxNetDevice(d, &e) {
+					if !d.Null() && !decLinuxNetDevice(d, &e) {
 						return false
 					}
 					m[string(key)] = e
@@ -795,10 +797,10 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "seccomp":
-			if !d.first(&seen, 8) {
+			if !d.First(&seen, 8) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Seccomp = nil
 			} else {
 				if v.Seccomp == nil {
@@ -810,24 +812,24 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "rootfsPropagation":
-			if !d.first(&seen, 9) {
+			if !d.First(&seen, 9) {
 				return false
 			}
-			if !d.str(&v.RootfsPropagation) {
+			if !d.Str(&v.RootfsPropagation) {
 				return false
 			}
 			return true
 		case "maskedPaths":
-			if !d.first(&seen, 10) {
+			if !d.First(&seen, 10) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.MaskedPaths = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -839,16 +841,16 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "readonlyPaths":
-			if !d.first(&seen, 11) {
+			if !d.First(&seen, 11) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ReadonlyPaths = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -860,18 +862,18 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "mountLabel":
-			if !d.first(&seen, 12) {
+			if !d.First(&seen, 12) {
 				return false
 			}
-			if !d.str(&v.MountLabel) {
+			if !d.Str(&v.MountLabel) {
 				return false
 			}
 			return true
 		case "intelRdt":
-			if !d.first(&seen, 13) {
+			if !d.First(&seen, 13) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.IntelRdt = nil
 			} else {
 				if v.IntelRdt == nil {
@@ -883,10 +885,10 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "memoryPolicy":
-			if !d.first(&seen, 14) {
+			if !d.First(&seen, 14) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.MemoryPolicy = nil
 			} else {
 				if v.MemoryPolicy == nil {
@@ -898,10 +900,10 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "personality":
-			if !d.first(&seen, 15) {
+			if !d.First(&seen, 15) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Personality = nil
 			} else {
 				if v.Personality == nil {
@@ -913,19 +915,19 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		case "timeOffsets":
-			if !d.first(&seen, 16) {
+			if !d.First(&seen, 16) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.TimeOffsets = nil
 			} else {
 				if v.TimeOffsets == nil {
 					v.TimeOffsets = map[string]specs.LinuxTimeOffset{}
 				}
 				m := v.TimeOffsets
-				if !d.object(func(key []byte) bool {
+				if !d.Object(func(key []byte) bool {
 					var e specs.LinuxTimeOffset
-					if !d.null() && !decLinuxTimeOffset(d, &e) {
+					if !d.Null() && !decLinuxTimeOffset(d, &e) {
 						return false
 					}
 					m[string(key)] = e
@@ -936,22 +938,22 @@ func decLinux(d *decoder, v *specs.Linux) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinux)
+		return d.Unknown(key, namesLinux)
 	})
 }
 
 var namesBox = []string{"height", "width"}
 
-func decBox(d *decoder, v *specs.Box) bool {
+func decBox(d *jsonread.Reader, v *specs.Box) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "height":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -961,11 +963,11 @@ func decBox(d *decoder, v *specs.Box) bool {
 			}
 			return true
 		case "width":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -975,22 +977,22 @@ func decBox(d *decoder, v *specs.Box) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesBox)
+		return d.Unknown(key, namesBox)
 	})
 }
 
 var namesUser = []string{"additionalGids", "gid", "uid", "umask", "username"}
 
-func decUser(d *decoder, v *specs.User) bool {
+func decUser(d *jsonread.Reader, v *specs.User) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "uid":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -1000,11 +1002,11 @@ func decUser(d *decoder, v *specs.User) bool {
 			}
 			return true
 		case "gid":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -1014,17 +1016,17 @@ func decUser(d *decoder, v *specs.User) bool {
 			}
 			return true
 		case "umask":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Umask = nil
 			} else {
 				if v.Umask == nil {
 					v.Umask = new(uint32)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -1035,17 +1037,17 @@ func decUser(d *decoder, v *specs.User) bool {
 			}
 			return true
 		case "additionalGids":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.AdditionalGids = nil
 			} else {
 				out := []uint32{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e uint32
 					{
-						n, null, ok := d.unsigned(32)
+						n, null, ok := d.Uint(32)
 						if !ok {
 							return false
 						}
@@ -1062,35 +1064,35 @@ func decUser(d *decoder, v *specs.User) bool {
 			}
 			return true
 		case "username":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.str(&v.Username) {
+			if !d.Str(&v.Username) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesUser)
+		return d.Unknown(key, namesUser)
 	})
 }
 
 var namesLinuxCapabilities = []string{"ambient", "bounding", "effective", "inheritable", "permitted"}
 
-func decLinuxCapabilities(d *decoder, v *specs.LinuxCapabilities) bool {
+func decLinuxCapabilities(d *jsonread.Reader, v *specs.LinuxCapabilities) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "bounding":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Bounding = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1102,16 +1104,16 @@ func decLinuxCapabilities(d *decoder, v *specs.LinuxCapabilities) bool {
 			}
 			return true
 		case "effective":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Effective = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1123,16 +1125,16 @@ func decLinuxCapabilities(d *decoder, v *specs.LinuxCapabilities) bool {
 			}
 			return true
 		case "inheritable":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Inheritable = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1144,16 +1146,16 @@ func decLinuxCapabilities(d *decoder, v *specs.LinuxCapabilities) bool {
 			}
 			return true
 		case "permitted":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Permitted = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1165,16 +1167,16 @@ func decLinuxCapabilities(d *decoder, v *specs.LinuxCapabilities) bool {
 			}
 			return true
 		case "ambient":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Ambient = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1186,30 +1188,30 @@ func decLinuxCapabilities(d *decoder, v *specs.LinuxCapabilities) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxCapabilities)
+		return d.Unknown(key, namesLinuxCapabilities)
 	})
 }
 
 var namesPOSIXRlimit = []string{"hard", "soft", "type"}
 
-func decPOSIXRlimit(d *decoder, v *specs.POSIXRlimit) bool {
+func decPOSIXRlimit(d *jsonread.Reader, v *specs.POSIXRlimit) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "type":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Type) {
+			if !d.Str(&v.Type) {
 				return false
 			}
 			return true
 		case "hard":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -1219,11 +1221,11 @@ func decPOSIXRlimit(d *decoder, v *specs.POSIXRlimit) bool {
 			}
 			return true
 		case "soft":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -1233,34 +1235,34 @@ func decPOSIXRlimit(d *decoder, v *specs.POSIXRlimit) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesPOSIXRlimit)
+		return d.Unknown(key, namesPOSIXRlimit)
 	})
 }
 
 var namesScheduler = []string{"deadline", "flags", "nice", "period", "policy", "priority", "runtime"}
 
-func decScheduler(d *decoder, v *specs.Scheduler) bool {
+func decScheduler(d *jsonread.Reader, v *specs.Scheduler) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "policy":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
 				s := string(v.Policy)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Policy = specs.LinuxSchedulerPolicy(s)
 			}
 			return true
 		case "nice":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(32)
+				n, null, ok := d.Int(32)
 				if !ok {
 					return false
 				}
@@ -1270,11 +1272,11 @@ func decScheduler(d *decoder, v *specs.Scheduler) bool {
 			}
 			return true
 		case "priority":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(32)
+				n, null, ok := d.Int(32)
 				if !ok {
 					return false
 				}
@@ -1284,18 +1286,18 @@ func decScheduler(d *decoder, v *specs.Scheduler) bool {
 			}
 			return true
 		case "flags":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Flags = nil
 			} else {
 				out := []specs.LinuxSchedulerFlag{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxSchedulerFlag
 					{
 						s := string(e)
-						if !d.str(&s) {
+						if !d.Str(&s) {
 							return false
 						}
 						e = specs.LinuxSchedulerFlag(s)
@@ -1309,11 +1311,11 @@ func decScheduler(d *decoder, v *specs.Scheduler) bool {
 			}
 			return true
 		case "runtime":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -1323,11 +1325,11 @@ func decScheduler(d *decoder, v *specs.Scheduler) bool {
 			}
 			return true
 		case "deadline":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -1337,11 +1339,11 @@ func decScheduler(d *decoder, v *specs.Scheduler) bool {
 			}
 			return true
 		case "period":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -1351,34 +1353,34 @@ func decScheduler(d *decoder, v *specs.Scheduler) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesScheduler)
+		return d.Unknown(key, namesScheduler)
 	})
 }
 
 var namesLinuxIOPriority = []string{"class", "priority"}
 
-func decLinuxIOPriority(d *decoder, v *specs.LinuxIOPriority) bool {
+func decLinuxIOPriority(d *jsonread.Reader, v *specs.LinuxIOPriority) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "class":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
 				s := string(v.Class)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Class = specs.IOPriorityClass(s)
 			}
 			return true
 		case "priority":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -1388,49 +1390,49 @@ func decLinuxIOPriority(d *decoder, v *specs.LinuxIOPriority) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxIOPriority)
+		return d.Unknown(key, namesLinuxIOPriority)
 	})
 }
 
 var namesCPUAffinity = []string{"final", "initial"}
 
-func decCPUAffinity(d *decoder, v *specs.CPUAffinity) bool {
+func decCPUAffinity(d *jsonread.Reader, v *specs.CPUAffinity) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "initial":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Initial) {
+			if !d.Str(&v.Initial) {
 				return false
 			}
 			return true
 		case "final":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.str(&v.Final) {
+			if !d.Str(&v.Final) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesCPUAffinity)
+		return d.Unknown(key, namesCPUAffinity)
 	})
 }
 
 var namesLinuxIDMapping = []string{"containerID", "hostID", "size"}
 
-func decLinuxIDMapping(d *decoder, v *specs.LinuxIDMapping) bool {
+func decLinuxIDMapping(d *jsonread.Reader, v *specs.LinuxIDMapping) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "containerID":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -1440,11 +1442,11 @@ func decLinuxIDMapping(d *decoder, v *specs.LinuxIDMapping) bool {
 			}
 			return true
 		case "hostID":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -1454,11 +1456,11 @@ func decLinuxIDMapping(d *decoder, v *specs.LinuxIDMapping) bool {
 			}
 			return true
 		case "size":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -1468,35 +1470,35 @@ func decLinuxIDMapping(d *decoder, v *specs.LinuxIDMapping) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxIDMapping)
+		return d.Unknown(key, namesLinuxIDMapping)
 	})
 }
 
 var namesHook = []string{"args", "env", "path", "timeout"}
 
-func decHook(d *decoder, v *specs.Hook) bool {
+func decHook(d *jsonread.Reader, v *specs.Hook) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "path":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Path) {
+			if !d.Str(&v.Path) {
 				return false
 			}
 			return true
 		case "args":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Args = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1508,16 +1510,16 @@ func decHook(d *decoder, v *specs.Hook) bool {
 			}
 			return true
 		case "env":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Env = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -1529,17 +1531,17 @@ func decHook(d *decoder, v *specs.Hook) bool {
 			}
 			return true
 		case "timeout":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Timeout = nil
 			} else {
 				if v.Timeout == nil {
 					v.Timeout = new(int)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -1550,27 +1552,27 @@ func decHook(d *decoder, v *specs.Hook) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesHook)
+		return d.Unknown(key, namesHook)
 	})
 }
 
 var namesLinuxResources = []string{"blockIO", "cpu", "devices", "hugepageLimits", "memory", "network", "pids", "rdma", "unified"}
 
-func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
+func decLinuxResources(d *jsonread.Reader, v *specs.LinuxResources) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "devices":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Devices = nil
 			} else {
 				out := []specs.LinuxDeviceCgroup{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxDeviceCgroup
-					if !d.null() && !decLinuxDeviceCgroup(d, &e) {
+					if !d.Null() && !decLinuxDeviceCgroup(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -1582,10 +1584,10 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "memory":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Memory = nil
 			} else {
 				if v.Memory == nil {
@@ -1597,10 +1599,10 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "cpu":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.CPU = nil
 			} else {
 				if v.CPU == nil {
@@ -1612,10 +1614,10 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "pids":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Pids = nil
 			} else {
 				if v.Pids == nil {
@@ -1627,10 +1629,10 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "blockIO":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.BlockIO = nil
 			} else {
 				if v.BlockIO == nil {
@@ -1642,16 +1644,16 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "hugepageLimits":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.HugepageLimits = nil
 			} else {
 				out := []specs.LinuxHugepageLimit{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxHugepageLimit
-					if !d.null() && !decLinuxHugepageLimit(d, &e) {
+					if !d.Null() && !decLinuxHugepageLimit(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -1663,10 +1665,10 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "network":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Network = nil
 			} else {
 				if v.Network == nil {
@@ -1678,19 +1680,19 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "rdma":
-			if !d.first(&seen, 7) {
+			if !d.First(&seen, 7) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Rdma = nil
 			} else {
 				if v.Rdma == nil {
 					v.Rdma = map[string]specs.LinuxRdma{}
 				}
 				m := v.Rdma
-				if !d.object(func(key []byte) bool {
+				if !d.Object(func(key []byte) bool {
 					var e specs.LinuxRdma
-					if !d.null() && !decLinuxRdma(d, &e) {
+					if !d.Null() && !decLinuxRdma(d, &e) {
 						return false
 					}
 					m[string(key)] = e
@@ -1701,19 +1703,19 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		case "unified":
-			if !d.first(&seen, 8) {
+			if !d.First(&seen, 8) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Unified = nil
 			} else {
 				if v.Unified == nil {
 					v.Unified = map[string]string{}
 				}
 				m := v.Unified
-				if !d.object(func(key []byte) bool {
+				if !d.Object(func(key []byte) bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					m[string(key)] = e
@@ -1724,69 +1726,69 @@ func decLinuxResources(d *decoder, v *specs.LinuxResources) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxResources)
+		return d.Unknown(key, namesLinuxResources)
 	})
 }
 
 var namesLinuxNamespace = []string{"path", "type"}
 
-func decLinuxNamespace(d *decoder, v *specs.LinuxNamespace) bool {
+func decLinuxNamespace(d *jsonread.Reader, v *specs.LinuxNamespace) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "type":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
 				s := string(v.Type)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Type = specs.LinuxNamespaceType(s)
 			}
 			return true
 		case "path":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.str(&v.Path) {
+			if !d.Str(&v.Path) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxNamespace)
+		return d.Unknown(key, namesLinuxNamespace)
 	})
 }
 
 var namesLinuxDevice = []string{"fileMode", "gid", "major", "minor", "path", "type", "uid"}
 
-func decLinuxDevice(d *decoder, v *specs.LinuxDevice) bool {
+func decLinuxDevice(d *jsonread.Reader, v *specs.LinuxDevice) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "path":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Path) {
+			if !d.Str(&v.Path) {
 				return false
 			}
 			return true
 		case "type":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.str(&v.Type) {
+			if !d.Str(&v.Type) {
 				return false
 			}
 			return true
 		case "major":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -1796,11 +1798,11 @@ func decLinuxDevice(d *decoder, v *specs.LinuxDevice) bool {
 			}
 			return true
 		case "minor":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -1810,17 +1812,17 @@ func decLinuxDevice(d *decoder, v *specs.LinuxDevice) bool {
 			}
 			return true
 		case "fileMode":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.FileMode = nil
 			} else {
 				if v.FileMode == nil {
 					v.FileMode = new(fs.FileMode)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -1831,17 +1833,17 @@ func decLinuxDevice(d *decoder, v *specs.LinuxDevice) bool {
 			}
 			return true
 		case "uid":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.UID = nil
 			} else {
 				if v.UID == nil {
 					v.UID = new(uint32)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -1852,17 +1854,17 @@ func decLinuxDevice(d *decoder, v *specs.LinuxDevice) bool {
 			}
 			return true
 		case "gid":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.GID = nil
 			} else {
 				if v.GID == nil {
 					v.GID = new(uint32)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -1873,59 +1875,59 @@ func decLinuxDevice(d *decoder, v *specs.LinuxDevice) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxDevice)
+		return d.Unknown(key, namesLinuxDevice)
 	})
 }
 
 var namesLinuxNetDevice = []string{"name"}
 
-func decLinuxNetDevice(d *decoder, v *specs.LinuxNetDevice) bool {
+func decLinuxNetDevice(d *jsonread.Reader, v *specs.LinuxNetDevice) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "name":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Name) {
+			if !d.Str(&v.Name) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxNetDevice)
+		return d.Unknown(key, namesLinuxNetDevice)
 	})
 }
 
 var namesLinuxSeccomp = []string{"architectures", "defaultAction", "defaultErrnoRet", "flags", "listenerMetadata", "listenerPath", "syscalls"}
 
-func decLinuxSeccomp(d *decoder, v *specs.LinuxSeccomp) bool {
+func decLinuxSeccomp(d *jsonread.Reader, v *specs.LinuxSeccomp) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "defaultAction":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
 				s := string(v.DefaultAction)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.DefaultAction = specs.LinuxSeccompAction(s)
 			}
 			return true
 		case "defaultErrnoRet":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.DefaultErrnoRet = nil
 			} else {
 				if v.DefaultErrnoRet == nil {
 					v.DefaultErrnoRet = new(uint)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -1936,18 +1938,18 @@ func decLinuxSeccomp(d *decoder, v *specs.LinuxSeccomp) bool {
 			}
 			return true
 		case "architectures":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Architectures = nil
 			} else {
 				out := []specs.Arch{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.Arch
 					{
 						s := string(e)
-						if !d.str(&s) {
+						if !d.Str(&s) {
 							return false
 						}
 						e = specs.Arch(s)
@@ -1961,18 +1963,18 @@ func decLinuxSeccomp(d *decoder, v *specs.LinuxSeccomp) bool {
 			}
 			return true
 		case "flags":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Flags = nil
 			} else {
 				out := []specs.LinuxSeccompFlag{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxSeccompFlag
 					{
 						s := string(e)
-						if !d.str(&s) {
+						if !d.Str(&s) {
 							return false
 						}
 						e = specs.LinuxSeccompFlag(s)
@@ -1986,32 +1988,32 @@ func decLinuxSeccomp(d *decoder, v *specs.LinuxSeccomp) bool {
 			}
 			return true
 		case "listenerPath":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.str(&v.ListenerPath) {
+			if !d.Str(&v.ListenerPath) {
 				return false
 			}
 			return true
 		case "listenerMetadata":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if !d.str(&v.ListenerMetadata) {
+			if !d.Str(&v.ListenerMetadata) {
 				return false
 			}
 			return true
 		case "syscalls":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Syscalls = nil
 			} else {
 				out := []specs.LinuxSyscall{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxSyscall
-					if !d.null() && !decLinuxSyscall(d, &e) {
+					if !d.Null() && !decLinuxSyscall(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2023,35 +2025,35 @@ func decLinuxSeccomp(d *decoder, v *specs.LinuxSeccomp) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxSeccomp)
+		return d.Unknown(key, namesLinuxSeccomp)
 	})
 }
 
 var namesLinuxIntelRdt = []string{"closID", "enableMonitoring", "l3CacheSchema", "memBwSchema", "schemata"}
 
-func decLinuxIntelRdt(d *decoder, v *specs.LinuxIntelRdt) bool {
+func decLinuxIntelRdt(d *jsonread.Reader, v *specs.LinuxIntelRdt) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "closID":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.ClosID) {
+			if !d.Str(&v.ClosID) {
 				return false
 			}
 			return true
 		case "schemata":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Schemata = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -2063,73 +2065,73 @@ func decLinuxIntelRdt(d *decoder, v *specs.LinuxIntelRdt) bool {
 			}
 			return true
 		case "l3CacheSchema":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if !d.str(&v.L3CacheSchema) {
+			if !d.Str(&v.L3CacheSchema) {
 				return false
 			}
 			return true
 		case "memBwSchema":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if !d.str(&v.MemBwSchema) {
+			if !d.Str(&v.MemBwSchema) {
 				return false
 			}
 			return true
 		case "enableMonitoring":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.boolean(&v.EnableMonitoring) {
+			if !d.Bool(&v.EnableMonitoring) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxIntelRdt)
+		return d.Unknown(key, namesLinuxIntelRdt)
 	})
 }
 
 var namesLinuxMemoryPolicy = []string{"flags", "mode", "nodes"}
 
-func decLinuxMemoryPolicy(d *decoder, v *specs.LinuxMemoryPolicy) bool {
+func decLinuxMemoryPolicy(d *jsonread.Reader, v *specs.LinuxMemoryPolicy) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "mode":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
 				s := string(v.Mode)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Mode = specs.MemoryPolicyModeType(s)
 			}
 			return true
 		case "nodes":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.str(&v.Nodes) {
+			if !d.Str(&v.Nodes) {
 				return false
 			}
 			return true
 		case "flags":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Flags = nil
 			} else {
 				out := []specs.MemoryPolicyFlagType{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.MemoryPolicyFlagType
 					{
 						s := string(e)
-						if !d.str(&s) {
+						if !d.Str(&s) {
 							return false
 						}
 						e = specs.MemoryPolicyFlagType(s)
@@ -2143,41 +2145,41 @@ func decLinuxMemoryPolicy(d *decoder, v *specs.LinuxMemoryPolicy) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxMemoryPolicy)
+		return d.Unknown(key, namesLinuxMemoryPolicy)
 	})
 }
 
 var namesLinuxPersonality = []string{"domain", "flags"}
 
-func decLinuxPersonality(d *decoder, v *specs.LinuxPersonality) bool {
+func decLinuxPersonality(d *jsonread.Reader, v *specs.LinuxPersonality) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "domain":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
 				s := string(v.Domain)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Domain = specs.LinuxPersonalityDomain(s)
 			}
 			return true
 		case "flags":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Flags = nil
 			} else {
 				out := []specs.LinuxPersonalityFlag{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxPersonalityFlag
 					{
 						s := string(e)
-						if !d.str(&s) {
+						if !d.Str(&s) {
 							return false
 						}
 						e = specs.LinuxPersonalityFlag(s)
@@ -2191,22 +2193,22 @@ func decLinuxPersonality(d *decoder, v *specs.LinuxPersonality) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxPersonality)
+		return d.Unknown(key, namesLinuxPersonality)
 	})
 }
 
 var namesLinuxTimeOffset = []string{"nanosecs", "secs"}
 
-func decLinuxTimeOffset(d *decoder, v *specs.LinuxTimeOffset) bool {
+func decLinuxTimeOffset(d *jsonread.Reader, v *specs.LinuxTimeOffset) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "secs":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -2216,11 +2218,11 @@ func decLinuxTimeOffset(d *decoder, v *specs.LinuxTimeOffset) bool {
 			}
 			return true
 		case "nanosecs":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -2230,44 +2232,44 @@ func decLinuxTimeOffset(d *decoder, v *specs.LinuxTimeOffset) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxTimeOffset)
+		return d.Unknown(key, namesLinuxTimeOffset)
 	})
 }
 
 var namesLinuxDeviceCgroup = []string{"access", "allow", "major", "minor", "type"}
 
-func decLinuxDeviceCgroup(d *decoder, v *specs.LinuxDeviceCgroup) bool {
+func decLinuxDeviceCgroup(d *jsonread.Reader, v *specs.LinuxDeviceCgroup) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "allow":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.boolean(&v.Allow) {
+			if !d.Bool(&v.Allow) {
 				return false
 			}
 			return true
 		case "type":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if !d.str(&v.Type) {
+			if !d.Str(&v.Type) {
 				return false
 			}
 			return true
 		case "major":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Major = nil
 			} else {
 				if v.Major == nil {
 					v.Major = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2278,17 +2280,17 @@ func decLinuxDeviceCgroup(d *decoder, v *specs.LinuxDeviceCgroup) bool {
 			}
 			return true
 		case "minor":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Minor = nil
 			} else {
 				if v.Minor == nil {
 					v.Minor = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2299,36 +2301,36 @@ func decLinuxDeviceCgroup(d *decoder, v *specs.LinuxDeviceCgroup) bool {
 			}
 			return true
 		case "access":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if !d.str(&v.Access) {
+			if !d.Str(&v.Access) {
 				return false
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxDeviceCgroup)
+		return d.Unknown(key, namesLinuxDeviceCgroup)
 	})
 }
 
 var namesLinuxMemory = []string{"checkBeforeUpdate", "disableOOMKiller", "kernel", "kernelTCP", "limit", "reservation", "swap", "swappiness", "useHierarchy"}
 
-func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
+func decLinuxMemory(d *jsonread.Reader, v *specs.LinuxMemory) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "limit":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Limit = nil
 			} else {
 				if v.Limit == nil {
 					v.Limit = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2339,17 +2341,17 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 			}
 			return true
 		case "reservation":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Reservation = nil
 			} else {
 				if v.Reservation == nil {
 					v.Reservation = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2360,17 +2362,17 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 			}
 			return true
 		case "swap":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Swap = nil
 			} else {
 				if v.Swap == nil {
 					v.Swap = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2381,17 +2383,17 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 			}
 			return true
 		case "kernel":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Kernel = nil
 			} else {
 				if v.Kernel == nil {
 					v.Kernel = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2402,17 +2404,17 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 			}
 			return true
 		case "kernelTCP":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.KernelTCP = nil
 			} else {
 				if v.KernelTCP == nil {
 					v.KernelTCP = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2423,17 +2425,17 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 			}
 			return true
 		case "swappiness":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Swappiness = nil
 			} else {
 				if v.Swappiness == nil {
 					v.Swappiness = new(uint64)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -2444,73 +2446,73 @@ func decLinuxMemory(d *decoder, v *specs.LinuxMemory) bool {
 			}
 			return true
 		case "disableOOMKiller":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.DisableOOMKiller = nil
 			} else {
 				if v.DisableOOMKiller == nil {
 					v.DisableOOMKiller = new(bool)
 				}
-				if !d.boolean(v.DisableOOMKiller) {
+				if !d.Bool(v.DisableOOMKiller) {
 					return false
 				}
 			}
 			return true
 		case "useHierarchy":
-			if !d.first(&seen, 7) {
+			if !d.First(&seen, 7) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.UseHierarchy = nil
 			} else {
 				if v.UseHierarchy == nil {
 					v.UseHierarchy = new(bool)
 				}
-				if !d.boolean(v.UseHierarchy) {
+				if !d.Bool(v.UseHierarchy) {
 					return false
 				}
 			}
 			return true
 		case "checkBeforeUpdate":
-			if !d.first(&seen, 8) {
+			if !d.First(&seen, 8) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.CheckBeforeUpdate = nil
 			} else {
 				if v.CheckBeforeUpdate == nil {
 					v.CheckBeforeUpdate = new(bool)
 				}
-				if !d.boolean(v.CheckBeforeUpdate) {
+				if !d.Bool(v.CheckBeforeUpdate) {
 					return false
 				}
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxMemory)
+		return d.Unknown(key, namesLinuxMemory)
 	})
 }
 
 var namesLinuxCPU = []string{"burst", "cpus", "idle", "mems", "period", "quota", "realtimePeriod", "realtimeRuntime", "shares"}
 
-func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
+func decLinuxCPU(d *jsonread.Reader, v *specs.LinuxCPU) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "shares":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Shares = nil
 			} else {
 				if v.Shares == nil {
 					v.Shares = new(uint64)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -2521,17 +2523,17 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		case "quota":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Quota = nil
 			} else {
 				if v.Quota == nil {
 					v.Quota = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2542,17 +2544,17 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		case "burst":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Burst = nil
 			} else {
 				if v.Burst == nil {
 					v.Burst = new(uint64)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -2563,17 +2565,17 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		case "period":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Period = nil
 			} else {
 				if v.Period == nil {
 					v.Period = new(uint64)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -2584,17 +2586,17 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		case "realtimeRuntime":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.RealtimeRuntime = nil
 			} else {
 				if v.RealtimeRuntime == nil {
 					v.RealtimeRuntime = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2605,17 +2607,17 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		case "realtimePeriod":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.RealtimePeriod = nil
 			} else {
 				if v.RealtimePeriod == nil {
 					v.RealtimePeriod = new(uint64)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -2626,33 +2628,33 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		case "cpus":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if !d.str(&v.Cpus) {
+			if !d.Str(&v.Cpus) {
 				return false
 			}
 			return true
 		case "mems":
-			if !d.first(&seen, 7) {
+			if !d.First(&seen, 7) {
 				return false
 			}
-			if !d.str(&v.Mems) {
+			if !d.Str(&v.Mems) {
 				return false
 			}
 			return true
 		case "idle":
-			if !d.first(&seen, 8) {
+			if !d.First(&seen, 8) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Idle = nil
 			} else {
 				if v.Idle == nil {
 					v.Idle = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2663,28 +2665,28 @@ func decLinuxCPU(d *decoder, v *specs.LinuxCPU) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxCPU)
+		return d.Unknown(key, namesLinuxCPU)
 	})
 }
 
 var namesLinuxPids = []string{"limit"}
 
-func decLinuxPids(d *decoder, v *specs.LinuxPids) bool {
+func decLinuxPids(d *jsonread.Reader, v *specs.LinuxPids) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "limit":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Limit = nil
 			} else {
 				if v.Limit == nil {
 					v.Limit = new(int64)
 				}
 				{
-					n, null, ok := d.integer(64)
+					n, null, ok := d.Int(64)
 					if !ok {
 						return false
 					}
@@ -2695,28 +2697,28 @@ func decLinuxPids(d *decoder, v *specs.LinuxPids) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxPids)
+		return d.Unknown(key, namesLinuxPids)
 	})
 }
 
 var namesLinuxBlockIO = []string{"leafWeight", "throttleReadBpsDevice", "throttleReadIOPSDevice", "throttleWriteBpsDevice", "throttleWriteIOPSDevice", "weight", "weightDevice"}
 
-func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
+func decLinuxBlockIO(d *jsonread.Reader, v *specs.LinuxBlockIO) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "weight":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Weight = nil
 			} else {
 				if v.Weight == nil {
 					v.Weight = new(uint16)
 				}
 				{
-					n, null, ok := d.unsigned(16)
+					n, null, ok := d.Uint(16)
 					if !ok {
 						return false
 					}
@@ -2727,17 +2729,17 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		case "leafWeight":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.LeafWeight = nil
 			} else {
 				if v.LeafWeight == nil {
 					v.LeafWeight = new(uint16)
 				}
 				{
-					n, null, ok := d.unsigned(16)
+					n, null, ok := d.Uint(16)
 					if !ok {
 						return false
 					}
@@ -2748,16 +2750,16 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		case "weightDevice":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.WeightDevice = nil
 			} else {
 				out := []specs.LinuxWeightDevice{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxWeightDevice
-					if !d.null() && !decLinuxWeightDevice(d, &e) {
+					if !d.Null() && !decLinuxWeightDevice(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2769,16 +2771,16 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		case "throttleReadBpsDevice":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ThrottleReadBpsDevice = nil
 			} else {
 				out := []specs.LinuxThrottleDevice{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxThrottleDevice
-					if !d.null() && !decLinuxThrottleDevice(d, &e) {
+					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2790,16 +2792,16 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		case "throttleWriteBpsDevice":
-			if !d.first(&seen, 4) {
+			if !d.First(&seen, 4) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ThrottleWriteBpsDevice = nil
 			} else {
 				out := []specs.LinuxThrottleDevice{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxThrottleDevice
-					if !d.null() && !decLinuxThrottleDevice(d, &e) {
+					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2811,16 +2813,16 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		case "throttleReadIOPSDevice":
-			if !d.first(&seen, 5) {
+			if !d.First(&seen, 5) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ThrottleReadIOPSDevice = nil
 			} else {
 				out := []specs.LinuxThrottleDevice{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxThrottleDevice
-					if !d.null() && !decLinuxThrottleDevice(d, &e) {
+					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2832,16 +2834,16 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		case "throttleWriteIOPSDevice":
-			if !d.first(&seen, 6) {
+			if !d.First(&seen, 6) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ThrottleWriteIOPSDevice = nil
 			} else {
 				out := []specs.LinuxThrottleDevice{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxThrottleDevice
-					if !d.null() && !decLinuxThrottleDevice(d, &e) {
+					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2853,30 +2855,30 @@ func decLinuxBlockIO(d *decoder, v *specs.LinuxBlockIO) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxBlockIO)
+		return d.Unknown(key, namesLinuxBlockIO)
 	})
 }
 
 var namesLinuxHugepageLimit = []string{"limit", "pageSize"}
 
-func decLinuxHugepageLimit(d *decoder, v *specs.LinuxHugepageLimit) bool {
+func decLinuxHugepageLimit(d *jsonread.Reader, v *specs.LinuxHugepageLimit) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "pageSize":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Pagesize) {
+			if !d.Str(&v.Pagesize) {
 				return false
 			}
 			return true
 		case "limit":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -2886,28 +2888,28 @@ func decLinuxHugepageLimit(d *decoder, v *specs.LinuxHugepageLimit) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxHugepageLimit)
+		return d.Unknown(key, namesLinuxHugepageLimit)
 	})
 }
 
 var namesLinuxNetwork = []string{"classID", "priorities"}
 
-func decLinuxNetwork(d *decoder, v *specs.LinuxNetwork) bool {
+func decLinuxNetwork(d *jsonread.Reader, v *specs.LinuxNetwork) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "classID":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ClassID = nil
 			} else {
 				if v.ClassID == nil {
 					v.ClassID = new(uint32)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -2918,16 +2920,16 @@ func decLinuxNetwork(d *decoder, v *specs.LinuxNetwork) bool {
 			}
 			return true
 		case "priorities":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Priorities = nil
 			} else {
 				out := []specs.LinuxInterfacePriority{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxInterfacePriority
-					if !d.null() && !decLinuxInterfacePriority(d, &e) {
+					if !d.Null() && !decLinuxInterfacePriority(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -2939,28 +2941,28 @@ func decLinuxNetwork(d *decoder, v *specs.LinuxNetwork) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxNetwork)
+		return d.Unknown(key, namesLinuxNetwork)
 	})
 }
 
 var namesLinuxRdma = []string{"hcaHandles", "hcaObjects"}
 
-func decLinuxRdma(d *decoder, v *specs.LinuxRdma) bool {
+func decLinuxRdma(d *jsonread.Reader, v *specs.LinuxRdma) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "hcaHandles":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.HcaHandles = nil
 			} else {
 				if v.HcaHandles == nil {
 					v.HcaHandles = new(uint32)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -2971,17 +2973,17 @@ func decLinuxRdma(d *decoder, v *specs.LinuxRdma) bool {
 			}
 			return true
 		case "hcaObjects":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.HcaObjects = nil
 			} else {
 				if v.HcaObjects == nil {
 					v.HcaObjects = new(uint32)
 				}
 				{
-					n, null, ok := d.unsigned(32)
+					n, null, ok := d.Uint(32)
 					if !ok {
 						return false
 					}
@@ -2992,27 +2994,27 @@ func decLinuxRdma(d *decoder, v *specs.LinuxRdma) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxRdma)
+		return d.Unknown(key, namesLinuxRdma)
 	})
 }
 
 var namesLinuxSyscall = []string{"action", "args", "errnoRet", "names"}
 
-func decLinuxSyscall(d *decoder, v *specs.LinuxSyscall) bool {
+func decLinuxSyscall(d *jsonread.Reader, v *specs.LinuxSyscall) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "names":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Names = nil
 			} else {
 				out := []string{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e string
-					if !d.str(&e) {
+					if !d.Str(&e) {
 						return false
 					}
 					out = append(out, e)
@@ -3024,29 +3026,29 @@ func decLinuxSyscall(d *decoder, v *specs.LinuxSyscall) bool {
 			}
 			return true
 		case "action":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
 				s := string(v.Action)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Action = specs.LinuxSeccompAction(s)
 			}
 			return true
 		case "errnoRet":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.ErrnoRet = nil
 			} else {
 				if v.ErrnoRet == nil {
 					v.ErrnoRet = new(uint)
 				}
 				{
-					n, null, ok := d.unsigned(64)
+					n, null, ok := d.Uint(64)
 					if !ok {
 						return false
 					}
@@ -3057,16 +3059,16 @@ func decLinuxSyscall(d *decoder, v *specs.LinuxSyscall) bool {
 			}
 			return true
 		case "args":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Args = nil
 			} else {
 				out := []specs.LinuxSeccompArg{}
-				if !d.array(func() bool {
+				if !d.Array(func() bool {
 					var e specs.LinuxSeccompArg
-					if !d.null() && !decLinuxSeccompArg(d, &e) {
+					if !d.Null() && !decLinuxSeccompArg(d, &e) {
 						return false
 					}
 					out = append(out, e)
@@ -3078,22 +3080,22 @@ func decLinuxSyscall(d *decoder, v *specs.LinuxSyscall) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxSyscall)
+		return d.Unknown(key, namesLinuxSyscall)
 	})
 }
 
 var namesLinuxWeightDevice = []string{"leafWeight", "major", "minor", "weight"}
 
-func decLinuxWeightDevice(d *decoder, v *specs.LinuxWeightDevice) bool {
+func decLinuxWeightDevice(d *jsonread.Reader, v *specs.LinuxWeightDevice) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "major":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -3103,11 +3105,11 @@ func decLinuxWeightDevice(d *decoder, v *specs.LinuxWeightDevice) bool {
 			}
 			return true
 		case "minor":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -3117,17 +3119,17 @@ func decLinuxWeightDevice(d *decoder, v *specs.LinuxWeightDevice) bool {
 			}
 			return true
 		case "weight":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.Weight = nil
 			} else {
 				if v.Weight == nil {
 					v.Weight = new(uint16)
 				}
 				{
-					n, null, ok := d.unsigned(16)
+					n, null, ok := d.Uint(16)
 					if !ok {
 						return false
 					}
@@ -3138,17 +3140,17 @@ func decLinuxWeightDevice(d *decoder, v *specs.LinuxWeightDevice) bool {
 			}
 			return true
 		case "leafWeight":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
-			if d.null() {
+			if d.Null() {
 				v.LeafWeight = nil
 			} else {
 				if v.LeafWeight == nil {
 					v.LeafWeight = new(uint16)
 				}
 				{
-					n, null, ok := d.unsigned(16)
+					n, null, ok := d.Uint(16)
 					if !ok {
 						return false
 					}
@@ -3159,22 +3161,22 @@ func decLinuxWeightDevice(d *decoder, v *specs.LinuxWeightDevice) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxWeightDevice)
+		return d.Unknown(key, namesLinuxWeightDevice)
 	})
 }
 
 var namesLinuxThrottleDevice = []string{"major", "minor", "rate"}
 
-func decLinuxThrottleDevice(d *decoder, v *specs.LinuxThrottleDevice) bool {
+func decLinuxThrottleDevice(d *jsonread.Reader, v *specs.LinuxThrottleDevice) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "major":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -3184,11 +3186,11 @@ func decLinuxThrottleDevice(d *decoder, v *specs.LinuxThrottleDevice) bool {
 			}
 			return true
 		case "minor":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.integer(64)
+				n, null, ok := d.Int(64)
 				if !ok {
 					return false
 				}
@@ -3198,11 +3200,11 @@ func decLinuxThrottleDevice(d *decoder, v *specs.LinuxThrottleDevice) bool {
 			}
 			return true
 		case "rate":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -3212,30 +3214,30 @@ func decLinuxThrottleDevice(d *decoder, v *specs.LinuxThrottleDevice) bool {
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxThrottleDevice)
+		return d.Unknown(key, namesLinuxThrottleDevice)
 	})
 }
 
 var namesLinuxInterfacePriority = []string{"name", "priority"}
 
-func decLinuxInterfacePriority(d *decoder, v *specs.LinuxInterfacePriority) bool {
+func decLinuxInterfacePriority(d *jsonread.Reader, v *specs.LinuxInterfacePriority) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "name":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
-			if !d.str(&v.Name) {
+			if !d.Str(&v.Name) {
 				return false
 			}
 			return true
 		case "priority":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(32)
+				n, null, ok := d.Uint(32)
 				if !ok {
 					return false
 				}
@@ -3245,22 +3247,22 @@ func decLinuxInterfacePriority(d *decoder, v *specs.LinuxInterfacePriority) bool
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxInterfacePriority)
+		return d.Unknown(key, namesLinuxInterfacePriority)
 	})
 }
 
 var namesLinuxSeccompArg = []string{"index", "op", "value", "valueTwo"}
 
-func decLinuxSeccompArg(d *decoder, v *specs.LinuxSeccompArg) bool {
+func decLinuxSeccompArg(d *jsonread.Reader, v *specs.LinuxSeccompArg) bool {
 	var seen uint64
-	return d.object(func(key []byte) bool {
+	return d.Object(func(key []byte) bool {
 		switch string(key) {
 		case "index":
-			if !d.first(&seen, 0) {
+			if !d.First(&seen, 0) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -3270,11 +3272,11 @@ func decLinuxSeccompArg(d *decoder, v *specs.LinuxSeccompArg) bool {
 			}
 			return true
 		case "value":
-			if !d.first(&seen, 1) {
+			if !d.First(&seen, 1) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -3284,11 +3286,11 @@ func decLinuxSeccompArg(d *decoder, v *specs.LinuxSeccompArg) bool {
 			}
 			return true
 		case "valueTwo":
-			if !d.first(&seen, 2) {
+			if !d.First(&seen, 2) {
 				return false
 			}
 			{
-				n, null, ok := d.unsigned(64)
+				n, null, ok := d.Uint(64)
 				if !ok {
 					return false
 				}
@@ -3298,18 +3300,18 @@ func decLinuxSeccompArg(d *decoder, v *specs.LinuxSeccompArg) bool {
 			}
 			return true
 		case "op":
-			if !d.first(&seen, 3) {
+			if !d.First(&seen, 3) {
 				return false
 			}
 			{
 				s := string(v.Op)
-				if !d.str(&s) {
+				if !d.Str(&s) {
 					return false
 				}
 				v.Op = specs.LinuxSeccompOperator(s)
 			}
 			return true
 		}
-		return d.unknown(key, namesLinuxSeccompArg)
+		return d.Unknown(key, namesLinuxSeccompArg)
 	})
 }

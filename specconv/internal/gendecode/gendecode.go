@@ -58,7 +58,7 @@ func Generate() ([]byte, error) {
 	for _, imp := range imps {
 		fmt.Fprintf(&head, "\t%q\n", imp)
 	}
-	fmt.Fprintf(&head, "\n\tspecs %q\n)\n\n", reflect.TypeOf(specs.Spec{}).PkgPath())
+	fmt.Fprintf(&head, "\n\tspecs %q\n\n\t%q\n)\n\n", reflect.TypeOf(specs.Spec{}).PkgPath(), "github.com/rt-runtime/rt/libcontainer/jsonread")
 	out, err := format.Source(append(head.Bytes(), g.buf.Bytes()...))
 	if err != nil {
 		return nil, fmt.Errorf("gendecode: format: %w\n%s", err, g.buf.Bytes())
@@ -180,21 +180,21 @@ func (g *gen) structFunc(t reflect.Type) {
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
 	g.p("var names%s = []string{%s}\n\n", t.Name(), quoteAll(sorted))
-	g.p("func %s(d *decoder, v *%s) bool {\n", funcName(t), g.typeName(t))
+	g.p("func %s(d *jsonread.Reader, v *%s) bool {\n", funcName(t), g.typeName(t))
 	g.p("\tvar seen uint64\n")
-	g.p("\treturn d.object(func(key []byte) bool {\n")
+	g.p("\treturn d.Object(func(key []byte) bool {\n")
 	g.p("\t\tswitch string(key) {\n")
 	for i, f := range fs {
 		if t == reflect.TypeOf(specs.Spec{}) && otherPlatforms[f.name] {
 			continue
 		}
 		g.p("\t\tcase %q:\n", f.name)
-		g.p("\t\t\tif !d.first(&seen, %d) {\n\t\t\t\treturn false\n\t\t\t}\n", i)
+		g.p("\t\t\tif !d.First(&seen, %d) {\n\t\t\t\treturn false\n\t\t\t}\n", i)
 		g.value(f.typ, "v."+f.goName, 3, t.Name()+"."+f.goName)
 		g.p("\t\t\treturn true\n")
 	}
 	g.p("\t\t}\n")
-	g.p("\t\treturn d.unknown(key, names%s)\n", t.Name())
+	g.p("\t\treturn d.Unknown(key, names%s)\n", t.Name())
 	g.p("\t})\n}\n\n")
 }
 
@@ -231,23 +231,23 @@ func (g *gen) value(t reflect.Type, dst string, depth int, where string) {
 	switch t.Kind() {
 	case reflect.String:
 		if t.Name() == "string" {
-			g.p("%sif !d.str(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
+			g.p("%sif !d.Str(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
 		} else {
 			// (null leaves s, so the field, as it was.)
-			g.p("%s{\n%s\ts := string(%s)\n%s\tif !d.str(&s) {\n%s\t%s%s\t}\n%s\t%s = %s(s)\n%s}\n",
+			g.p("%s{\n%s\ts := string(%s)\n%s\tif !d.Str(&s) {\n%s\t%s%s\t}\n%s\t%s = %s(s)\n%s}\n",
 				ind, ind, dst, ind, ind, bail[len(ind):], ind, ind, dst, g.typeName(t), ind)
 		}
 	case reflect.Bool:
-		g.p("%sif !d.boolean(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
+		g.p("%sif !d.Bool(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		g.p("%s{\n%s\tn, null, ok := d.integer(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
+		g.p("%s{\n%s\tn, null, ok := d.Int(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
 			ind, ind, t.Bits(), ind, ind, bail[len(ind):], ind, ind, ind, dst, g.typeName(t), ind, ind)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		g.p("%s{\n%s\tn, null, ok := d.unsigned(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
+		g.p("%s{\n%s\tn, null, ok := d.Uint(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
 			ind, ind, t.Bits(), ind, ind, bail[len(ind):], ind, ind, ind, dst, g.typeName(t), ind, ind)
 	case reflect.Pointer:
 		e := t.Elem()
-		g.p("%sif d.null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
+		g.p("%sif d.Null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
 		g.p("%s\tif %s == nil {\n%s\t\t%s = new(%s)\n%s\t}\n", ind, dst, ind, dst, g.typeName(e), ind)
 		if e.Kind() == reflect.Struct {
 			g.need(e)
@@ -258,12 +258,12 @@ func (g *gen) value(t reflect.Type, dst string, depth int, where string) {
 		g.p("%s}\n", ind)
 	case reflect.Struct:
 		g.need(t)
-		g.p("%sif !d.null() && !%s(d, &%s) {\n%s%s}\n", ind, funcName(t), dst, bail, ind)
+		g.p("%sif !d.Null() && !%s(d, &%s) {\n%s%s}\n", ind, funcName(t), dst, bail, ind)
 	case reflect.Slice:
 		e := t.Elem()
-		g.p("%sif d.null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
+		g.p("%sif d.Null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
 		g.p("%s\tout := %s{}\n", ind, g.typeName(t))
-		g.p("%s\tif !d.array(func() bool {\n", ind)
+		g.p("%s\tif !d.Array(func() bool {\n", ind)
 		g.p("%s\t\tvar e %s\n", ind, g.typeName(e))
 		g.value(e, "e", depth+2, where+"[]")
 		g.p("%s\t\tout = append(out, e)\n%s\t\treturn true\n", ind, ind)
@@ -275,10 +275,10 @@ func (g *gen) value(t reflect.Type, dst string, depth int, where string) {
 			return
 		}
 		e := t.Elem()
-		g.p("%sif d.null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
+		g.p("%sif d.Null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
 		g.p("%s\tif %s == nil {\n%s\t\t%s = %s{}\n%s\t}\n", ind, dst, ind, dst, g.typeName(t), ind)
 		g.p("%s\tm := %s\n", ind, dst)
-		g.p("%s\tif !d.object(func(key []byte) bool {\n", ind)
+		g.p("%s\tif !d.Object(func(key []byte) bool {\n", ind)
 		g.p("%s\t\tvar e %s\n", ind, g.typeName(e))
 		g.value(e, "e", depth+2, where+"[]")
 		g.p("%s\t\tm[string(key)] = e\n%s\t\treturn true\n", ind, ind)
