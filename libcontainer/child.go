@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/nsenter"
 )
 
 // childCmd starts the C stage of `rt init`, as os/exec would, through
@@ -49,10 +51,14 @@ func (c *childCmd) Start() error {
 	for _, f := range c.ExtraFiles {
 		files = append(files, f.Fd())
 	}
-	pid, _, err := syscall.StartProcess(c.Path, c.Args, &syscall.ProcAttr{
-		Env:   c.Env,
-		Files: files,
-		Sys:   c.SysProcAttr,
+	var pid int
+	err := nsenter.WithChildTimerSlack(func() (err error) {
+		pid, _, err = syscall.StartProcess(c.Path, c.Args, &syscall.ProcAttr{
+			Env:   c.Env,
+			Files: files,
+			Sys:   c.SysProcAttr,
+		})
+		return err
 	})
 	// (The files stay referenced by c until here: Fd's numbers are valid.)
 	if err != nil {

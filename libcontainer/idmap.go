@@ -15,6 +15,7 @@ import (
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
 	"github.com/rt-runtime/rt/libcontainer/initproto"
+	"github.com/rt-runtime/rt/libcontainer/nsenter"
 )
 
 // idmapTrees prepares, on the host side, every idmapped mount of cfg: a
@@ -157,7 +158,7 @@ func newUserns(uids, gids []specs.LinuxIDMapping) (int, error) {
 			GidMappings: conv(gids),
 		},
 	}
-	err = cmd.Start()
+	err = nsenter.WithChildTimerSlack(cmd.Start)
 	r.Close()
 	if err != nil {
 		return -1, fmt.Errorf("start user namespace holder: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli"
+
+	"github.com/rt-runtime/rt/libcontainer/nsenter"
 )
 
 var psCommand = cli.Command{
@@ -46,11 +49,17 @@ var psCommand = cli.Command{
 		if len(psArgs) == 0 {
 			psArgs = []string{"-ef"}
 		}
-		out, err := exec.Command("ps", psArgs...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%w: %s", err, out)
+		cmd := exec.Command("ps", psArgs...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err = nsenter.WithChildTimerSlack(cmd.Start)
+		if err == nil {
+			err = cmd.Wait()
 		}
-		return filterPsOutput(os.Stdout, string(out), pids)
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out.Bytes())
+		}
+		return filterPsOutput(os.Stdout, out.String(), pids)
 	},
 }
 

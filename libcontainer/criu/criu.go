@@ -21,6 +21,8 @@ import (
 	"github.com/checkpoint-restore/go-criu/v8/rpc"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/rt-runtime/rt/libcontainer/nsenter"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -57,11 +59,17 @@ func Check() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "check").CombinedOutput()
+	cmd := exec.CommandContext(ctx, bin, "check")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = nsenter.WithChildTimerSlack(cmd.Start)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: criu check: %s", ErrBroken, firstError(out, err))
+	return fmt.Errorf("%w: criu check: %s", ErrBroken, firstError(out.Bytes(), err))
 }
 
 // firstError picks the line of criu output that explains a failure.
@@ -135,7 +143,7 @@ func Run(r *Request) (*rpc.CriuResp, error) {
 	// criu must outlive nothing of ours: if rt dies, so does it.
 	cmd.SysProcAttr = &unix.SysProcAttr{Pdeathsig: unix.SIGKILL}
 	started := time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := nsenter.WithChildTimerSlack(cmd.Start); err != nil {
 		server.Close()
 		return nil, fmt.Errorf("start criu: %w", err)
 	}

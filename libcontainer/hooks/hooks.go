@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rt-runtime/rt/libcontainer/nsenter"
 )
 
 // ErrTimeout is wrapped by the error of a hook killed because it ran past its
@@ -149,7 +151,7 @@ func runOne(kind string, index int, h specs.Hook, stdin []byte) error {
 		Stderr:    &stderr,
 		WaitDelay: pipeDrainDelay,
 	}
-	if err := cmd.Start(); err != nil {
+	if err := nsenter.WithChildTimerSlack(cmd.Start); err != nil {
 		return hookErr(err, &stdout, &stderr)
 	}
 
