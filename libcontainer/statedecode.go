@@ -14,54 +14,60 @@ import (
 // gives up on) it reports ok=false and the caller decodes with
 // encoding/json, whose result and errors stay the reference. Where it
 // reports ok, the result is what encoding/json would give
-// (FuzzDecodeStateFast checks it).
+// (FuzzDecodeStateFast checks it). data does not escape: readState's
+// buffer stays on the stack (jsonread.Members, not a callback).
 func decodeStateFast(data []byte) (s State, ok bool) {
 	d := jsonread.New(data)
-	if d.Peek() != '{' {
-		return s, false
-	}
-	ok = d.Object(func(key []byte) bool {
-		switch string(key) {
-		case "id":
-			return d.Str(&s.ID)
-		case "init_pid":
-			n, null, ok := d.Int(strconv.IntSize)
-			if ok && !null {
-				s.InitPid = int(n)
-			}
-			return ok
-		case "init_start":
-			n, null, ok := d.Uint(64)
-			if ok && !null {
-				s.InitStart = n
-			}
-			return ok
-		case "creating":
-			return d.Bool(&s.Creating)
-		case "created":
-			// time.Time's own UnmarshalJSON, on the same quoted bytes (a
-			// null leaves it, as encoding/json does).
-			if d.Null() {
-				return true
-			}
-			raw, ok := d.RawString()
-			return ok && s.Created.UnmarshalJSON(raw) == nil
-		case "owner":
-			return d.Str(&s.Owner)
-		case "cgroup_paths":
-			return decodeStrMap(d, &s.CgroupPaths)
-		case "systemd_cgroup":
-			return d.Str(&s.SystemdCgroup)
-		case "bundle":
-			return d.Str(&s.Bundle)
-		case "rootfs":
-			return d.Str(&s.Rootfs)
-		case "annotations":
-			return decodeStrMap(d, &s.Annotations)
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		if !decodeStateMember(d, key, &s) {
+			return s, false
 		}
-		return false
-	})
-	return s, ok && d.End()
+	}
+	return s, m.OK() && d.End()
+}
+
+// decodeStateMember reads the value of State's member key into s.
+func decodeStateMember(d *jsonread.Reader, key []byte, s *State) bool {
+	switch string(key) {
+	case "id":
+		return d.Str(&s.ID)
+	case "init_pid":
+		n, null, ok := d.Int(strconv.IntSize)
+		if ok && !null {
+			s.InitPid = int(n)
+		}
+		return ok
+	case "init_start":
+		n, null, ok := d.Uint(64)
+		if ok && !null {
+			s.InitStart = n
+		}
+		return ok
+	case "creating":
+		return d.Bool(&s.Creating)
+	case "created":
+		// time.Time's own UnmarshalJSON, on the same quoted bytes (a null
+		// leaves it, as encoding/json does).
+		if d.Null() {
+			return true
+		}
+		raw, ok := d.RawString()
+		return ok && s.Created.UnmarshalJSON(raw) == nil
+	case "owner":
+		return d.Str(&s.Owner)
+	case "cgroup_paths":
+		return decodeStrMap(d, &s.CgroupPaths)
+	case "systemd_cgroup":
+		return d.Str(&s.SystemdCgroup)
+	case "bundle":
+		return d.Str(&s.Bundle)
+	case "rootfs":
+		return d.Str(&s.Rootfs)
+	case "annotations":
+		return decodeStrMap(d, &s.Annotations)
+	}
+	return false
 }
 
 // decodeStrMap decodes an object of strings into *m (made when nil), as
@@ -75,13 +81,13 @@ func decodeStrMap(d *jsonread.Reader, m *map[string]string) bool {
 	if *m == nil {
 		*m = make(map[string]string, 16)
 	}
-	mm := *m
-	return d.Object(func(key []byte) bool {
+	it := d.Members()
+	for key, more := it.Next(); more; key, more = it.Next() {
 		var v string
 		if !d.Str(&v) {
 			return false
 		}
-		mm[string(key)] = v
-		return true
-	})
+		(*m)[string(key)] = v
+	}
+	return it.OK()
 }

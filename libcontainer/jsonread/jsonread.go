@@ -112,6 +112,76 @@ func (d *Reader) Object(member func(key []byte) bool) bool {
 	}
 }
 
+// Members reads an object's members one at a time, for a caller that
+// must not hand slices of the document to a callback or store them (the
+// compiler then keeps the whole document on the heap: libcontainer's
+// state.json buffer is on the stack):
+//
+//	m := d.Members()
+//	for key, more := m.Next(); more; key, more = m.Next() {
+//		switch string(key) { ... read the value, or give up ... }
+//	}
+//	ok := m.OK()
+func (d *Reader) Members() Members { return Members{d: d} }
+
+// Members iterates over an object (see Reader.Members).
+type Members struct {
+	d       *Reader
+	started bool
+	ended   bool
+	ok      bool
+}
+
+// Next reads the next member's name and its ':' (the value is the
+// caller's to read) and returns the name, a slice of the document (or a
+// copy, for a name with escapes); or it reads the object's end, or gives
+// up: more is false then, and OK says which.
+func (m *Members) Next() (key []byte, more bool) {
+	if m.ended {
+		return nil, false
+	}
+	d := m.d
+	if !m.started {
+		m.started = true
+		if d.Peek() != '{' {
+			return nil, m.stop(false)
+		}
+		d.i++
+		if d.Peek() == '}' {
+			d.i++
+			return nil, m.stop(true)
+		}
+	} else {
+		switch d.Peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return nil, m.stop(true)
+		default:
+			return nil, m.stop(false)
+		}
+	}
+	if d.Peek() != '"' {
+		return nil, m.stop(false)
+	}
+	key, ok := d.stringBytes()
+	if !ok || d.Peek() != ':' {
+		return nil, m.stop(false)
+	}
+	d.i++
+	return key, true
+}
+
+// stop ends the iteration (false, for Next to return).
+func (m *Members) stop(ok bool) bool {
+	m.ended, m.ok = true, ok
+	return false
+}
+
+// OK reports whether the object was read to its end.
+func (m *Members) OK() bool { return m.ended && m.ok }
+
 // Array reads an array, calling elem for each element.
 func (d *Reader) Array(elem func() bool) bool {
 	if d.Peek() != '[' {

@@ -2,6 +2,7 @@ package jsonread
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -95,6 +96,32 @@ func TestUnknownGivesUpOnNearNames(t *testing.T) {
 		d := New([]byte(`1`))
 		if got := d.Unknown([]byte(key), names); got != skip {
 			t.Errorf("Unknown(%q) = %v, want %v", key, got, skip)
+		}
+	}
+}
+
+// TestMembers: the iterator gives each name in order, OK at the object's
+// end, and gives up (OK false) on what is not an object.
+func TestMembers(t *testing.T) {
+	for in, want := range map[string]string{
+		`{}`: "|ok", ` {"a":1, "b\u00e9":"x"} `: "a,bé|ok", `{"a":1,}`: "a|fail", `{"a" 1}`: "|fail",
+		`[]`: "|fail", `{"a":1 "b":2}`: "a|fail",
+	} {
+		d := New([]byte(in))
+		m := d.Members()
+		var keys []string
+		for key, more := m.Next(); more; key, more = m.Next() {
+			keys = append(keys, string(key))
+			if !d.Skip() {
+				break
+			}
+		}
+		got := strings.Join(keys, ",") + "|fail"
+		if m.OK() {
+			got = strings.Join(keys, ",") + "|ok"
+		}
+		if got != want {
+			t.Errorf("Members(%s) = %s, want %s", in, got, want)
 		}
 	}
 }
