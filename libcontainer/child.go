@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -13,9 +14,9 @@ import (
 // childCmd starts the C stage of `rt init`, as os/exec would, through
 // syscall.StartProcess: os.StartProcess first checks, once per process,
 // that pidfds work, with a vfork and a wait of its own (0.1-0.3 ms on
-// create's and exec's path, measured: docs/design.md, "The parent's
-// process start"). rt needs no pidfd of this child: it waits for it once,
-// or lets it live on.
+// create's and exec's path, measured: docs/design.md, "The parent's own
+// work"). rt needs no pidfd of this child: it waits for it once, or lets it
+// live on.
 type childCmd struct {
 	Path        string
 	Args        []string
@@ -90,7 +91,7 @@ func (c *initChild) wait() error {
 	var ws unix.WaitStatus
 	for {
 		_, err := unix.Wait4(c.pid, &ws, 0, nil)
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		c.reaped = true

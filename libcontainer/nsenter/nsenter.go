@@ -1,6 +1,8 @@
 // Package nsenter holds rt's pre-runtime C stage: a constructor that joins
-// and creates namespaces before the Go runtime starts, in `rt init`.
-// Importing it (for side effects) is all a binary needs to do.
+// and creates namespaces before the Go runtime starts, in `rt init`, and,
+// in the rt command itself, gives its threads a coarse timer slack
+// (WithChildTimerSlack keeps it from the children). Importing it (for side
+// effects) is all a binary needs to do.
 package nsenter
 
 /*
