@@ -15,7 +15,7 @@ import (
 // section...), and the caller decodes with encoding/json, which gives the
 // same result or error as before. encoding/json's first decode of a Spec
 // spends 0.5-0.8 ms setting up its types by reflection; this takes
-// 0.05 ms (docs/design.md, "config.json without reflection").
+// 0.05 ms (docs/design.md, "The parent's own work").
 // FuzzDecodeSpec holds the two to the same result.
 func decodeSpec(data []byte) (*specs.Spec, bool) {
 	d := jsonread.New(data)

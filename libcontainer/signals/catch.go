@@ -7,9 +7,9 @@
 // os/signal enables each signal with a round trip to a goroutine locked to
 // its own thread (the runtime's signal-mask thread): about 60 of them, each
 // two thread handoffs. On create's path that was 0.5 ms and ~130 context
-// switches (docs/design.md, "Signals"). Here one cgo call installs a small
-// C handler for all of them; the handler writes the signal's number to a
-// pipe that a goroutine reads through the netpoller.
+// switches (docs/design.md, "The parent's own work"). Here one cgo call
+// installs a small C handler for all of them; the handler writes the
+// signal's number to a pipe that a goroutine reads through the netpoller.
 package signals
 
 /*
