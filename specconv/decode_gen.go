@@ -13,3305 +13,1138 @@ import (
 var namesSpec = []string{"annotations", "domainname", "freebsd", "hooks", "hostname", "linux", "mounts", "ociVersion", "process", "root", "solaris", "vm", "windows", "zos"}
 
 func decSpec(d *jsonread.Reader, v *specs.Spec) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "ociVersion":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Version) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Version)
 		case "process":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Process = nil
-			} else {
-				if v.Process == nil {
-					v.Process = new(specs.Process)
-				}
-				if !decProcess(d, v.Process) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.Process, decProcess)
 		case "root":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Root = nil
-			} else {
-				if v.Root == nil {
-					v.Root = new(specs.Root)
-				}
-				if !decRoot(d, v.Root) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.Root, decRoot)
 		case "hostname":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if !d.Str(&v.Hostname) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 3) && decString(d, &v.Hostname)
 		case "domainname":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Str(&v.Domainname) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decString(d, &v.Domainname)
 		case "mounts":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.Mounts = nil
-			} else {
-				out := []specs.Mount{}
-				if !d.Array(func() bool {
-					var e specs.Mount
-					if !d.Null() && !decMount(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Mounts = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.Mounts, decMount)
 		case "hooks":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.Hooks = nil
-			} else {
-				if v.Hooks == nil {
-					v.Hooks = new(specs.Hooks)
-				}
-				if !decHooks(d, v.Hooks) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 6) && decPtr(d, &v.Hooks, decHooks)
 		case "annotations":
-			if !d.First(&seen, 7) {
-				return false
-			}
-			if d.Null() {
-				v.Annotations = nil
-			} else {
-				if v.Annotations == nil {
-					v.Annotations = map[string]string{}
-				}
-				m := v.Annotations
-				if !d.Object(func(key []byte) bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					m[string(key)] = e
-					return true
-				}) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 7) && decMap(d, &v.Annotations, decString)
 		case "linux":
-			if !d.First(&seen, 8) {
-				return false
-			}
-			if d.Null() {
-				v.Linux = nil
-			} else {
-				if v.Linux == nil {
-					v.Linux = new(specs.Linux)
-				}
-				if !decLinux(d, v.Linux) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 8) && decPtr(d, &v.Linux, decLinux)
+		default:
+			ok = d.Unknown(key, namesSpec)
 		}
-		return d.Unknown(key, namesSpec)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesProcess = []string{"apparmorProfile", "args", "capabilities", "commandLine", "consoleSize", "cwd", "env", "execCPUAffinity", "ioPriority", "noNewPrivileges", "oomScoreAdj", "rlimits", "scheduler", "selinuxLabel", "terminal", "user"}
 
 func decProcess(d *jsonread.Reader, v *specs.Process) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "terminal":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Bool(&v.Terminal) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decBool(d, &v.Terminal)
 		case "consoleSize":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.ConsoleSize = nil
-			} else {
-				if v.ConsoleSize == nil {
-					v.ConsoleSize = new(specs.Box)
-				}
-				if !decBox(d, v.ConsoleSize) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.ConsoleSize, decBox)
 		case "user":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if !d.Null() && !decUser(d, &v.User) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 2) && decUser(d, &v.User)
 		case "args":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Args = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Args = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.Args, decString)
 		case "commandLine":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Str(&v.CommandLine) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decString(d, &v.CommandLine)
 		case "env":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.Env = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Env = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.Env, decString)
 		case "cwd":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if !d.Str(&v.Cwd) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 6) && decString(d, &v.Cwd)
 		case "capabilities":
-			if !d.First(&seen, 7) {
-				return false
-			}
-			if d.Null() {
-				v.Capabilities = nil
-			} else {
-				if v.Capabilities == nil {
-					v.Capabilities = new(specs.LinuxCapabilities)
-				}
-				if !decLinuxCapabilities(d, v.Capabilities) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 7) && decPtr(d, &v.Capabilities, decLinuxCapabilities)
 		case "rlimits":
-			if !d.First(&seen, 8) {
-				return false
-			}
-			if d.Null() {
-				v.Rlimits = nil
-			} else {
-				out := []specs.POSIXRlimit{}
-				if !d.Array(func() bool {
-					var e specs.POSIXRlimit
-					if !d.Null() && !decPOSIXRlimit(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Rlimits = out
-			}
-			return true
+			ok = d.First(&seen, 8) && decSlice(d, &v.Rlimits, decPOSIXRlimit)
 		case "noNewPrivileges":
-			if !d.First(&seen, 9) {
-				return false
-			}
-			if !d.Bool(&v.NoNewPrivileges) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 9) && decBool(d, &v.NoNewPrivileges)
 		case "apparmorProfile":
-			if !d.First(&seen, 10) {
-				return false
-			}
-			if !d.Str(&v.ApparmorProfile) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 10) && decString(d, &v.ApparmorProfile)
 		case "oomScoreAdj":
-			if !d.First(&seen, 11) {
-				return false
-			}
-			if d.Null() {
-				v.OOMScoreAdj = nil
-			} else {
-				if v.OOMScoreAdj == nil {
-					v.OOMScoreAdj = new(int)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.OOMScoreAdj) = int(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 11) && decPtr(d, &v.OOMScoreAdj, decInt[int])
 		case "scheduler":
-			if !d.First(&seen, 12) {
-				return false
-			}
-			if d.Null() {
-				v.Scheduler = nil
-			} else {
-				if v.Scheduler == nil {
-					v.Scheduler = new(specs.Scheduler)
-				}
-				if !decScheduler(d, v.Scheduler) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 12) && decPtr(d, &v.Scheduler, decScheduler)
 		case "selinuxLabel":
-			if !d.First(&seen, 13) {
-				return false
-			}
-			if !d.Str(&v.SelinuxLabel) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 13) && decString(d, &v.SelinuxLabel)
 		case "ioPriority":
-			if !d.First(&seen, 14) {
-				return false
-			}
-			if d.Null() {
-				v.IOPriority = nil
-			} else {
-				if v.IOPriority == nil {
-					v.IOPriority = new(specs.LinuxIOPriority)
-				}
-				if !decLinuxIOPriority(d, v.IOPriority) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 14) && decPtr(d, &v.IOPriority, decLinuxIOPriority)
 		case "execCPUAffinity":
-			if !d.First(&seen, 15) {
-				return false
-			}
-			if d.Null() {
-				v.ExecCPUAffinity = nil
-			} else {
-				if v.ExecCPUAffinity == nil {
-					v.ExecCPUAffinity = new(specs.CPUAffinity)
-				}
-				if !decCPUAffinity(d, v.ExecCPUAffinity) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 15) && decPtr(d, &v.ExecCPUAffinity, decCPUAffinity)
+		default:
+			ok = d.Unknown(key, namesProcess)
 		}
-		return d.Unknown(key, namesProcess)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesRoot = []string{"path", "readonly"}
 
 func decRoot(d *jsonread.Reader, v *specs.Root) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "path":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Path) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Path)
 		case "readonly":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Bool(&v.Readonly) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decBool(d, &v.Readonly)
+		default:
+			ok = d.Unknown(key, namesRoot)
 		}
-		return d.Unknown(key, namesRoot)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesMount = []string{"destination", "gidMappings", "options", "source", "type", "uidMappings"}
 
 func decMount(d *jsonread.Reader, v *specs.Mount) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "destination":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Destination) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Destination)
 		case "type":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Str(&v.Type) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decString(d, &v.Type)
 		case "source":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if !d.Str(&v.Source) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 2) && decString(d, &v.Source)
 		case "options":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Options = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Options = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.Options, decString)
 		case "uidMappings":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.UIDMappings = nil
-			} else {
-				out := []specs.LinuxIDMapping{}
-				if !d.Array(func() bool {
-					var e specs.LinuxIDMapping
-					if !d.Null() && !decLinuxIDMapping(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.UIDMappings = out
-			}
-			return true
+			ok = d.First(&seen, 4) && decSlice(d, &v.UIDMappings, decLinuxIDMapping)
 		case "gidMappings":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.GIDMappings = nil
-			} else {
-				out := []specs.LinuxIDMapping{}
-				if !d.Array(func() bool {
-					var e specs.LinuxIDMapping
-					if !d.Null() && !decLinuxIDMapping(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.GIDMappings = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.GIDMappings, decLinuxIDMapping)
+		default:
+			ok = d.Unknown(key, namesMount)
 		}
-		return d.Unknown(key, namesMount)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesHooks = []string{"createContainer", "createRuntime", "poststart", "poststop", "prestart", "startContainer"}
 
 func decHooks(d *jsonread.Reader, v *specs.Hooks) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "prestart":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Prestart = nil
-			} else {
-				out := []specs.Hook{}
-				if !d.Array(func() bool {
-					var e specs.Hook
-					if !d.Null() && !decHook(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Prestart = out
-			}
-			return true
+			ok = d.First(&seen, 0) && decSlice(d, &v.Prestart, decHook)
 		case "createRuntime":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.CreateRuntime = nil
-			} else {
-				out := []specs.Hook{}
-				if !d.Array(func() bool {
-					var e specs.Hook
-					if !d.Null() && !decHook(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.CreateRuntime = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.CreateRuntime, decHook)
 		case "createContainer":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.CreateContainer = nil
-			} else {
-				out := []specs.Hook{}
-				if !d.Array(func() bool {
-					var e specs.Hook
-					if !d.Null() && !decHook(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.CreateContainer = out
-			}
-			return true
+			ok = d.First(&seen, 2) && decSlice(d, &v.CreateContainer, decHook)
 		case "startContainer":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.StartContainer = nil
-			} else {
-				out := []specs.Hook{}
-				if !d.Array(func() bool {
-					var e specs.Hook
-					if !d.Null() && !decHook(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.StartContainer = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.StartContainer, decHook)
 		case "poststart":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.Poststart = nil
-			} else {
-				out := []specs.Hook{}
-				if !d.Array(func() bool {
-					var e specs.Hook
-					if !d.Null() && !decHook(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Poststart = out
-			}
-			return true
+			ok = d.First(&seen, 4) && decSlice(d, &v.Poststart, decHook)
 		case "poststop":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.Poststop = nil
-			} else {
-				out := []specs.Hook{}
-				if !d.Array(func() bool {
-					var e specs.Hook
-					if !d.Null() && !decHook(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Poststop = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.Poststop, decHook)
+		default:
+			ok = d.Unknown(key, namesHooks)
 		}
-		return d.Unknown(key, namesHooks)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinux = []string{"cgroupsPath", "devices", "gidMappings", "intelRdt", "maskedPaths", "memoryPolicy", "mountLabel", "namespaces", "netDevices", "personality", "readonlyPaths", "resources", "rootfsPropagation", "seccomp", "sysctl", "timeOffsets", "uidMappings"}
 
 func decLinux(d *jsonread.Reader, v *specs.Linux) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "uidMappings":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.UIDMappings = nil
-			} else {
-				out := []specs.LinuxIDMapping{}
-				if !d.Array(func() bool {
-					var e specs.LinuxIDMapping
-					if !d.Null() && !decLinuxIDMapping(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.UIDMappings = out
-			}
-			return true
+			ok = d.First(&seen, 0) && decSlice(d, &v.UIDMappings, decLinuxIDMapping)
 		case "gidMappings":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.GIDMappings = nil
-			} else {
-				out := []specs.LinuxIDMapping{}
-				if !d.Array(func() bool {
-					var e specs.LinuxIDMapping
-					if !d.Null() && !decLinuxIDMapping(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.GIDMappings = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.GIDMappings, decLinuxIDMapping)
 		case "sysctl":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Sysctl = nil
-			} else {
-				if v.Sysctl == nil {
-					v.Sysctl = map[string]string{}
-				}
-				m := v.Sysctl
-				if !d.Object(func(key []byte) bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					m[string(key)] = e
-					return true
-				}) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decMap(d, &v.Sysctl, decString)
 		case "resources":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Resources = nil
-			} else {
-				if v.Resources == nil {
-					v.Resources = new(specs.LinuxResources)
-				}
-				if !decLinuxResources(d, v.Resources) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.Resources, decLinuxResources)
 		case "cgroupsPath":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Str(&v.CgroupsPath) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decString(d, &v.CgroupsPath)
 		case "namespaces":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.Namespaces = nil
-			} else {
-				out := []specs.LinuxNamespace{}
-				if !d.Array(func() bool {
-					var e specs.LinuxNamespace
-					if !d.Null() && !decLinuxNamespace(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Namespaces = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.Namespaces, decLinuxNamespace)
 		case "devices":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.Devices = nil
-			} else {
-				out := []specs.LinuxDevice{}
-				if !d.Array(func() bool {
-					var e specs.LinuxDevice
-					if !d.Null() && !decLinuxDevice(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Devices = out
-			}
-			return true
+			ok = d.First(&seen, 6) && decSlice(d, &v.Devices, decLinuxDevice)
 		case "netDevices":
-			if !d.First(&seen, 7) {
-				return false
-			}
-			if d.Null() {
-				v.NetDevices = nil
-			} else {
-				if v.NetDevices == nil {
-					v.NetDevices = map[string]specs.LinuxNetDevice{}
-				}
-				m := v.NetDevices
-				if !d.Object(func(key []byte) bool {
-					var e specs.LinuxNetDevice
-					if !d.Null() && !decLinuxNetDevice(d, &e) {
-						return false
-					}
-					m[string(key)] = e
-					return true
-				}) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 7) && decMap(d, &v.NetDevices, decLinuxNetDevice)
 		case "seccomp":
-			if !d.First(&seen, 8) {
-				return false
-			}
-			if d.Null() {
-				v.Seccomp = nil
-			} else {
-				if v.Seccomp == nil {
-					v.Seccomp = new(specs.LinuxSeccomp)
-				}
-				if !decLinuxSeccomp(d, v.Seccomp) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 8) && decPtr(d, &v.Seccomp, decLinuxSeccomp)
 		case "rootfsPropagation":
-			if !d.First(&seen, 9) {
-				return false
-			}
-			if !d.Str(&v.RootfsPropagation) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 9) && decString(d, &v.RootfsPropagation)
 		case "maskedPaths":
-			if !d.First(&seen, 10) {
-				return false
-			}
-			if d.Null() {
-				v.MaskedPaths = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.MaskedPaths = out
-			}
-			return true
+			ok = d.First(&seen, 10) && decSlice(d, &v.MaskedPaths, decString)
 		case "readonlyPaths":
-			if !d.First(&seen, 11) {
-				return false
-			}
-			if d.Null() {
-				v.ReadonlyPaths = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.ReadonlyPaths = out
-			}
-			return true
+			ok = d.First(&seen, 11) && decSlice(d, &v.ReadonlyPaths, decString)
 		case "mountLabel":
-			if !d.First(&seen, 12) {
-				return false
-			}
-			if !d.Str(&v.MountLabel) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 12) && decString(d, &v.MountLabel)
 		case "intelRdt":
-			if !d.First(&seen, 13) {
-				return false
-			}
-			if d.Null() {
-				v.IntelRdt = nil
-			} else {
-				if v.IntelRdt == nil {
-					v.IntelRdt = new(specs.LinuxIntelRdt)
-				}
-				if !decLinuxIntelRdt(d, v.IntelRdt) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 13) && decPtr(d, &v.IntelRdt, decLinuxIntelRdt)
 		case "memoryPolicy":
-			if !d.First(&seen, 14) {
-				return false
-			}
-			if d.Null() {
-				v.MemoryPolicy = nil
-			} else {
-				if v.MemoryPolicy == nil {
-					v.MemoryPolicy = new(specs.LinuxMemoryPolicy)
-				}
-				if !decLinuxMemoryPolicy(d, v.MemoryPolicy) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 14) && decPtr(d, &v.MemoryPolicy, decLinuxMemoryPolicy)
 		case "personality":
-			if !d.First(&seen, 15) {
-				return false
-			}
-			if d.Null() {
-				v.Personality = nil
-			} else {
-				if v.Personality == nil {
-					v.Personality = new(specs.LinuxPersonality)
-				}
-				if !decLinuxPersonality(d, v.Personality) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 15) && decPtr(d, &v.Personality, decLinuxPersonality)
 		case "timeOffsets":
-			if !d.First(&seen, 16) {
-				return false
-			}
-			if d.Null() {
-				v.TimeOffsets = nil
-			} else {
-				if v.TimeOffsets == nil {
-					v.TimeOffsets = map[string]specs.LinuxTimeOffset{}
-				}
-				m := v.TimeOffsets
-				if !d.Object(func(key []byte) bool {
-					var e specs.LinuxTimeOffset
-					if !d.Null() && !decLinuxTimeOffset(d, &e) {
-						return false
-					}
-					m[string(key)] = e
-					return true
-				}) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 16) && decMap(d, &v.TimeOffsets, decLinuxTimeOffset)
+		default:
+			ok = d.Unknown(key, namesLinux)
 		}
-		return d.Unknown(key, namesLinux)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesBox = []string{"height", "width"}
 
 func decBox(d *jsonread.Reader, v *specs.Box) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "height":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Height = uint(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decUint[uint](d, &v.Height)
 		case "width":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Width = uint(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint](d, &v.Width)
+		default:
+			ok = d.Unknown(key, namesBox)
 		}
-		return d.Unknown(key, namesBox)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesUser = []string{"additionalGids", "gid", "uid", "umask", "username"}
 
 func decUser(d *jsonread.Reader, v *specs.User) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "uid":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.UID = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decUint[uint32](d, &v.UID)
 		case "gid":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.GID = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint32](d, &v.GID)
 		case "umask":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Umask = nil
-			} else {
-				if v.Umask == nil {
-					v.Umask = new(uint32)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Umask) = uint32(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.Umask, decUint[uint32])
 		case "additionalGids":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.AdditionalGids = nil
-			} else {
-				out := []uint32{}
-				if !d.Array(func() bool {
-					var e uint32
-					{
-						n, null, ok := d.Uint(32)
-						if !ok {
-							return false
-						}
-						if !null {
-							e = uint32(n)
-						}
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.AdditionalGids = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.AdditionalGids, decUint[uint32])
 		case "username":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Str(&v.Username) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decString(d, &v.Username)
+		default:
+			ok = d.Unknown(key, namesUser)
 		}
-		return d.Unknown(key, namesUser)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxCapabilities = []string{"ambient", "bounding", "effective", "inheritable", "permitted"}
 
 func decLinuxCapabilities(d *jsonread.Reader, v *specs.LinuxCapabilities) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "bounding":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Bounding = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Bounding = out
-			}
-			return true
+			ok = d.First(&seen, 0) && decSlice(d, &v.Bounding, decString)
 		case "effective":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Effective = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Effective = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.Effective, decString)
 		case "inheritable":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Inheritable = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Inheritable = out
-			}
-			return true
+			ok = d.First(&seen, 2) && decSlice(d, &v.Inheritable, decString)
 		case "permitted":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Permitted = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Permitted = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.Permitted, decString)
 		case "ambient":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.Ambient = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Ambient = out
-			}
-			return true
+			ok = d.First(&seen, 4) && decSlice(d, &v.Ambient, decString)
+		default:
+			ok = d.Unknown(key, namesLinuxCapabilities)
 		}
-		return d.Unknown(key, namesLinuxCapabilities)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesPOSIXRlimit = []string{"hard", "soft", "type"}
 
 func decPOSIXRlimit(d *jsonread.Reader, v *specs.POSIXRlimit) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "type":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Type) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Type)
 		case "hard":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Hard = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint64](d, &v.Hard)
 		case "soft":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Soft = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decUint[uint64](d, &v.Soft)
+		default:
+			ok = d.Unknown(key, namesPOSIXRlimit)
 		}
-		return d.Unknown(key, namesPOSIXRlimit)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesScheduler = []string{"deadline", "flags", "nice", "period", "policy", "priority", "runtime"}
 
 func decScheduler(d *jsonread.Reader, v *specs.Scheduler) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "policy":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				s := string(v.Policy)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Policy = specs.LinuxSchedulerPolicy(s)
-			}
-			return true
+			ok = d.First(&seen, 0) && decNamedString[specs.LinuxSchedulerPolicy](d, &v.Policy)
 		case "nice":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Nice = int32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decInt[int32](d, &v.Nice)
 		case "priority":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Priority = int32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decInt[int32](d, &v.Priority)
 		case "flags":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Flags = nil
-			} else {
-				out := []specs.LinuxSchedulerFlag{}
-				if !d.Array(func() bool {
-					var e specs.LinuxSchedulerFlag
-					{
-						s := string(e)
-						if !d.Str(&s) {
-							return false
-						}
-						e = specs.LinuxSchedulerFlag(s)
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Flags = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.Flags, decNamedString[specs.LinuxSchedulerFlag])
 		case "runtime":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Runtime = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 4) && decUint[uint64](d, &v.Runtime)
 		case "deadline":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Deadline = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 5) && decUint[uint64](d, &v.Deadline)
 		case "period":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Period = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 6) && decUint[uint64](d, &v.Period)
+		default:
+			ok = d.Unknown(key, namesScheduler)
 		}
-		return d.Unknown(key, namesScheduler)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxIOPriority = []string{"class", "priority"}
 
 func decLinuxIOPriority(d *jsonread.Reader, v *specs.LinuxIOPriority) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "class":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				s := string(v.Class)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Class = specs.IOPriorityClass(s)
-			}
-			return true
+			ok = d.First(&seen, 0) && decNamedString[specs.IOPriorityClass](d, &v.Class)
 		case "priority":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Priority = int(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decInt[int](d, &v.Priority)
+		default:
+			ok = d.Unknown(key, namesLinuxIOPriority)
 		}
-		return d.Unknown(key, namesLinuxIOPriority)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesCPUAffinity = []string{"final", "initial"}
 
 func decCPUAffinity(d *jsonread.Reader, v *specs.CPUAffinity) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "initial":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Initial) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Initial)
 		case "final":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Str(&v.Final) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decString(d, &v.Final)
+		default:
+			ok = d.Unknown(key, namesCPUAffinity)
 		}
-		return d.Unknown(key, namesCPUAffinity)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxIDMapping = []string{"containerID", "hostID", "size"}
 
 func decLinuxIDMapping(d *jsonread.Reader, v *specs.LinuxIDMapping) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "containerID":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.ContainerID = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decUint[uint32](d, &v.ContainerID)
 		case "hostID":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.HostID = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint32](d, &v.HostID)
 		case "size":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Size = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decUint[uint32](d, &v.Size)
+		default:
+			ok = d.Unknown(key, namesLinuxIDMapping)
 		}
-		return d.Unknown(key, namesLinuxIDMapping)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesHook = []string{"args", "env", "path", "timeout"}
 
 func decHook(d *jsonread.Reader, v *specs.Hook) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "path":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Path) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Path)
 		case "args":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Args = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Args = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.Args, decString)
 		case "env":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Env = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Env = out
-			}
-			return true
+			ok = d.First(&seen, 2) && decSlice(d, &v.Env, decString)
 		case "timeout":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Timeout = nil
-			} else {
-				if v.Timeout == nil {
-					v.Timeout = new(int)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Timeout) = int(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.Timeout, decInt[int])
+		default:
+			ok = d.Unknown(key, namesHook)
 		}
-		return d.Unknown(key, namesHook)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxResources = []string{"blockIO", "cpu", "devices", "hugepageLimits", "memory", "network", "pids", "rdma", "unified"}
 
 func decLinuxResources(d *jsonread.Reader, v *specs.LinuxResources) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "devices":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Devices = nil
-			} else {
-				out := []specs.LinuxDeviceCgroup{}
-				if !d.Array(func() bool {
-					var e specs.LinuxDeviceCgroup
-					if !d.Null() && !decLinuxDeviceCgroup(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Devices = out
-			}
-			return true
+			ok = d.First(&seen, 0) && decSlice(d, &v.Devices, decLinuxDeviceCgroup)
 		case "memory":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Memory = nil
-			} else {
-				if v.Memory == nil {
-					v.Memory = new(specs.LinuxMemory)
-				}
-				if !decLinuxMemory(d, v.Memory) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.Memory, decLinuxMemory)
 		case "cpu":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.CPU = nil
-			} else {
-				if v.CPU == nil {
-					v.CPU = new(specs.LinuxCPU)
-				}
-				if !decLinuxCPU(d, v.CPU) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.CPU, decLinuxCPU)
 		case "pids":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Pids = nil
-			} else {
-				if v.Pids == nil {
-					v.Pids = new(specs.LinuxPids)
-				}
-				if !decLinuxPids(d, v.Pids) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.Pids, decLinuxPids)
 		case "blockIO":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.BlockIO = nil
-			} else {
-				if v.BlockIO == nil {
-					v.BlockIO = new(specs.LinuxBlockIO)
-				}
-				if !decLinuxBlockIO(d, v.BlockIO) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 4) && decPtr(d, &v.BlockIO, decLinuxBlockIO)
 		case "hugepageLimits":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.HugepageLimits = nil
-			} else {
-				out := []specs.LinuxHugepageLimit{}
-				if !d.Array(func() bool {
-					var e specs.LinuxHugepageLimit
-					if !d.Null() && !decLinuxHugepageLimit(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.HugepageLimits = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.HugepageLimits, decLinuxHugepageLimit)
 		case "network":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.Network = nil
-			} else {
-				if v.Network == nil {
-					v.Network = new(specs.LinuxNetwork)
-				}
-				if !decLinuxNetwork(d, v.Network) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 6) && decPtr(d, &v.Network, decLinuxNetwork)
 		case "rdma":
-			if !d.First(&seen, 7) {
-				return false
-			}
-			if d.Null() {
-				v.Rdma = nil
-			} else {
-				if v.Rdma == nil {
-					v.Rdma = map[string]specs.LinuxRdma{}
-				}
-				m := v.Rdma
-				if !d.Object(func(key []byte) bool {
-					var e specs.LinuxRdma
-					if !d.Null() && !decLinuxRdma(d, &e) {
-						return false
-					}
-					m[string(key)] = e
-					return true
-				}) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 7) && decMap(d, &v.Rdma, decLinuxRdma)
 		case "unified":
-			if !d.First(&seen, 8) {
-				return false
-			}
-			if d.Null() {
-				v.Unified = nil
-			} else {
-				if v.Unified == nil {
-					v.Unified = map[string]string{}
-				}
-				m := v.Unified
-				if !d.Object(func(key []byte) bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					m[string(key)] = e
-					return true
-				}) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 8) && decMap(d, &v.Unified, decString)
+		default:
+			ok = d.Unknown(key, namesLinuxResources)
 		}
-		return d.Unknown(key, namesLinuxResources)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxNamespace = []string{"path", "type"}
 
 func decLinuxNamespace(d *jsonread.Reader, v *specs.LinuxNamespace) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "type":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				s := string(v.Type)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Type = specs.LinuxNamespaceType(s)
-			}
-			return true
+			ok = d.First(&seen, 0) && decNamedString[specs.LinuxNamespaceType](d, &v.Type)
 		case "path":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Str(&v.Path) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decString(d, &v.Path)
+		default:
+			ok = d.Unknown(key, namesLinuxNamespace)
 		}
-		return d.Unknown(key, namesLinuxNamespace)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxDevice = []string{"fileMode", "gid", "major", "minor", "path", "type", "uid"}
 
 func decLinuxDevice(d *jsonread.Reader, v *specs.LinuxDevice) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "path":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Path) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Path)
 		case "type":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Str(&v.Type) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decString(d, &v.Type)
 		case "major":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Major = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decInt[int64](d, &v.Major)
 		case "minor":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Minor = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decInt[int64](d, &v.Minor)
 		case "fileMode":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.FileMode = nil
-			} else {
-				if v.FileMode == nil {
-					v.FileMode = new(fs.FileMode)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.FileMode) = fs.FileMode(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 4) && decPtr(d, &v.FileMode, decUint[fs.FileMode])
 		case "uid":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.UID = nil
-			} else {
-				if v.UID == nil {
-					v.UID = new(uint32)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.UID) = uint32(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 5) && decPtr(d, &v.UID, decUint[uint32])
 		case "gid":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.GID = nil
-			} else {
-				if v.GID == nil {
-					v.GID = new(uint32)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.GID) = uint32(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 6) && decPtr(d, &v.GID, decUint[uint32])
+		default:
+			ok = d.Unknown(key, namesLinuxDevice)
 		}
-		return d.Unknown(key, namesLinuxDevice)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxNetDevice = []string{"name"}
 
 func decLinuxNetDevice(d *jsonread.Reader, v *specs.LinuxNetDevice) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "name":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Name) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Name)
+		default:
+			ok = d.Unknown(key, namesLinuxNetDevice)
 		}
-		return d.Unknown(key, namesLinuxNetDevice)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxSeccomp = []string{"architectures", "defaultAction", "defaultErrnoRet", "flags", "listenerMetadata", "listenerPath", "syscalls"}
 
 func decLinuxSeccomp(d *jsonread.Reader, v *specs.LinuxSeccomp) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "defaultAction":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				s := string(v.DefaultAction)
-				if !d.Str(&s) {
-					return false
-				}
-				v.DefaultAction = specs.LinuxSeccompAction(s)
-			}
-			return true
+			ok = d.First(&seen, 0) && decNamedString[specs.LinuxSeccompAction](d, &v.DefaultAction)
 		case "defaultErrnoRet":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.DefaultErrnoRet = nil
-			} else {
-				if v.DefaultErrnoRet == nil {
-					v.DefaultErrnoRet = new(uint)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.DefaultErrnoRet) = uint(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.DefaultErrnoRet, decUint[uint])
 		case "architectures":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Architectures = nil
-			} else {
-				out := []specs.Arch{}
-				if !d.Array(func() bool {
-					var e specs.Arch
-					{
-						s := string(e)
-						if !d.Str(&s) {
-							return false
-						}
-						e = specs.Arch(s)
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Architectures = out
-			}
-			return true
+			ok = d.First(&seen, 2) && decSlice(d, &v.Architectures, decNamedString[specs.Arch])
 		case "flags":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Flags = nil
-			} else {
-				out := []specs.LinuxSeccompFlag{}
-				if !d.Array(func() bool {
-					var e specs.LinuxSeccompFlag
-					{
-						s := string(e)
-						if !d.Str(&s) {
-							return false
-						}
-						e = specs.LinuxSeccompFlag(s)
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Flags = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.Flags, decNamedString[specs.LinuxSeccompFlag])
 		case "listenerPath":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Str(&v.ListenerPath) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decString(d, &v.ListenerPath)
 		case "listenerMetadata":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if !d.Str(&v.ListenerMetadata) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 5) && decString(d, &v.ListenerMetadata)
 		case "syscalls":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.Syscalls = nil
-			} else {
-				out := []specs.LinuxSyscall{}
-				if !d.Array(func() bool {
-					var e specs.LinuxSyscall
-					if !d.Null() && !decLinuxSyscall(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Syscalls = out
-			}
-			return true
+			ok = d.First(&seen, 6) && decSlice(d, &v.Syscalls, decLinuxSyscall)
+		default:
+			ok = d.Unknown(key, namesLinuxSeccomp)
 		}
-		return d.Unknown(key, namesLinuxSeccomp)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxIntelRdt = []string{"closID", "enableMonitoring", "l3CacheSchema", "memBwSchema", "schemata"}
 
 func decLinuxIntelRdt(d *jsonread.Reader, v *specs.LinuxIntelRdt) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "closID":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.ClosID) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.ClosID)
 		case "schemata":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Schemata = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Schemata = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.Schemata, decString)
 		case "l3CacheSchema":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if !d.Str(&v.L3CacheSchema) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 2) && decString(d, &v.L3CacheSchema)
 		case "memBwSchema":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if !d.Str(&v.MemBwSchema) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 3) && decString(d, &v.MemBwSchema)
 		case "enableMonitoring":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Bool(&v.EnableMonitoring) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decBool(d, &v.EnableMonitoring)
+		default:
+			ok = d.Unknown(key, namesLinuxIntelRdt)
 		}
-		return d.Unknown(key, namesLinuxIntelRdt)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxMemoryPolicy = []string{"flags", "mode", "nodes"}
 
 func decLinuxMemoryPolicy(d *jsonread.Reader, v *specs.LinuxMemoryPolicy) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "mode":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				s := string(v.Mode)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Mode = specs.MemoryPolicyModeType(s)
-			}
-			return true
+			ok = d.First(&seen, 0) && decNamedString[specs.MemoryPolicyModeType](d, &v.Mode)
 		case "nodes":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Str(&v.Nodes) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decString(d, &v.Nodes)
 		case "flags":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Flags = nil
-			} else {
-				out := []specs.MemoryPolicyFlagType{}
-				if !d.Array(func() bool {
-					var e specs.MemoryPolicyFlagType
-					{
-						s := string(e)
-						if !d.Str(&s) {
-							return false
-						}
-						e = specs.MemoryPolicyFlagType(s)
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Flags = out
-			}
-			return true
+			ok = d.First(&seen, 2) && decSlice(d, &v.Flags, decNamedString[specs.MemoryPolicyFlagType])
+		default:
+			ok = d.Unknown(key, namesLinuxMemoryPolicy)
 		}
-		return d.Unknown(key, namesLinuxMemoryPolicy)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxPersonality = []string{"domain", "flags"}
 
 func decLinuxPersonality(d *jsonread.Reader, v *specs.LinuxPersonality) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "domain":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				s := string(v.Domain)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Domain = specs.LinuxPersonalityDomain(s)
-			}
-			return true
+			ok = d.First(&seen, 0) && decNamedString[specs.LinuxPersonalityDomain](d, &v.Domain)
 		case "flags":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Flags = nil
-			} else {
-				out := []specs.LinuxPersonalityFlag{}
-				if !d.Array(func() bool {
-					var e specs.LinuxPersonalityFlag
-					{
-						s := string(e)
-						if !d.Str(&s) {
-							return false
-						}
-						e = specs.LinuxPersonalityFlag(s)
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Flags = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.Flags, decNamedString[specs.LinuxPersonalityFlag])
+		default:
+			ok = d.Unknown(key, namesLinuxPersonality)
 		}
-		return d.Unknown(key, namesLinuxPersonality)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxTimeOffset = []string{"nanosecs", "secs"}
 
 func decLinuxTimeOffset(d *jsonread.Reader, v *specs.LinuxTimeOffset) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "secs":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Secs = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decInt[int64](d, &v.Secs)
 		case "nanosecs":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Nanosecs = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint32](d, &v.Nanosecs)
+		default:
+			ok = d.Unknown(key, namesLinuxTimeOffset)
 		}
-		return d.Unknown(key, namesLinuxTimeOffset)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxDeviceCgroup = []string{"access", "allow", "major", "minor", "type"}
 
 func decLinuxDeviceCgroup(d *jsonread.Reader, v *specs.LinuxDeviceCgroup) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "allow":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Bool(&v.Allow) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decBool(d, &v.Allow)
 		case "type":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if !d.Str(&v.Type) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 1) && decString(d, &v.Type)
 		case "major":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Major = nil
-			} else {
-				if v.Major == nil {
-					v.Major = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Major) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.Major, decInt[int64])
 		case "minor":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Minor = nil
-			} else {
-				if v.Minor == nil {
-					v.Minor = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Minor) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.Minor, decInt[int64])
 		case "access":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if !d.Str(&v.Access) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 4) && decString(d, &v.Access)
+		default:
+			ok = d.Unknown(key, namesLinuxDeviceCgroup)
 		}
-		return d.Unknown(key, namesLinuxDeviceCgroup)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxMemory = []string{"checkBeforeUpdate", "disableOOMKiller", "kernel", "kernelTCP", "limit", "reservation", "swap", "swappiness", "useHierarchy"}
 
 func decLinuxMemory(d *jsonread.Reader, v *specs.LinuxMemory) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "limit":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Limit = nil
-			} else {
-				if v.Limit == nil {
-					v.Limit = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Limit) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decPtr(d, &v.Limit, decInt[int64])
 		case "reservation":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Reservation = nil
-			} else {
-				if v.Reservation == nil {
-					v.Reservation = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Reservation) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.Reservation, decInt[int64])
 		case "swap":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Swap = nil
-			} else {
-				if v.Swap == nil {
-					v.Swap = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Swap) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.Swap, decInt[int64])
 		case "kernel":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Kernel = nil
-			} else {
-				if v.Kernel == nil {
-					v.Kernel = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Kernel) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.Kernel, decInt[int64])
 		case "kernelTCP":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.KernelTCP = nil
-			} else {
-				if v.KernelTCP == nil {
-					v.KernelTCP = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.KernelTCP) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 4) && decPtr(d, &v.KernelTCP, decInt[int64])
 		case "swappiness":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.Swappiness = nil
-			} else {
-				if v.Swappiness == nil {
-					v.Swappiness = new(uint64)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Swappiness) = uint64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 5) && decPtr(d, &v.Swappiness, decUint[uint64])
 		case "disableOOMKiller":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.DisableOOMKiller = nil
-			} else {
-				if v.DisableOOMKiller == nil {
-					v.DisableOOMKiller = new(bool)
-				}
-				if !d.Bool(v.DisableOOMKiller) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 6) && decPtr(d, &v.DisableOOMKiller, decBool)
 		case "useHierarchy":
-			if !d.First(&seen, 7) {
-				return false
-			}
-			if d.Null() {
-				v.UseHierarchy = nil
-			} else {
-				if v.UseHierarchy == nil {
-					v.UseHierarchy = new(bool)
-				}
-				if !d.Bool(v.UseHierarchy) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 7) && decPtr(d, &v.UseHierarchy, decBool)
 		case "checkBeforeUpdate":
-			if !d.First(&seen, 8) {
-				return false
-			}
-			if d.Null() {
-				v.CheckBeforeUpdate = nil
-			} else {
-				if v.CheckBeforeUpdate == nil {
-					v.CheckBeforeUpdate = new(bool)
-				}
-				if !d.Bool(v.CheckBeforeUpdate) {
-					return false
-				}
-			}
-			return true
+			ok = d.First(&seen, 8) && decPtr(d, &v.CheckBeforeUpdate, decBool)
+		default:
+			ok = d.Unknown(key, namesLinuxMemory)
 		}
-		return d.Unknown(key, namesLinuxMemory)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxCPU = []string{"burst", "cpus", "idle", "mems", "period", "quota", "realtimePeriod", "realtimeRuntime", "shares"}
 
 func decLinuxCPU(d *jsonread.Reader, v *specs.LinuxCPU) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "shares":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Shares = nil
-			} else {
-				if v.Shares == nil {
-					v.Shares = new(uint64)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Shares) = uint64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decPtr(d, &v.Shares, decUint[uint64])
 		case "quota":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Quota = nil
-			} else {
-				if v.Quota == nil {
-					v.Quota = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Quota) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.Quota, decInt[int64])
 		case "burst":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Burst = nil
-			} else {
-				if v.Burst == nil {
-					v.Burst = new(uint64)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Burst) = uint64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.Burst, decUint[uint64])
 		case "period":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Period = nil
-			} else {
-				if v.Period == nil {
-					v.Period = new(uint64)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Period) = uint64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.Period, decUint[uint64])
 		case "realtimeRuntime":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.RealtimeRuntime = nil
-			} else {
-				if v.RealtimeRuntime == nil {
-					v.RealtimeRuntime = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.RealtimeRuntime) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 4) && decPtr(d, &v.RealtimeRuntime, decInt[int64])
 		case "realtimePeriod":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.RealtimePeriod = nil
-			} else {
-				if v.RealtimePeriod == nil {
-					v.RealtimePeriod = new(uint64)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.RealtimePeriod) = uint64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 5) && decPtr(d, &v.RealtimePeriod, decUint[uint64])
 		case "cpus":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if !d.Str(&v.Cpus) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 6) && decString(d, &v.Cpus)
 		case "mems":
-			if !d.First(&seen, 7) {
-				return false
-			}
-			if !d.Str(&v.Mems) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 7) && decString(d, &v.Mems)
 		case "idle":
-			if !d.First(&seen, 8) {
-				return false
-			}
-			if d.Null() {
-				v.Idle = nil
-			} else {
-				if v.Idle == nil {
-					v.Idle = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Idle) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 8) && decPtr(d, &v.Idle, decInt[int64])
+		default:
+			ok = d.Unknown(key, namesLinuxCPU)
 		}
-		return d.Unknown(key, namesLinuxCPU)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxPids = []string{"limit"}
 
 func decLinuxPids(d *jsonread.Reader, v *specs.LinuxPids) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "limit":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Limit = nil
-			} else {
-				if v.Limit == nil {
-					v.Limit = new(int64)
-				}
-				{
-					n, null, ok := d.Int(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Limit) = int64(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decPtr(d, &v.Limit, decInt[int64])
+		default:
+			ok = d.Unknown(key, namesLinuxPids)
 		}
-		return d.Unknown(key, namesLinuxPids)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxBlockIO = []string{"leafWeight", "throttleReadBpsDevice", "throttleReadIOPSDevice", "throttleWriteBpsDevice", "throttleWriteIOPSDevice", "weight", "weightDevice"}
 
 func decLinuxBlockIO(d *jsonread.Reader, v *specs.LinuxBlockIO) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "weight":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Weight = nil
-			} else {
-				if v.Weight == nil {
-					v.Weight = new(uint16)
-				}
-				{
-					n, null, ok := d.Uint(16)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Weight) = uint16(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decPtr(d, &v.Weight, decUint[uint16])
 		case "leafWeight":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.LeafWeight = nil
-			} else {
-				if v.LeafWeight == nil {
-					v.LeafWeight = new(uint16)
-				}
-				{
-					n, null, ok := d.Uint(16)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.LeafWeight) = uint16(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.LeafWeight, decUint[uint16])
 		case "weightDevice":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.WeightDevice = nil
-			} else {
-				out := []specs.LinuxWeightDevice{}
-				if !d.Array(func() bool {
-					var e specs.LinuxWeightDevice
-					if !d.Null() && !decLinuxWeightDevice(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.WeightDevice = out
-			}
-			return true
+			ok = d.First(&seen, 2) && decSlice(d, &v.WeightDevice, decLinuxWeightDevice)
 		case "throttleReadBpsDevice":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.ThrottleReadBpsDevice = nil
-			} else {
-				out := []specs.LinuxThrottleDevice{}
-				if !d.Array(func() bool {
-					var e specs.LinuxThrottleDevice
-					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.ThrottleReadBpsDevice = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.ThrottleReadBpsDevice, decLinuxThrottleDevice)
 		case "throttleWriteBpsDevice":
-			if !d.First(&seen, 4) {
-				return false
-			}
-			if d.Null() {
-				v.ThrottleWriteBpsDevice = nil
-			} else {
-				out := []specs.LinuxThrottleDevice{}
-				if !d.Array(func() bool {
-					var e specs.LinuxThrottleDevice
-					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.ThrottleWriteBpsDevice = out
-			}
-			return true
+			ok = d.First(&seen, 4) && decSlice(d, &v.ThrottleWriteBpsDevice, decLinuxThrottleDevice)
 		case "throttleReadIOPSDevice":
-			if !d.First(&seen, 5) {
-				return false
-			}
-			if d.Null() {
-				v.ThrottleReadIOPSDevice = nil
-			} else {
-				out := []specs.LinuxThrottleDevice{}
-				if !d.Array(func() bool {
-					var e specs.LinuxThrottleDevice
-					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.ThrottleReadIOPSDevice = out
-			}
-			return true
+			ok = d.First(&seen, 5) && decSlice(d, &v.ThrottleReadIOPSDevice, decLinuxThrottleDevice)
 		case "throttleWriteIOPSDevice":
-			if !d.First(&seen, 6) {
-				return false
-			}
-			if d.Null() {
-				v.ThrottleWriteIOPSDevice = nil
-			} else {
-				out := []specs.LinuxThrottleDevice{}
-				if !d.Array(func() bool {
-					var e specs.LinuxThrottleDevice
-					if !d.Null() && !decLinuxThrottleDevice(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.ThrottleWriteIOPSDevice = out
-			}
-			return true
+			ok = d.First(&seen, 6) && decSlice(d, &v.ThrottleWriteIOPSDevice, decLinuxThrottleDevice)
+		default:
+			ok = d.Unknown(key, namesLinuxBlockIO)
 		}
-		return d.Unknown(key, namesLinuxBlockIO)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxHugepageLimit = []string{"limit", "pageSize"}
 
 func decLinuxHugepageLimit(d *jsonread.Reader, v *specs.LinuxHugepageLimit) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "pageSize":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Pagesize) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Pagesize)
 		case "limit":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Limit = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint64](d, &v.Limit)
+		default:
+			ok = d.Unknown(key, namesLinuxHugepageLimit)
 		}
-		return d.Unknown(key, namesLinuxHugepageLimit)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxNetwork = []string{"classID", "priorities"}
 
 func decLinuxNetwork(d *jsonread.Reader, v *specs.LinuxNetwork) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "classID":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.ClassID = nil
-			} else {
-				if v.ClassID == nil {
-					v.ClassID = new(uint32)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.ClassID) = uint32(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decPtr(d, &v.ClassID, decUint[uint32])
 		case "priorities":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.Priorities = nil
-			} else {
-				out := []specs.LinuxInterfacePriority{}
-				if !d.Array(func() bool {
-					var e specs.LinuxInterfacePriority
-					if !d.Null() && !decLinuxInterfacePriority(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Priorities = out
-			}
-			return true
+			ok = d.First(&seen, 1) && decSlice(d, &v.Priorities, decLinuxInterfacePriority)
+		default:
+			ok = d.Unknown(key, namesLinuxNetwork)
 		}
-		return d.Unknown(key, namesLinuxNetwork)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxRdma = []string{"hcaHandles", "hcaObjects"}
 
 func decLinuxRdma(d *jsonread.Reader, v *specs.LinuxRdma) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "hcaHandles":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.HcaHandles = nil
-			} else {
-				if v.HcaHandles == nil {
-					v.HcaHandles = new(uint32)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.HcaHandles) = uint32(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decPtr(d, &v.HcaHandles, decUint[uint32])
 		case "hcaObjects":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			if d.Null() {
-				v.HcaObjects = nil
-			} else {
-				if v.HcaObjects == nil {
-					v.HcaObjects = new(uint32)
-				}
-				{
-					n, null, ok := d.Uint(32)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.HcaObjects) = uint32(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decPtr(d, &v.HcaObjects, decUint[uint32])
+		default:
+			ok = d.Unknown(key, namesLinuxRdma)
 		}
-		return d.Unknown(key, namesLinuxRdma)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxSyscall = []string{"action", "args", "errnoRet", "names"}
 
 func decLinuxSyscall(d *jsonread.Reader, v *specs.LinuxSyscall) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "names":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if d.Null() {
-				v.Names = nil
-			} else {
-				out := []string{}
-				if !d.Array(func() bool {
-					var e string
-					if !d.Str(&e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Names = out
-			}
-			return true
+			ok = d.First(&seen, 0) && decSlice(d, &v.Names, decString)
 		case "action":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				s := string(v.Action)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Action = specs.LinuxSeccompAction(s)
-			}
-			return true
+			ok = d.First(&seen, 1) && decNamedString[specs.LinuxSeccompAction](d, &v.Action)
 		case "errnoRet":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.ErrnoRet = nil
-			} else {
-				if v.ErrnoRet == nil {
-					v.ErrnoRet = new(uint)
-				}
-				{
-					n, null, ok := d.Uint(64)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.ErrnoRet) = uint(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.ErrnoRet, decUint[uint])
 		case "args":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.Args = nil
-			} else {
-				out := []specs.LinuxSeccompArg{}
-				if !d.Array(func() bool {
-					var e specs.LinuxSeccompArg
-					if !d.Null() && !decLinuxSeccompArg(d, &e) {
-						return false
-					}
-					out = append(out, e)
-					return true
-				}) {
-					return false
-				}
-				v.Args = out
-			}
-			return true
+			ok = d.First(&seen, 3) && decSlice(d, &v.Args, decLinuxSeccompArg)
+		default:
+			ok = d.Unknown(key, namesLinuxSyscall)
 		}
-		return d.Unknown(key, namesLinuxSyscall)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxWeightDevice = []string{"leafWeight", "major", "minor", "weight"}
 
 func decLinuxWeightDevice(d *jsonread.Reader, v *specs.LinuxWeightDevice) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "major":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.LinuxBlockIODevice.Major = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decInt[int64](d, &v.LinuxBlockIODevice.Major)
 		case "minor":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.LinuxBlockIODevice.Minor = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decInt[int64](d, &v.LinuxBlockIODevice.Minor)
 		case "weight":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			if d.Null() {
-				v.Weight = nil
-			} else {
-				if v.Weight == nil {
-					v.Weight = new(uint16)
-				}
-				{
-					n, null, ok := d.Uint(16)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.Weight) = uint16(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decPtr(d, &v.Weight, decUint[uint16])
 		case "leafWeight":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			if d.Null() {
-				v.LeafWeight = nil
-			} else {
-				if v.LeafWeight == nil {
-					v.LeafWeight = new(uint16)
-				}
-				{
-					n, null, ok := d.Uint(16)
-					if !ok {
-						return false
-					}
-					if !null {
-						(*v.LeafWeight) = uint16(n)
-					}
-				}
-			}
-			return true
+			ok = d.First(&seen, 3) && decPtr(d, &v.LeafWeight, decUint[uint16])
+		default:
+			ok = d.Unknown(key, namesLinuxWeightDevice)
 		}
-		return d.Unknown(key, namesLinuxWeightDevice)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxThrottleDevice = []string{"major", "minor", "rate"}
 
 func decLinuxThrottleDevice(d *jsonread.Reader, v *specs.LinuxThrottleDevice) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "major":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.LinuxBlockIODevice.Major = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decInt[int64](d, &v.LinuxBlockIODevice.Major)
 		case "minor":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Int(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.LinuxBlockIODevice.Minor = int64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decInt[int64](d, &v.LinuxBlockIODevice.Minor)
 		case "rate":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Rate = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decUint[uint64](d, &v.Rate)
+		default:
+			ok = d.Unknown(key, namesLinuxThrottleDevice)
 		}
-		return d.Unknown(key, namesLinuxThrottleDevice)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxInterfacePriority = []string{"name", "priority"}
 
 func decLinuxInterfacePriority(d *jsonread.Reader, v *specs.LinuxInterfacePriority) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "name":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			if !d.Str(&v.Name) {
-				return false
-			}
-			return true
+			ok = d.First(&seen, 0) && decString(d, &v.Name)
 		case "priority":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(32)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Priority = uint32(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint32](d, &v.Priority)
+		default:
+			ok = d.Unknown(key, namesLinuxInterfacePriority)
 		}
-		return d.Unknown(key, namesLinuxInterfacePriority)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }
 
 var namesLinuxSeccompArg = []string{"index", "op", "value", "valueTwo"}
 
 func decLinuxSeccompArg(d *jsonread.Reader, v *specs.LinuxSeccompArg) bool {
+	if d.Null() {
+		return true
+	}
 	var seen uint64
-	return d.Object(func(key []byte) bool {
+	m := d.Members()
+	for key, more := m.Next(); more; key, more = m.Next() {
+		var ok bool
 		switch string(key) {
 		case "index":
-			if !d.First(&seen, 0) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Index = uint(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 0) && decUint[uint](d, &v.Index)
 		case "value":
-			if !d.First(&seen, 1) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.Value = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 1) && decUint[uint64](d, &v.Value)
 		case "valueTwo":
-			if !d.First(&seen, 2) {
-				return false
-			}
-			{
-				n, null, ok := d.Uint(64)
-				if !ok {
-					return false
-				}
-				if !null {
-					v.ValueTwo = uint64(n)
-				}
-			}
-			return true
+			ok = d.First(&seen, 2) && decUint[uint64](d, &v.ValueTwo)
 		case "op":
-			if !d.First(&seen, 3) {
-				return false
-			}
-			{
-				s := string(v.Op)
-				if !d.Str(&s) {
-					return false
-				}
-				v.Op = specs.LinuxSeccompOperator(s)
-			}
-			return true
+			ok = d.First(&seen, 3) && decNamedString[specs.LinuxSeccompOperator](d, &v.Op)
+		default:
+			ok = d.Unknown(key, namesLinuxSeccompArg)
 		}
-		return d.Unknown(key, namesLinuxSeccompArg)
-	})
+		if !ok {
+			return false
+		}
+	}
+	return m.OK()
 }

@@ -77,45 +77,10 @@ func (d *Reader) Null() bool {
 	return d.Peek() == 'n' && d.literal("null")
 }
 
-// Object reads an object, calling member for each member with its
-// (unescaped) name, the reader before its value.
-func (d *Reader) Object(member func(key []byte) bool) bool {
-	if d.Peek() != '{' {
-		return false
-	}
-	d.i++
-	if d.Peek() == '}' {
-		d.i++
-		return true
-	}
-	for {
-		if d.Peek() != '"' {
-			return false
-		}
-		key, ok := d.stringBytes()
-		if !ok || d.Peek() != ':' {
-			return false
-		}
-		d.i++
-		if !member(key) {
-			return false
-		}
-		switch d.Peek() {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// Members reads an object's members one at a time, for a caller that
-// must not hand slices of the document to a callback or store them (the
-// compiler then keeps the whole document on the heap: libcontainer's
-// state.json buffer is on the stack):
+// Members reads an object's members one at a time. It hands no slice of
+// the document to a callback and stores none (the compiler would then
+// keep the whole document on the heap: libcontainer's state.json buffer
+// is on the stack):
 //
 //	m := d.Members()
 //	for key, more := m.Next(); more; key, more = m.Next() {
@@ -243,7 +208,13 @@ func (d *Reader) Skip() bool {
 	}
 	switch c := d.Peek(); {
 	case c == '{':
-		return d.Object(func([]byte) bool { return d.Skip() })
+		m := d.Members()
+		for _, more := m.Next(); more; _, more = m.Next() {
+			if !d.Skip() {
+				return false
+			}
+		}
+		return m.OK()
 	case c == '[':
 		return d.Array(d.Skip)
 	case c == '"':

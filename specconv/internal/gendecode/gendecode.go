@@ -158,7 +158,9 @@ func fieldsOf(t reflect.Type) ([]field, error) {
 	return fs, nil
 }
 
-// structFunc writes the decoder of struct type t.
+// structFunc writes the decoder of struct type t: a null leaves the
+// value as it is (encoding/json's rule for a struct; a pointer to one is
+// made nil by decPtr before).
 func (g *gen) structFunc(t reflect.Type) {
 	if reflect.PointerTo(t).Implements(unmarshaler) || t.Implements(unmarshaler) {
 		g.fail("%s has its own UnmarshalJSON", t.Name())
@@ -177,33 +179,25 @@ func (g *gen) structFunc(t reflect.Type) {
 	for i, f := range fs {
 		names[i] = f.name
 	}
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	g.p("var names%s = []string{%s}\n\n", t.Name(), quoteAll(sorted))
+	sort.Strings(names)
+	g.p("var names%s = []string{%s}\n\n", t.Name(), quoteAll(names))
 	g.p("func %s(d *jsonread.Reader, v *%s) bool {\n", funcName(t), g.typeName(t))
+	g.p("\tif d.Null() {\n\t\treturn true\n\t}\n")
 	g.p("\tvar seen uint64\n")
-	g.p("\treturn d.Object(func(key []byte) bool {\n")
+	g.p("\tm := d.Members()\n")
+	g.p("\tfor key, more := m.Next(); more; key, more = m.Next() {\n")
+	g.p("\t\tvar ok bool\n")
 	g.p("\t\tswitch string(key) {\n")
 	for i, f := range fs {
 		if t == reflect.TypeOf(specs.Spec{}) && otherPlatforms[f.name] {
 			continue
 		}
 		g.p("\t\tcase %q:\n", f.name)
-		g.p("\t\t\tif !d.First(&seen, %d) {\n\t\t\t\treturn false\n\t\t\t}\n", i)
-		g.value(f.typ, "v."+f.goName, 3, t.Name()+"."+f.goName)
-		g.p("\t\t\treturn true\n")
+		g.p("\t\t\tok = d.First(&seen, %d) && %s\n", i, g.call(f.typ, "&v."+f.goName, t.Name()+"."+f.goName))
 	}
-	g.p("\t\t}\n")
-	g.p("\t\treturn d.Unknown(key, names%s)\n", t.Name())
-	g.p("\t})\n}\n\n")
-}
-
-// addrOf is &dst, or the pointer itself when dst is "(*p)".
-func addrOf(dst string) string {
-	if strings.HasPrefix(dst, "(*") && strings.HasSuffix(dst, ")") {
-		return dst[2 : len(dst)-1]
-	}
-	return "&" + dst
+	g.p("\t\tdefault:\n\t\t\tok = d.Unknown(key, names%s)\n", t.Name())
+	g.p("\t\t}\n\t\tif !ok {\n\t\t\treturn false\n\t\t}\n\t}\n")
+	g.p("\treturn m.OK()\n}\n\n")
 }
 
 func quoteAll(ss []string) string {
@@ -214,76 +208,60 @@ func quoteAll(ss []string) string {
 	return strings.Join(q, ", ")
 }
 
-// value writes the statements that decode the next JSON value into dst (a
-// Go expression of type t, addressable), returning false from the
-// enclosing function literal when the decoder gives up.
-func (g *gen) value(t reflect.Type, dst string, depth int, where string) {
-	ind := strings.Repeat("\t", depth)
-	bail := ind + "\treturn false\n"
-	if g.typeName(t) == "" {
+// call is the expression that decodes the next JSON value into *ptr (of
+// type *t), with decode.go's helpers.
+func (g *gen) call(t reflect.Type, ptr, where string) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return "decPtr(d, " + ptr + ", " + g.fn(t.Elem(), where) + ")"
+	case reflect.Slice:
+		return "decSlice(d, " + ptr + ", " + g.fn(t.Elem(), where+"[]") + ")"
+	case reflect.Map:
+		g.checkMapKey(t, where)
+		return "decMap(d, " + ptr + ", " + g.fn(t.Elem(), where+"[]") + ")"
+	}
+	return g.fn(t, where) + "(d, " + ptr + ")"
+}
+
+// fn is the decoding function of type t: a func(*jsonread.Reader, *t) bool.
+func (g *gen) fn(t reflect.Type, where string) string {
+	name := g.typeName(t)
+	if name == "" {
 		g.fail("%s: type %s of another package", where, t)
-		return
+		return ""
 	}
 	if reflect.PointerTo(t).Implements(unmarshaler) || t.Implements(unmarshaler) {
 		g.fail("%s: %s has its own UnmarshalJSON", where, t)
-		return
+		return ""
 	}
 	switch t.Kind() {
 	case reflect.String:
-		if t.Name() == "string" {
-			g.p("%sif !d.Str(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
-		} else {
-			// (null leaves s, so the field, as it was.)
-			g.p("%s{\n%s\ts := string(%s)\n%s\tif !d.Str(&s) {\n%s\t%s%s\t}\n%s\t%s = %s(s)\n%s}\n",
-				ind, ind, dst, ind, ind, bail[len(ind):], ind, ind, dst, g.typeName(t), ind)
+		if name == "string" {
+			return "decString"
 		}
+		return "decNamedString[" + name + "]"
 	case reflect.Bool:
-		g.p("%sif !d.Bool(%s) {\n%s%s}\n", ind, addrOf(dst), bail, ind)
+		return "decBool"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		g.p("%s{\n%s\tn, null, ok := d.Int(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
-			ind, ind, t.Bits(), ind, ind, bail[len(ind):], ind, ind, ind, dst, g.typeName(t), ind, ind)
+		return "decInt[" + name + "]"
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		g.p("%s{\n%s\tn, null, ok := d.Uint(%d)\n%s\tif !ok {\n%s\t%s%s\t}\n%s\tif !null {\n%s\t\t%s = %s(n)\n%s\t}\n%s}\n",
-			ind, ind, t.Bits(), ind, ind, bail[len(ind):], ind, ind, ind, dst, g.typeName(t), ind, ind)
-	case reflect.Pointer:
-		e := t.Elem()
-		g.p("%sif d.Null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
-		g.p("%s\tif %s == nil {\n%s\t\t%s = new(%s)\n%s\t}\n", ind, dst, ind, dst, g.typeName(e), ind)
-		if e.Kind() == reflect.Struct {
-			g.need(e)
-			g.p("%s\tif !%s(d, %s) {\n%s\t%s%s\t}\n", ind, funcName(e), dst, ind, bail[len(ind):], ind)
-		} else {
-			g.value(e, "(*"+dst+")", depth+1, where)
-		}
-		g.p("%s}\n", ind)
+		return "decUint[" + name + "]"
 	case reflect.Struct:
 		g.need(t)
-		g.p("%sif !d.Null() && !%s(d, &%s) {\n%s%s}\n", ind, funcName(t), dst, bail, ind)
-	case reflect.Slice:
-		e := t.Elem()
-		g.p("%sif d.Null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
-		g.p("%s\tout := %s{}\n", ind, g.typeName(t))
-		g.p("%s\tif !d.Array(func() bool {\n", ind)
-		g.p("%s\t\tvar e %s\n", ind, g.typeName(e))
-		g.value(e, "e", depth+2, where+"[]")
-		g.p("%s\t\tout = append(out, e)\n%s\t\treturn true\n", ind, ind)
-		g.p("%s\t}) {\n%s\t%s%s\t}\n", ind, ind, bail[len(ind):], ind)
-		g.p("%s\t%s = out\n%s}\n", ind, dst, ind)
-	case reflect.Map:
-		if t.Key().Kind() != reflect.String || t.Key().Name() != "string" {
-			g.fail("%s: map key %s", where, t.Key())
-			return
-		}
-		e := t.Elem()
-		g.p("%sif d.Null() {\n%s\t%s = nil\n%s} else {\n", ind, ind, dst, ind)
-		g.p("%s\tif %s == nil {\n%s\t\t%s = %s{}\n%s\t}\n", ind, dst, ind, dst, g.typeName(t), ind)
-		g.p("%s\tm := %s\n", ind, dst)
-		g.p("%s\tif !d.Object(func(key []byte) bool {\n", ind)
-		g.p("%s\t\tvar e %s\n", ind, g.typeName(e))
-		g.value(e, "e", depth+2, where+"[]")
-		g.p("%s\t\tm[string(key)] = e\n%s\t\treturn true\n", ind, ind)
-		g.p("%s\t}) {\n%s\t%s%s\t}\n%s}\n", ind, ind, bail[len(ind):], ind, ind)
-	default:
-		g.fail("%s: kind %s is not handled", where, t.Kind())
+		return funcName(t)
+	case reflect.Pointer, reflect.Slice, reflect.Map:
+		// None in the runtime-spec today: a pointer, slice or map as
+		// the element of another needs a helper in decode.go first.
+		g.fail("%s: a %s as an element: decode.go has no helper for it", where, t.Kind())
+		return ""
+	}
+	g.fail("%s: kind %s is not handled", where, t.Kind())
+	return ""
+}
+
+// checkMapKey refuses a map whose key is not a plain string.
+func (g *gen) checkMapKey(t reflect.Type, where string) {
+	if t.Key().Kind() != reflect.String || t.Key().Name() != "string" {
+		g.fail("%s: map key %s", where, t.Key())
 	}
 }
