@@ -26,7 +26,7 @@ type Reader struct {
 }
 
 // maxSkipDepth bounds the nesting of a value skipped (an unknown field):
-// deeper, the decoder gives up (encoding/json refuses past 10000).
+// deeper, the Reader gives up (encoding/json refuses past 10000).
 const maxSkipDepth = 512
 
 // New returns a Reader of data.
