@@ -554,7 +554,7 @@ func (c *Container) destroy() error {
 			warnf("%v", err)
 		}
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := removeStateDir(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
 	}
 	return errors.Join(errs...)
@@ -581,5 +581,5 @@ func RemoveStale(root, id string) error {
 	if err := unbindRootfs(dir); err != nil {
 		return err
 	}
-	return os.RemoveAll(dir)
+	return removeStateDir(dir)
 }

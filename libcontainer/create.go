@@ -155,7 +155,7 @@ func (cr *creation) steps() []createStep {
 }
 
 func (cr *creation) run() (err error) {
-	cr.undo = append(cr.undo, func() { warnIf("remove state dir", os.RemoveAll(cr.dir.path)) })
+	cr.undo = append(cr.undo, func() { warnIf("remove state dir", removeStateDir(cr.dir.path)) })
 	defer func() {
 		if err != nil {
 			for i := len(cr.undo) - 1; i >= 0; i-- {

@@ -141,7 +141,7 @@ func Restore(o *RestoreOpts) (c *Container, retErr error) {
 		if rdt != nil {
 			warnIf("remove the container's resctrl group", rdt.Destroy())
 		}
-		warnIf("remove state dir", os.RemoveAll(d.path))
+		warnIf("remove state dir", removeStateDir(d.path))
 	}()
 	mgr, err = cgroups.New(&cfg.Cgroup, cfg.ID)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -275,21 +277,108 @@ func writeConfig(dir string, c *configs.Config) error {
 	return nil
 }
 
-// replaceFile writes dir/name through a temporary file and a rename.
+// replaceFile writes dir/name through a temporary file: a reader sees the
+// old content or the new, never a torn file and never none. An existing
+// dir/name is exchanged with the new file (renameat2 RENAME_EXCHANGE) and
+// the old one unlinked, rather than renamed over: on ext4 a rename that
+// replaces a file starts the new file's writeback at once (auto_da_alloc,
+// ~0.1 ms here, and the delete that unlinks it later waits for that I/O).
+// State files need no such flush: nothing here is fsynced, and a
+// container's state does not outlive a reboot. The first write, or a
+// filesystem without exchange, renames. Raw system calls: an *os.File of a
+// regular file costs two fcntl and a failed epoll_ctl.
 func replaceFile(dir, name string, data []byte) error {
-	tmp, err := os.CreateTemp(dir, ".state-")
+	final := filepath.Join(dir, name)
+	tmp, err := writeTemp(dir, data)
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+	err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, final, unix.RENAME_EXCHANGE)
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EINVAL) {
+		if err = unix.Rename(tmp, final); err == nil {
+			return nil
+		}
 	}
-	tmp.Close()
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	// tmp: the old content after an exchange, the new one after a failure
+	_ = unix.Unlink(tmp)
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: tmp, New: final, Err: err}
 	}
 	return nil
+}
+
+// writeTemp writes data to a new file .state-<random> in dir, mode 0600,
+// and returns its path.
+func writeTemp(dir string, data []byte) (string, error) {
+	for range 100 {
+		tmp := filepath.Join(dir, ".state-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, unix.EEXIST) {
+			continue
+		}
+		if err != nil {
+			return "", &os.PathError{Op: "open", Path: tmp, Err: err}
+		}
+		err = writeAll(fd, data)
+		if cerr := unix.Close(fd); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = unix.Unlink(tmp)
+			return "", &os.PathError{Op: "write", Path: tmp, Err: err}
+		}
+		return tmp, nil
+	}
+	return "", &os.PathError{Op: "open", Path: filepath.Join(dir, ".state-*"), Err: unix.EEXIST}
+}
+
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// removeStateDir removes a container's state directory and what it holds.
+// os.RemoveAll would first try the directory as a file and as an empty
+// directory, and open its parent: three failed or extra calls per delete.
+func removeStateDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return os.RemoveAll(dir)
+	}
+	var buf [2048]byte
+	var names []string
+	for {
+		n, err := unix.Getdents(fd, buf[:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || n <= 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+	}
+	for _, name := range names {
+		if err := unix.Unlinkat(fd, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			// a directory, or anything else unexpected: os.RemoveAll's
+			// care below
+			break
+		}
+	}
+	unix.Close(fd)
+	if err := unix.Rmdir(dir); err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return os.RemoveAll(dir)
 }

@@ -1,7 +1,9 @@
 package libcontainer
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +158,79 @@ func TestStatusOfHalfCreated(t *testing.T) {
 	d.unlock()
 	if s := c.Status(); s != Stopped {
 		t.Errorf("status after the create is gone: %s, want stopped", s)
+	}
+}
+
+// A reader of a file that replaceFile replaces over and over always finds
+// it, whole: the exchange never leaves the name free, nor a torn file. No
+// temporary file stays behind.
+func TestReplaceFileNeverMissing(t *testing.T) {
+	dir := t.TempDir()
+	a, b := []byte(strings.Repeat("a", 700)), []byte(strings.Repeat("b", 900))
+	if err := replaceFile(dir, stateFile, a); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	bad := make(chan string, 1)
+	go func() {
+		defer close(bad)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			got, err := os.ReadFile(filepath.Join(dir, stateFile))
+			if err != nil || (!bytes.Equal(got, a) && !bytes.Equal(got, b)) {
+				bad <- fmt.Sprintf("read %d bytes, %v", len(got), err)
+				return
+			}
+		}
+	}()
+	for i := range 2000 {
+		data := a
+		if i%2 == 0 {
+			data = b
+		}
+		if err := replaceFile(dir, stateFile, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if msg, ok := <-bad; ok {
+		t.Fatalf("a reader saw a missing or torn state.json: %s", msg)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != stateFile {
+		t.Fatalf("left in the directory: %v", entries)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, stateFile)); !bytes.Equal(got, a) {
+		t.Fatalf("last content not the last written: %d bytes", len(got))
+	}
+}
+
+func TestRemoveStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "c")
+	for _, p := range []string{"sub/deeper", "sub2"} {
+		if err := os.MkdirAll(filepath.Join(dir, p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{stateFile, configFile, ".state-1", "sub/deeper/x", "z"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := removeStateDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state dir still there: %v", err)
+	}
+	if err := removeStateDir(dir); err != nil {
+		t.Fatalf("a missing dir: %v", err)
 	}
 }
