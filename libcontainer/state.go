@@ -95,41 +95,43 @@ func ValidateID(id string) error {
 // lockedDir is a container's state directory held under flock.
 type lockedDir struct {
 	path string
-	f    *os.File
+	fd   int // the open directory, -1 once unlocked
 }
 
 func (d *lockedDir) unlock() {
-	if d != nil && d.f != nil {
-		d.f.Close()
-		d.f = nil
+	if d != nil && d.fd >= 0 {
+		unix.Close(d.fd)
+		d.fd = -1
 	}
 }
 
+// lockDir opens path and takes its flock. (A raw descriptor: an *os.File
+// of a directory costs four fcntl and a failed epoll_ctl more.)
 func lockDir(path string, how int) (*lockedDir, error) {
-	f, err := os.OpenFile(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, unix.ENOENT) {
 			return nil, ErrNotExist
 		}
-		return nil, fmt.Errorf("open state dir %s: %w", path, err)
+		return nil, fmt.Errorf("open state dir %s: %w", path, &os.PathError{Op: "open", Path: path, Err: err})
 	}
 	for {
-		err = unix.Flock(int(f.Fd()), how)
+		err = unix.Flock(fd, how)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
 	}
 	if err != nil {
-		f.Close()
+		unix.Close(fd)
 		return nil, fmt.Errorf("lock state dir %s: %w", path, err)
 	}
 	// The directory may have been removed while we waited for the lock.
 	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Nlink == 0 {
-		f.Close()
+	if err := unix.Fstat(fd, &st); err != nil || st.Nlink == 0 {
+		unix.Close(fd)
 		return nil, ErrNotExist
 	}
-	return &lockedDir{path: path, f: f}, nil
+	return &lockedDir{path: path, fd: fd}, nil
 }
 
 // newStateDir creates <root>/<id> atomically and already locked: the
