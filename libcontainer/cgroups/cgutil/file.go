@@ -25,32 +25,47 @@ import (
 // poller's thread) for a write that never returns EAGAIN. A container's
 // cgroup v1 placement writes a dozen of them (issue 12's exec path).
 func WriteFile(dir, name, data string) error {
-	if dir == "" {
-		return fmt.Errorf("write %s: %w", name, ErrNotExist)
-	}
-	path := filepath.Join(dir, name)
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
+	fd, err := OpenWrite(dir, name)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return err
 	}
 	defer unix.Close(fd)
+	return WriteFD(fd, filepath.Join(dir, name), data)
+}
+
+// OpenWrite opens the cgroup interface file dir/name for writing, for
+// WriteFD: the kernel takes each write(2) as one value, so a list of them
+// (device rules) can go through one open file.
+func OpenWrite(dir, name string) (int, error) {
+	if dir == "" {
+		return -1, fmt.Errorf("write %s: %w", name, ErrNotExist)
+	}
+	path := filepath.Join(dir, name)
 	for {
-		_, err = unix.Write(fd, []byte(data))
-		if !errors.Is(err, unix.EINTR) {
-			break
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_TRUNC|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
 		}
+		if err != nil {
+			return -1, fmt.Errorf("write %s: %w", path, err)
+		}
+		return fd, nil
 	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+}
+
+// WriteFD writes data with a single write(2) to fd, the cgroup file path
+// opened by OpenWrite.
+func WriteFD(fd int, path, data string) error {
+	for {
+		_, err := unix.Write(fd, []byte(data))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
 	}
-	return nil
 }
 
 // ReadFile returns the content of dir/name.

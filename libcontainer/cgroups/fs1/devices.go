@@ -2,8 +2,10 @@ package fs1
 
 import (
 	"fmt"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/cgroups/cgutil"
 	"github.com/rt-runtime/rt/libcontainer/cgroups/devices"
@@ -28,12 +30,26 @@ func setDevices(dir string, rules []specs.LinuxDeviceCgroup) error {
 	if cur, err := cgutil.ReadFile(dir, "devices.list"); err == nil && cur == policy.List() {
 		return nil
 	}
+	// Each file opened once for all its rules (a write is one rule).
+	fds := map[bool]int{}
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
 	for _, r := range writes {
 		file := "devices.deny"
 		if r.Allow {
 			file = "devices.allow"
 		}
-		if err := cgutil.WriteFile(dir, file, r.String()); err != nil {
+		fd, ok := fds[r.Allow]
+		if !ok {
+			if fd, err = cgutil.OpenWrite(dir, file); err != nil {
+				return fmt.Errorf("linux.resources.devices: %q: %w", r.String(), err)
+			}
+			fds[r.Allow] = fd
+		}
+		if err := cgutil.WriteFD(fd, filepath.Join(dir, file), r.String()); err != nil {
 			return fmt.Errorf("linux.resources.devices: %q: %w", r.String(), err)
 		}
 	}
