@@ -43,6 +43,10 @@ type CreateOpts struct {
 	// the container's cgroups, run it without, as runc does, unless the
 	// config asks for limits.
 	IgnoreCgroupPermission bool
+	// Start releases the init at the end of Create, as `run` does without
+	// a terminal: Start's checks are Create's own (under the same lock),
+	// and the state is written once, while the init execs, not before.
+	Start bool
 }
 
 // Create sets a container up and leaves its init waiting for Start. It
@@ -88,6 +92,9 @@ func Create(o *CreateOpts) (*Container, error) {
 	}
 	cr.dir = d
 	if err := cr.run(); err != nil {
+		if se := (*startError)(nil); errors.As(err, &se) {
+			return nil, se.err
+		}
 		return nil, fmt.Errorf("create container %q: %w", cfg.ID, err)
 	}
 	return cr.c, nil
@@ -150,8 +157,15 @@ func (cr *creation) steps() []createStep {
 		{"record init", cr.recordInit},
 		{"wait for init", cr.awaitInit},
 		{"apply limits", cr.applyLimits},
-		{"commit", cr.commit},
+		cr.lastStep(),
 	}
+}
+
+func (cr *creation) lastStep() createStep {
+	if cr.o.Start {
+		return createStep{"start", cr.start}
+	}
+	return createStep{"commit", cr.commit}
 }
 
 func (cr *creation) run() (err error) {
@@ -569,20 +583,53 @@ func (cr *creation) applyLimits() error {
 // commit records the container as created and lets the init go on
 // without rt.
 func (cr *creation) commit() error {
-	// The init closed its log pipe before it started to wait for start.
-	cr.proc.logs.wait(time.Second)
-	cr.st.Creating = false
+	cr.detachInit()
 	if err := writeState(cr.dir.path, cr.st); err != nil {
 		return err
 	}
-	cr.proc.conn.Close()
-	if cr.o.PidfdSocket != nil {
-		if err := sendPidfd(cr.o.PidfdSocket, cr.proc.pid); err != nil {
+	return cr.sendPidfd()
+}
+
+// start, for Create with Start: commit's work, but the init is released
+// first and the state (no longer creating) written while it execs. A crash
+// in between leaves a state that says creating, with no creator alive:
+// delete --force removes it as any aborted create.
+func (cr *creation) start() error {
+	cr.detachInit()
+	err := cr.c.start(func() error {
+		if err := writeState(cr.dir.path, cr.st); err != nil {
 			return err
 		}
+		return cr.sendPidfd()
+	})
+	if err != nil {
+		return &startError{err: fmt.Errorf("start container %q: %w", cr.cfg.ID, err)}
 	}
 	return nil
 }
+
+// detachInit ends what ties the init to this create (its log pipe, the
+// init socket) and marks the state no longer creating (not yet written).
+func (cr *creation) detachInit() {
+	// The init closed its log pipe before it started to wait for start.
+	cr.proc.logs.wait(time.Second)
+	cr.st.Creating = false
+	cr.proc.conn.Close()
+}
+
+func (cr *creation) sendPidfd() error {
+	if cr.o.PidfdSocket == nil {
+		return nil
+	}
+	return sendPidfd(cr.o.PidfdSocket, cr.proc.pid)
+}
+
+// startError is a failure of Create's start step: returned as Start's
+// would be, not as a create error.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 func moveNetDevices(pid int, devs map[string]specs.LinuxNetDevice) error {
 	path := "/proc/" + strconv.Itoa(pid) + "/ns/net"

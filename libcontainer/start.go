@@ -26,21 +26,22 @@ func (c *Container) Start() error {
 	if err := checkStatus(OpStart, c.ID(), c.Status()); err != nil {
 		return err
 	}
-	if err := c.start(); err != nil {
+	if err := c.start(nil); err != nil {
 		return fmt.Errorf("start container %q: %w", c.ID(), err)
 	}
 	return nil
 }
 
 // start releases the init and runs the poststart hooks; on failure the
-// container is killed.
-func (c *Container) start() error {
+// container is killed. released, if not nil, runs once the init is
+// released, while it execs (Create with Start writes the state then).
+func (c *Container) start(released func() error) error {
 	cfg, err := c.config()
 	if err != nil {
 		return err
 	}
 	fifoPath := filepath.Join(c.dir, execFifoFile)
-	msg, err := c.releaseInit(fifoPath)
+	msg, err := c.releaseInit(fifoPath, released)
 	// Without the fifo the container is running (as runc: its removal
 	// is part of start).
 	if rerr := os.Remove(fifoPath); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
@@ -68,9 +69,10 @@ func (c *Container) start() error {
 }
 
 // releaseInit opens the exec fifo for reading, which unblocks the init,
-// and reads until the init closes it: by exec'ing (nothing read after the
-// first byte) or by reporting an error text before exiting.
-func (c *Container) releaseInit(fifoPath string) (string, error) {
+// runs released (if not nil), and reads until the init closes the fifo:
+// by exec'ing (nothing read after the first byte) or by reporting an
+// error text before exiting.
+func (c *Container) releaseInit(fifoPath string, released func() error) (string, error) {
 	// The pidfd first, while the init is certainly alive (blocked on the
 	// fifo): once the fifo is open, a short process may exec, exit and be
 	// reaped before we look.
@@ -84,6 +86,11 @@ func (c *Container) releaseInit(fifoPath string) (string, error) {
 		return "", fmt.Errorf("open exec fifo: %w", err)
 	}
 	defer unix.Close(fd)
+	if released != nil {
+		if err := released(); err != nil {
+			return "", err
+		}
+	}
 	var (
 		out      []byte
 		gotFirst bool

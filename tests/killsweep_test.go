@@ -27,6 +27,14 @@ func TestKillSweepCreate(t *testing.T) {
 	sweepCreate(t, "rt-killsweep", nil, nil)
 }
 
+// TestKillSweepRunDetached is the sweep over `run --detach`, which
+// releases the init before it writes the state that is no longer
+// "creating": a kill in between must leave a container that delete
+// --force removes.
+func TestKillSweepRunDetached(t *testing.T) {
+	sweep(t, []string{"run", "--detach"}, "rt-killsweep-run", nil, nil)
+}
+
 // TestKillSweepIntelRdt is the sweep of TestKillSweepCreate over a create
 // with linux.intelRdt: the resctrl group is recorded before it is made,
 // so no kill point leaves it behind delete --force. (Without resctrl, the
@@ -95,6 +103,11 @@ func killAfter(t *testing.T, delay time.Duration, args ...string) bool {
 // a bundle (opt applied) in the cgroup cgPrefix-<pid>, and checks after
 // each that delete --force removes everything (and extra, if set).
 func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id string) bool) {
+	sweep(t, []string{"create"}, cgPrefix, opt, extra)
+}
+
+// sweep is sweepCreate for the command verb (create, or run --detach).
+func sweep(t *testing.T, verb []string, cgPrefix string, opt bundleOpt, extra func(id string) bool) {
 	c := ctxFor(t)
 	n := startSweep(t, 40)
 
@@ -111,19 +124,19 @@ func sweepCreate(t *testing.T, cgPrefix string, opt bundleOpt, extra func(id str
 	// How long a whole create takes here.
 	id := newID(t)
 	start := time.Now()
-	mustRT(t, "create", "--bundle", b.Dir, id)
+	mustRT(t, append(append([]string{}, verb...), "--bundle", b.Dir, id)...)
 	full := time.Since(start)
 	mustRT(t, "delete", "--force", id)
 	checkNothingLeft(t, c, id, cgName, b)
 	extra(id)
-	t.Logf("a whole create takes %v; %d kill points up to %v", full, n, full*6/5)
+	t.Logf("a whole %s takes %v; %d kill points up to %v", verb[0], full, n, full*6/5)
 
 	killedAt := map[string]int{}
 	for i := 0; i < n; i++ {
 		delay := full * 6 / 5 * time.Duration(i) / time.Duration(n-1)
 		id := newID(t)
 		outcome := "killed"
-		if killAfter(t, delay, "--root", c.root, "create", "--bundle", b.Dir, id) {
+		if killAfter(t, delay, append(append([]string{"--root", c.root}, verb...), "--bundle", b.Dir, id)...) {
 			outcome = "finished"
 		}
 		r := runRaw(c.root, nil, "state", id)

@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -52,4 +54,33 @@ func TestPidfdSocket(t *testing.T) {
 		t.Errorf("init %d survived SIGKILL through its pidfd", pid)
 	}
 	waitStatus(t, id, "stopped")
+}
+
+// run --detach starts the container within its create (the state is
+// written while the init execs): the pidfd and the pid file still name the
+// init, which runs the process, and the state says running.
+func TestRunPidfdSocketAndPidFile(t *testing.T) {
+	b := newBundle(t, withArgs("sleep", "1000"))
+	recv := newConsoleReceiver(t)
+	id := newID(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	mustRT(t, "run", "--detach", "--pid-file", pidFile, "--pidfd-socket", recv.path, "--bundle", b.Dir, id)
+	st := state(t, id)
+	trackPid(t, st.Pid)
+	if st.Status != "running" {
+		t.Errorf("status %q after run --detach, want running", st.Status)
+	}
+	if got, _ := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile))); got != st.Pid {
+		t.Errorf("run --pid-file: %d, the init is %d", got, st.Pid)
+	}
+	pidfd := recv.wait(t)
+	if got := pidOfPidfd(t, pidfd.Fd()); got != st.Pid {
+		t.Errorf("run --pidfd-socket: pidfd of pid %d, the init is %d", got, st.Pid)
+	}
+	if comm := strings.TrimSpace(readFile(t, fmt.Sprintf("/proc/%d/comm", st.Pid))); comm != "sleep" {
+		t.Errorf("the init runs %q, want sleep", comm)
+	}
+	if _, err := os.Stat(filepath.Join(ctxFor(t).root, id, "exec.fifo")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("exec.fifo after run: %v", err)
+	}
 }

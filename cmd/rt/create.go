@@ -37,7 +37,7 @@ filesystem.`,
 		if err := checkArgs(c, 1, exactArgs); err != nil {
 			return err
 		}
-		_, _, err := createContainer(c, false)
+		_, _, _, err := createContainer(c, false, false)
 		return err
 	},
 }
@@ -48,51 +48,53 @@ const stdioDrain = 2 * time.Second
 
 // createContainer runs create for the create and run commands; in the
 // foreground (run), the process's stdio and console are rt's to attach
-// (the procIO returned).
-func createContainer(c *cli.Context, foreground bool) (*libcontainer.Container, *procIO, error) {
+// (the procIO returned). With start (run), the create also starts the
+// container, unless it has a terminal (to be attached first): started.
+func createContainer(c *cli.Context, foreground, start bool) (ctr *libcontainer.Container, pio *procIO, started bool, err error) {
 	id, err := containerID(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if err := libcontainer.ValidateID(id); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	t := time.Now()
 	cfg, err := loadConfig(c, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	libcontainer.DebugPhase("load and convert config.json", t)
 	opts := &libcontainer.CreateOpts{
 		Root:        stateRoot(c),
 		Config:      cfg,
 		PreserveFds: c.Int("preserve-fds"),
+		Start:       start && !cfg.Process.Terminal,
 	}
 	rootless, err := isRootless(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	opts.IgnoreCgroupPermission = rootless
 	if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 {
 		opts.PreserveFds += n
 	}
 	if opts.PreserveFds < 0 {
-		return nil, nil, errors.New("--preserve-fds must not be negative")
+		return nil, nil, false, errors.New("--preserve-fds must not be negative")
 	}
-	pio, err := ioFor(c, cfg.Process.Terminal, foreground, true)
+	pio, err = ioFor(c, cfg.Process.Terminal, foreground, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	opts.IO, opts.ConsoleSocket, opts.PidfdSocket = pio.IO, pio.ConsoleSocket, pio.PidfdSocket
-	ctr, err := libcontainer.Create(opts)
+	ctr, err = libcontainer.Create(opts)
 	pio.done()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if pidFile := c.String("pid-file"); pidFile != "" {
 		if err := writePidFile(pidFile, ctr.InitPid()); err != nil {
-			return nil, nil, abandon(ctr, err)
+			return nil, nil, false, abandon(ctr, err)
 		}
 	}
-	return ctr, pio, nil
+	return ctr, pio, opts.Start, nil
 }

@@ -44,7 +44,7 @@ filesystem.`,
 		if err != nil {
 			return err
 		}
-		ctr, pio, err := createContainer(c, !detach)
+		ctr, pio, started, err := createContainer(c, !detach, true)
 		if err != nil {
 			return err
 		}
@@ -55,8 +55,10 @@ filesystem.`,
 		if tty != nil {
 			defer tty.restore()
 		}
-		if err := ctr.Start(); err != nil {
-			return abandon(ctr, err)
+		if !started {
+			if err := ctr.Start(); err != nil {
+				return abandon(ctr, err)
+			}
 		}
 		if detach {
 			return nil
