@@ -98,6 +98,13 @@ static void write_log(const char *level, const char *fmt, ...)
 	rt_write_all(logfd, out, (size_t)n + 3);
 }
 
+void rt_log_close(void)
+{
+	if (logfd >= 0)
+		close(logfd);
+	logfd = -1;
+}
+
 void rt_log(const char *level, const char *fmt, ...)
 {
 	if (logfd < 0)
@@ -542,7 +549,7 @@ void rt_nsenter(void)
 	if (plan_mode)
 		run_plan();
 	if (pid1)
-		rt_pid1(initfd, logfd, setup_in_c); /* returns only in the set-up child */
+		rt_pid1(initfd, setup_in_c); /* returns only in the set-up child */
 	log_debug("nsenter: done, pid %d enters the Go runtime", (int)getpid());
 	// Return into the Go runtime: rt init takes over.
 }

@@ -312,7 +312,7 @@ static int fork_setup(const struct rt_plan *p, int sp[2])
 	return 1;
 }
 
-void rt_pid1(int initfd, int logfd, int setup_in_c)
+void rt_pid1(int initfd, int setup_in_c)
 {
 	static struct rt_plan plan;
 	plan.err_sock = initfd;
@@ -436,12 +436,15 @@ void rt_pid1(int initfd, int logfd, int setup_in_c)
 	if (!setup_in_c)
 		reap_setup(&plan, initfd);
 
-	/* Ready: the parent records the container as created and exits. */
+	/* Ready: the parent records the container as created and exits. The
+	 * log pipe closes first: the parent, woken by Ready, waits for the end
+	 * of the log, and must not have to wait until this process runs again
+	 * (its wake-up may have preempted us). Nothing is logged after it
+	 * (the fd number may be reused). */
+	rt_log("debug", "pid1: set up; waiting for start");
+	rt_log_close();
 	if (rt_send_frame_fd(initfd, RT_MSG_READY, NULL, 0, -1) < 0)
 		fail(&plan, "send ready");
-	rt_log("debug", "pid1: set up; waiting for start");
-	if (logfd >= 0)
-		close(logfd);
 	close(initfd);
 	plan.err_sock = -1;
 

@@ -10,7 +10,7 @@
  * set-up child it forks (which goes on into Go, with
  * rt_setup_sock set); the init itself never returns: it execs the
  * container's process or exits. */
-void rt_pid1(int initfd, int logfd, int setup_in_c);
+void rt_pid1(int initfd, int setup_in_c);
 
 /* The set-up child's end of its socket to pid 1; -1 elsewhere. */
 extern int rt_setup_sock;

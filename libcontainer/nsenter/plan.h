@@ -167,7 +167,9 @@ int rt_recv_header(int sock, char *type, uint32_t *len);
 /* rt_format_error writes fmt's message into buf (size > 64), followed by
  * ": strerror(err)" when err is not 0, and returns its length. */
 int rt_format_error(char *buf, size_t size, int err, const char *fmt, va_list ap);
-/* rt_log is in nsenter.c. */
+/* rt_log and rt_log_close are in nsenter.c. rt_log_close closes the log
+ * pipe: rt_log writes nothing after it. */
 void rt_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rt_log_close(void);
 
 #endif
