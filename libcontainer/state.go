@@ -257,7 +257,7 @@ func writeStateOnly(dir string, s *State) error {
 	if s.Config != nil {
 		s.Bundle, s.Rootfs, s.Annotations = s.Config.Bundle, s.Config.Rootfs, s.Config.Annotations
 	}
-	data, err := json.Marshal(s)
+	data, err := encodeState(s)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
