@@ -1,3 +1,9 @@
+// The runtime's periodic re-read of the cgroup CPU limit (to update
+// GOMAXPROCS) is off: rt is short-lived, or waits, and the goroutine and
+// sysmon's checks for it cost every command.
+//
+//go:debug updatemaxprocs=0
+
 // Command rt is an OCI container runtime with runc's command line.
 package main
 
@@ -47,6 +53,12 @@ Where "<container-id>" is your name for the instance of the container that you
 are starting. The name you provide for the container instance must be unique on
 your host. Providing the bundle directory using "-b" is optional. The default
 value for "bundle" is the current directory.`
+
+func init() {
+	// No allocation sampling: nothing here reads a memory profile, and a
+	// sample costs a stack unwind (the first, the profile's hash table).
+	runtime.MemProfileRate = 0
+}
 
 func main() {
 	if libcontainer.IsInit() {
