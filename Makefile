@@ -53,7 +53,10 @@ STAGE    ?= auto
 STAGE_CC ?= musl-gcc
 STAGE_SRC := cmd/rt-stage/main.c $(addprefix libcontainer/nsenter/,nsenter.c plan.c pid1.c pid1_hooks.c setup.c)
 # musl's headers first; the kernel's (linux/, asm/) after them.
-STAGE_CFLAGS := -static -O2 -Wall -Werror -idirafter /usr/include -idirafter /usr/include/$(MULTIARCH)
+# Stripped, unused sections dropped: it is copied into a sealed memfd at
+# each create and exec (108 KB instead of 133).
+STAGE_CFLAGS := -static -O2 -Wall -Werror -ffunction-sections -fdata-sections -Wl,--gc-sections -s \
+	-idirafter /usr/include -idirafter /usr/include/$(MULTIARCH)
 
 .PHONY: all build deps test unit integration demo conformance engines bench clean vet fmt
 
