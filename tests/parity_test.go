@@ -427,6 +427,24 @@ func TestListMissingRoot(t *testing.T) {
 	mustContain(t, "stderr", r.stderr, "open "+missing+": no such file or directory")
 }
 
+// TestRootFromEnvironment: RT_ROOT is the state root when --root is not
+// given; --root wins over it.
+func TestRootFromEnvironment(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "env-root")
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(rtBinary, args...)
+		cmd.Env = append(os.Environ(), "RT_ROOT="+missing)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("list"); err == nil || !strings.Contains(out, "open "+missing+":") {
+		t.Fatalf("RT_ROOT=%s list: %v, %q: want the missing RT_ROOT named", missing, err, out)
+	}
+	if out, err := run("--root", t.TempDir(), "list", "-q"); err != nil {
+		t.Fatalf("--root with RT_ROOT=%s: %v, %q", missing, err, out)
+	}
+}
+
 // TestDeviceAccessRWA: device access "rwa" is accepted as runc accepts it
 // (the "a" means nothing: the rule is "rw").
 func TestDeviceAccessRWA(t *testing.T) {

@@ -148,8 +148,9 @@ func newApp() *cli.App {
 		updateCommand,
 	}
 	app.Before = func(c *cli.Context) error {
-		if !c.IsSet("root") && os.Getenv("RT_ROOT") != "" {
-			c.GlobalSet("root", os.Getenv("RT_ROOT"))
+		// (IsSet walks every flag by reflection: asked only with RT_ROOT.)
+		if env := os.Getenv("RT_ROOT"); env != "" && !c.IsSet("root") {
+			c.GlobalSet("root", env)
 		}
 		return configureLogging(c)
 	}
