@@ -2,12 +2,16 @@ package tests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // forwardedSignals are the signals rt forwards to the process it waits
@@ -113,5 +117,33 @@ func TestExecForwardsSignals(t *testing.T) {
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("rt exec did not end; stderr %q", readLocked(&stderr))
+	}
+}
+
+// TestRunStderrClosed: rt's stderr is a pipe nobody reads any more. The
+// warning create prints there (an ambient capability it cannot raise)
+// fails with EPIPE; rt must not die of SIGPIPE before the container is
+// deleted: the exit status is the container's, and nothing is left.
+func TestRunStderrClosed(t *testing.T) {
+	b := newBundle(t, withArgs("sh", "-c", "exit 3"), func(s *specs.Spec) {
+		s.Process.Capabilities.Ambient = []string{"CAP_KILL"}
+		s.Process.Capabilities.Inheritable = nil
+	})
+	id := newID(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd := exec.Command(rtBinary, "--root", ctxFor(t).root, "run", "--bundle", b.Dir, id)
+	cmd.Stderr = w
+	err = cmd.Run()
+	w.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("run with stderr closed: %v (want the container's exit status 3)", err)
+	}
+	if out := mustRT(t, "list", "-q"); strings.TrimSpace(out) != "" {
+		t.Fatalf("left after run: %q", out)
 	}
 }

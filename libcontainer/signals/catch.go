@@ -28,12 +28,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// notCaught are the signals left to the Go runtime: those it needs
+// notCaught are the signals not forwarded: those the Go runtime needs
 // (preemption, profiling, faults: it never delivers them to os/signal
-// either), those no process can catch, and those the C library keeps for
-// itself (32, 33). SIGPIPE stays with os/signal, so that a write to a
-// closed stdout or stderr fails with EPIPE instead of killing rt, as
-// before; rt never forwarded it.
+// either), those no process can catch, those the C library keeps for
+// itself (32, 33), and SIGPIPE, which rt never forwarded (see install).
 var notCaught = map[unix.Signal]bool{
 	unix.SIGKILL: true, unix.SIGSTOP: true,
 	unix.SIGURG: true, unix.SIGPROF: true, unix.SIGCHLD: true, unix.SIGPIPE: true,
@@ -78,19 +76,25 @@ func install() (chan unix.Signal, error) {
 		return nil, fmt.Errorf("catch signals: pipe: %w", err)
 	}
 	r := os.NewFile(uintptr(p[0]), "signals")
+	// SIGPIPE: a write to a closed stdout or stderr must fail with EPIPE,
+	// not kill rt before it deletes the container (TestRunStderrClosed).
+	// The Go runtime spares rt when it takes SIGPIPE as ignored, which
+	// signal.Ignore records without a hand-off to its signal-mask thread
+	// (signal.Notify costs about six context switches); rt's own handler
+	// then replaces SIG_IGN, so that no child inherits an ignored SIGPIPE
+	// (a caught signal is reset by execve), and the signal is dropped.
+	signal.Ignore(unix.SIGPIPE)
 	sigs := Caught()
-	nums := make([]byte, len(sigs))
-	for i, s := range sigs {
-		nums[i] = byte(s)
+	nums := make([]byte, 0, len(sigs)+1)
+	for _, s := range sigs {
+		nums = append(nums, byte(s))
 	}
+	nums = append(nums, byte(unix.SIGPIPE))
 	if rc := C.rt_sig_catch(C.int(p[1]), (*C.uchar)(unsafe.Pointer(&nums[0])), C.int(len(nums))); rc != 0 {
 		// The handlers installed before the refused one stay, and the
 		// pipe with them (the command fails).
 		return nil, fmt.Errorf("catch signals: rt_sigaction(%d): %w", -int(rc), errors.ErrUnsupported)
 	}
-	// SIGPIPE: see notCaught. Nothing reads this channel; os/signal
-	// never blocks on it.
-	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
 	ch := make(chan unix.Signal, 32)
 	go forward(r, ch)
 	return ch, nil
@@ -103,7 +107,9 @@ func forward(r *os.File, ch chan<- unix.Signal) {
 	for {
 		n, err := r.Read(buf)
 		for _, b := range buf[:n] {
-			ch <- unix.Signal(b)
+			if unix.Signal(b) != unix.SIGPIPE {
+				ch <- unix.Signal(b)
+			}
 		}
 		if err != nil {
 			return
