@@ -209,6 +209,28 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
+// TestCreatedInitBoundingSet: the init waiting for start has already
+// dropped what the bounding set leaves out (runc's init drops its
+// capabilities before it waits for start); it still holds the effective
+// set it needs until start, and the started process has the same bounding
+// set.
+func TestCreatedInitBoundingSet(t *testing.T) {
+	bounding := []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"}
+	b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: bounding, Effective: bounding, Permitted: bounding}
+	})
+	id, pid := createContainer(t, b)
+	exp := capMask(t, bounding)
+	if got, _ := strconv.ParseUint(procStatus(t, pid)["CapBnd"], 16, 64); got != exp {
+		t.Errorf("created init: CapBnd = %016x, want %016x", got, exp)
+	}
+	mustRT(t, "start", id)
+	waitStatus(t, id, "running")
+	if got, _ := strconv.ParseUint(procStatus(t, pid)["CapBnd"], 16, 64); got != exp {
+		t.Errorf("started process: CapBnd = %016x, want %016x", got, exp)
+	}
+}
+
 func TestCapabilitiesAsRootNonAmbient(t *testing.T) {
 	// uid 0 keeps permitted/effective across exec (they are the bounding
 	// set masked by the configured permitted/effective sets).

@@ -1055,6 +1055,45 @@ static int apply_caps(const struct rt_plan *p)
 	return 0;
 }
 
+static int drop_bounding(const struct rt_plan *p)
+{
+	if (!p->has_caps)
+		return 0;
+	for (int n = 0; n <= p->last_cap; n++) {
+		if (p->cap_bounding & (1ULL << n))
+			continue;
+		// One prctl per capability: the drop, which succeeds for one
+		// already out of the set. Only if it fails (no CAP_SETPCAP)
+		// does the set say whether the drop was needed at all.
+		if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) == 0)
+			continue;
+		int drop_errno = errno;
+		char num[16];
+		int in = prctl(PR_CAPBSET_READ, n, 0, 0, 0);
+		if (in < 0) {
+			fail("apply bounding capabilities: read bounding set for %s: %s", cap_name(n, num, sizeof(num)),
+			     errstr(errno));
+			return -1;
+		}
+		if (in == 1) {
+			fail("apply bounding capabilities: drop %s from the bounding set: %s", cap_name(n, num, sizeof(num)),
+			     errstr(drop_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int rt_plan_bounding(struct rt_plan *p)
+{
+	if (p->bounding_dropped)
+		return 0;
+	if (drop_bounding(p) < 0)
+		return -1;
+	p->bounding_dropped = 1;
+	return 0;
+}
+
 void rt_plan_exec(const struct rt_plan *p)
 {
 	// No fd but stdio and the preserved ones may reach the process. First:
@@ -1065,30 +1104,8 @@ void rt_plan_exec(const struct rt_plan *p)
 		fail("set the final CPU affinity: sched_setaffinity: %s", errstr(errno));
 		rt_plan_fail(p);
 	}
-	if (p->has_caps) {
-		for (int n = 0; n <= p->last_cap; n++) {
-			if (p->cap_bounding & (1ULL << n))
-				continue;
-			// One prctl per capability: the drop, which succeeds for one
-			// already out of the set. Only if it fails (no CAP_SETPCAP)
-			// does the set say whether the drop was needed at all.
-			if (prctl(PR_CAPBSET_DROP, n, 0, 0, 0) == 0)
-				continue;
-			int drop_errno = errno;
-			char num[16];
-			int in = prctl(PR_CAPBSET_READ, n, 0, 0, 0);
-			if (in < 0) {
-				fail("apply bounding capabilities: read bounding set for %s: %s", cap_name(n, num, sizeof(num)),
-				     errstr(errno));
-				rt_plan_fail(p);
-			}
-			if (in == 1) {
-				fail("apply bounding capabilities: drop %s from the bounding set: %s", cap_name(n, num, sizeof(num)),
-				     errstr(drop_errno));
-				rt_plan_fail(p);
-			}
-		}
-	}
+	if (!p->bounding_dropped && drop_bounding(p) < 0)
+		rt_plan_fail(p);
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: now,
 	// before privileges go (runc's order). With it, last.
 	if (p->filter != NULL && !p->no_new_privs && install_filter(p) < 0)

@@ -110,6 +110,9 @@ struct rt_plan {
 	 * startContainer hooks, pid1.c). Returns 0, or -1 with rt_plan_errmsg
 	 * set. NULL: nothing. */
 	int (*before_exec)(const struct rt_plan *p);
+	/* Not encoded; set by rt_plan_bounding: rt_plan_exec drops nothing
+	 * from the bounding set again. */
+	int bounding_dropped;
 
 	/* Allocations owned by the plan (rt_plan_free). */
 	void *alloc;
@@ -144,6 +147,13 @@ int rt_plan_personality(const struct rt_plan *p);
 int rt_plan_mempolicy(const struct rt_plan *p);
 int rt_plan_chdir(const struct rt_plan *p); /* chdir(cwd) + getcwd check (CVE-2024-21626) */
 int rt_plan_lookup(struct rt_plan *p);      /* PATH lookup of argv[0] with the plan's env */
+
+/* rt_plan_bounding drops from the bounding set the capabilities the plan
+ * leaves out (nothing without has_caps, or done already). rt_plan_exec
+ * does it if nobody did; create's pid 1 does it before Ready, as runc's
+ * init drops its capabilities before it waits for start. Returns 0 or -1
+ * with rt_plan_errmsg set. */
+int rt_plan_bounding(struct rt_plan *p);
 
 /* rt_plan_fail reports rt_plan_errmsg as p->err_sock/err_fifo say and
  * exits 1. */
