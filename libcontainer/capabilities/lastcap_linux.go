@@ -1,10 +1,11 @@
 package capabilities
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 const lastCapPath = "/proc/sys/kernel/cap_last_cap"
@@ -20,7 +21,7 @@ var (
 func LastCap() int {
 	lastCapOnce.Do(func() {
 		lastCapValue = len(capNames) - 1
-		b, err := os.ReadFile(lastCapPath)
+		b, err := utils.ReadFile(lastCapPath)
 		if err != nil {
 			return
 		}

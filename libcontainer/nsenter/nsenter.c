@@ -193,7 +193,7 @@ static void join_namespaces(struct join *joins, int njoin, int usertype)
 	// setns: after joining a mount namespace the paths may not resolve.
 	int fds[MAX_JOIN];
 	for (int i = 0; i < njoin; i++) {
-		fds[i] = open(joins[i].path, O_RDONLY | O_CLOEXEC);
+		fds[i] = rt_open(joins[i].path, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0)
 			bail("open %s namespace path %s", nsname(joins[i].type), joins[i].path);
 	}
@@ -212,7 +212,7 @@ static void join_namespaces(struct join *joins, int njoin, int usertype)
 
 static void write_file(const char *path, const char *data)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = rt_open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		bail("open %s", path);
 	if (rt_write_all(fd, data, strlen(data)) < 0)
@@ -427,7 +427,7 @@ void rt_nsenter(void)
 	// move of another process takes (cgroup_threadgroup_rwsem), whose
 	// RCU grace period cost a parent's cgroup.procs write 5-15 ms.
 	for (int i = 0; i < ncgtasks; i++) {
-		int fd = open(cgtasks[i], O_WRONLY | O_CLOEXEC);
+		int fd = rt_open(cgtasks[i], O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			bail("join cgroup: open %s", cgtasks[i]);
 		if (rt_write_all(fd, "0", 1) < 0)

@@ -228,7 +228,7 @@ static void reap_setup(const struct rt_plan *p, int initfd)
  * outside the container, and engines hand detached containers /dev/null). */
 static void reopen_devnull(const struct rt_plan *p)
 {
-	int nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int nfd = rt_open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nfd < 0)
 		return; /* no /dev/null in the container: nothing to swap in */
 	struct stat null;
@@ -381,7 +381,7 @@ void rt_pid1(int initfd, int setup_in_c)
 	int nfds;
 	if (setup_in_c) {
 		read_setup(&plan, initfd);
-		fds[0] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fds[0] = rt_open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fds[0] < 0)
 			fail(&plan, "open the container's root");
 		nfds = 1;
@@ -476,7 +476,7 @@ void rt_pid1(int initfd, int setup_in_c)
 		fail(&plan, "open exec fifo: /proc/self/fd of the container is not on procfs");
 	int fifo;
 	do
-		fifo = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		fifo = rt_open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	while (fifo < 0 && errno == EINTR);
 	if (fifo < 0)
 		fail(&plan, "open exec fifo");

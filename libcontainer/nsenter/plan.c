@@ -509,7 +509,7 @@ int rt_plan_console(const struct rt_plan *p, int consock)
 {
 	if (consock < 0)
 		return fail("process.terminal: no console socket");
-	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int master = rt_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return fail("open /dev/ptmx: %s", errstr(errno));
 	// The container may have replaced /dev/ptmx (a FIFO, a symlink to
@@ -576,7 +576,7 @@ static char *passwd_home(uint32_t uid)
 	// The container controls the file: O_NONBLOCK so that a FIFO cannot
 	// hold us, O_NOCTTY so that a symlink to a pty whose master it holds
 	// does not become the controlling terminal of this session leader.
-	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = rt_open("/etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -788,7 +788,7 @@ int rt_plan_mempolicy(const struct rt_plan *p)
 		// A node the host lacks is the usual cause: say which it has.
 		char online[128] = "";
 		// In the container's /sys: not a FIFO that could hold us.
-		int fd = open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		int fd = rt_open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd >= 0) {
 			ssize_t n = read(fd, online, sizeof(online) - 1);
 			online[n > 0 ? n : 0] = '\0';
@@ -911,7 +911,7 @@ static int close_from(unsigned int minfd)
  */
 int rt_proc_open_write(const char *sub)
 {
-	int dir = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int dir = rt_open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return -1;
 	struct statfs sfs;
@@ -981,7 +981,7 @@ static int setgroups_denied(void)
 	char buf[16] = "";
 	// O_NONBLOCK | O_NOCTTY: a container with CAP_SYS_ADMIN may have put
 	// a FIFO or a tty at this path (it is only read for a message).
-	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = rt_open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return 0;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);

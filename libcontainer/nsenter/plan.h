@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/filter.h>
 
 #define RT_MAX_PLAN (64 << 20)
@@ -117,6 +120,14 @@ struct rt_plan {
 	/* Allocations owned by the plan (rt_plan_free). */
 	void *alloc;
 };
+
+/* rt_open opens path (no O_CREAT) with one openat system call: musl's
+ * open() follows an O_CLOEXEC open with fcntl(F_SETFD), for kernels older
+ * than 2.6.23: one more system call for each open of the C stage. */
+static inline int rt_open(const char *path, int flags)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, 0);
+}
 
 /* rt_plan_parse decodes buf (len bytes, the payload of RT_MSG_PLAN) into out.
  * buf must stay alive and unchanged while out is used. Returns 0, or -1 with

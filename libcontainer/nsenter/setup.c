@@ -517,7 +517,7 @@ static int do_root(struct rec *r, int apply)
 		return sfail(errno, "bind %s onto itself", rootfs);
 	if (rootfd >= 0)
 		close(rootfd);
-	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rootfd = rt_open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return sfail(errno, "open rootfs");
 	return 0;
@@ -716,10 +716,10 @@ static int do_pivot(struct rec *r, int apply)
 	const char *rootfs = getstr(r);
 	if (!apply || r->bad)
 		return 0;
-	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int oldroot = rt_open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (oldroot < 0)
 		return sfail(errno, "open old root");
-	int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int newroot = rt_open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (newroot < 0) {
 		int e = errno;
 		close(oldroot);
@@ -748,7 +748,7 @@ static int do_pivot(struct rec *r, int apply)
 	if (prop != 0 && mount("", "/", NULL, prop, NULL) < 0)
 		return sfail(errno, "rootfs propagation");
 	close(rootfd);
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rootfd = rt_open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return sfail(errno, "open /");
 	return 0;

@@ -3,10 +3,11 @@ package cgutil
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // maxListID bounds the ids of a cpu/node list so a typo like "0-99999999"
@@ -65,7 +66,7 @@ func parseListID(s string) (int, error) {
 // ReadList reads and parses a list file such as
 // /sys/devices/system/cpu/online.
 func ReadList(path string) ([]int, error) {
-	b, err := os.ReadFile(path)
+	b, err := utils.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, unwrapPathError(err))
 	}
