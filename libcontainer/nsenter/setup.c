@@ -198,11 +198,23 @@ static const char *split_last(const char *path, char *dir, size_t n)
  * making what is missing: the existing part resolved in the root, each
  * missing directory made with mkdirat and reopened without following
  * anything (a symlink put there meanwhile fails). */
+static int mkdir_all_(const char *path, int depth, int missing);
+
 static int mkdir_all(const char *path, int depth)
 {
-	int fd = in_root(path, O_PATH | O_DIRECTORY);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
+	return mkdir_all_(path, depth, 0);
+}
+
+/* mkdir_all_ is mkdir_all; missing: the caller's own lookup of path just
+ * failed with ENOENT, so it is not looked up again. */
+static int mkdir_all_(const char *path, int depth, int missing)
+{
+	int fd;
+	if (!missing) {
+		fd = in_root(path, O_PATH | O_DIRECTORY);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+	}
 	if (depth > 64) {
 		errno = ELOOP;
 		return -1;
@@ -300,16 +312,21 @@ static int secure_join(const char *path, char *out, size_t n)
 
 /* make_dir is mkdir_all; where a symlink on the way points at something
  * missing, the directory it names is made (secure_join), as the Go set-up
- * and runc do. */
-static int make_dir(const char *path)
+ * and runc do. make_dir_ with missing: see mkdir_all_. */
+static int make_dir_(const char *path, int missing)
 {
-	int fd = mkdir_all(path, 0);
+	int fd = mkdir_all_(path, 0, missing);
 	if (fd >= 0 || (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != EEXIST))
 		return fd;
 	char resolved[PATH_MAX_];
 	if (secure_join(path, resolved, sizeof(resolved)) < 0)
 		return -1;
 	return mkdir_all(resolved, 0);
+}
+
+static int make_dir(const char *path)
+{
+	return make_dir_(path, 0);
 }
 
 /* create_file makes an empty file path inside the root (its parents too);
@@ -348,7 +365,7 @@ static int target(const char *dest, int is_file, int *existed)
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
 	if (!is_file)
-		return make_dir(dest);
+		return make_dir_(dest, 1);
 	if (create_file(dest) < 0)
 		return -1;
 	fd = in_root(dest, O_PATH);
