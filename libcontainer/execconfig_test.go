@@ -125,10 +125,7 @@ func TestRawSeccompKey(t *testing.T) {
 		ListenerPath: "/run/l.sock", ListenerMetadata: "m",
 	}
 	cfg := &configs.Config{ID: "c", Seccomp: prof, Process: &specs.Process{Args: []string{"x"}}}
-	data, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := configs.Encode(cfg) // what writeConfig writes
 	var v execConfigView
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)

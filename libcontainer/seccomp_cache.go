@@ -92,9 +92,10 @@ func (d decodedSeccomp) key() ([32]byte, error)                { return seccompK
 func (d decodedSeccomp) profile() (*specs.LinuxSeccomp, error) { return d.s, nil }
 
 // rawSeccomp is the "seccomp" value of config.json, decoded on first use.
-// config.json is the whole config encoded by json.Marshal, whose bytes
-// for the profile are json.Marshal's of the profile: its key is the same
-// as seccompKey's (TestRawSeccompKey).
+// config.json is the whole config in json.Marshal's bytes (configs.Encode
+// writes them: TestEncodeLikeJSON), whose bytes for the profile are
+// json.Marshal's of the profile: its key is the same as seccompKey's
+// (TestRawSeccompKey).
 type rawSeccomp struct {
 	raw []byte
 	p   *specs.LinuxSeccomp
