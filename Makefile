@@ -163,7 +163,7 @@ FUZZMINTIME ?= 100x
 FUZZ_TARGETS ?= ./libcontainer/initproto:FuzzRecv:400000x ./libcontainer/initproto:FuzzBootstrapEncode:400000x \
 	./libcontainer/nsenter/plantest:FuzzPlanParse:350000x ./libcontainer/nsenter/plantest:FuzzSetupCheck:200000x \
 	./specconv:FuzzLoadSpec:40000x ./specconv:FuzzDecodeSpec:200000x ./specconv:FuzzConvert:120000x ./libcontainer:FuzzDecodeStateFast:180000x \
-	./libcontainer:FuzzEncodeState:60000x ./libcontainer/configs:FuzzEncodeConfig:30000x
+	./libcontainer:FuzzEncodeState:60000x ./libcontainer:FuzzEncodeConfig:30000x
 .PHONY: fuzz
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

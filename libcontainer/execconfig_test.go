@@ -125,7 +125,7 @@ func TestRawSeccompKey(t *testing.T) {
 		ListenerPath: "/run/l.sock", ListenerMetadata: "m",
 	}
 	cfg := &configs.Config{ID: "c", Seccomp: prof, Process: &specs.Process{Args: []string{"x"}}}
-	data := configs.Encode(cfg) // what writeConfig writes
+	data := encodeConfig(cfg) // what writeConfig writes
 	var v execConfigView
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)

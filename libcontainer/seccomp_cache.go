@@ -92,7 +92,7 @@ func (d decodedSeccomp) key() ([32]byte, error)                { return seccompK
 func (d decodedSeccomp) profile() (*specs.LinuxSeccomp, error) { return d.s, nil }
 
 // rawSeccomp is the "seccomp" value of config.json, decoded on first use.
-// config.json is the whole config in json.Marshal's bytes (configs.Encode
+// config.json is the whole config in json.Marshal's bytes (encodeConfig
 // writes them: TestEncodeLikeJSON), whose bytes for the profile are
 // json.Marshal's of the profile: its key is the same as seccompKey's
 // (TestRawSeccompKey).

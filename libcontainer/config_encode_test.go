@@ -1,4 +1,4 @@
-package configs_test
+package libcontainer
 
 import (
 	"bytes"
@@ -10,23 +10,23 @@ import (
 	"testing"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
-	"github.com/rt-runtime/rt/libcontainer/configs/internal/genencode"
+	"github.com/rt-runtime/rt/libcontainer/internal/genencode"
 )
 
-// TestEncodeGenUpToDate: encode_gen.go is what genencode writes for the
-// types as they are now (go generate ./libcontainer/configs after a
-// change of Config or an update of the runtime-spec module).
+// TestEncodeGenUpToDate: config_encode_gen.go is what genencode writes for
+// the types as they are now (go generate ./libcontainer after a change of
+// configs.Config or an update of the runtime-spec module).
 func TestEncodeGenUpToDate(t *testing.T) {
 	want, err := genencode.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile("encode_gen.go")
+	got, err := os.ReadFile("config_encode_gen.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("encode_gen.go is not what genencode writes now: run go generate ./libcontainer/configs")
+		t.Fatal("config_encode_gen.go is not what genencode writes now: run go generate ./libcontainer")
 	}
 }
 
@@ -119,12 +119,12 @@ func checkEncode(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := configs.Encode(&c); !bytes.Equal(got, want) {
-		t.Fatalf("seed %d: Encode differs from json.Marshal:\n got %s\nwant %s", seed, got, want)
+	if got := encodeConfig(&c); !bytes.Equal(got, want) {
+		t.Fatalf("seed %d: encodeConfig differs from json.Marshal:\n got %s\nwant %s", seed, got, want)
 	}
 }
 
-// TestEncodeLikeJSON: Encode writes what json.Marshal writes, for random
+// TestEncodeLikeJSON: encodeConfig writes what json.Marshal writes, for random
 // configurations that set and leave out every field in turn.
 func TestEncodeLikeJSON(t *testing.T) {
 	for seed := uint64(0); seed < 3000; seed++ {
@@ -133,13 +133,13 @@ func TestEncodeLikeJSON(t *testing.T) {
 	// An empty one, and one that only has invalid UTF-8 (which Marshal
 	// writes as U+FFFD, as such or escaped: compared once read back).
 	var empty configs.Config
-	if want, _ := json.Marshal(&empty); !bytes.Equal(configs.Encode(&empty), want) {
-		t.Fatalf("empty config: %s, want %s", configs.Encode(&empty), want)
+	if want, _ := json.Marshal(&empty); !bytes.Equal(encodeConfig(&empty), want) {
+		t.Fatalf("empty config: %s, want %s", encodeConfig(&empty), want)
 	}
 	bad := configs.Config{ID: "a\xffb", Annotations: map[string]string{"\xfe": "\xc3"}}
 	var got, want configs.Config
 	wantJSON, _ := json.Marshal(&bad)
-	if err := json.Unmarshal(configs.Encode(&bad), &got); err != nil {
+	if err := json.Unmarshal(encodeConfig(&bad), &got); err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(wantJSON, &want); err != nil {
