@@ -548,16 +548,21 @@ func (c *Container) destroy() error {
 	if err != nil && !(c.state.Creating && errors.Is(err, ErrNotExist)) {
 		warnf("poststop hooks not run: %v", err)
 	}
+	c.runPoststop(cfg)
+	if err := removeStateDir(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// runPoststop runs cfg's poststop hooks (if any); a failure is a warning.
+func (c *Container) runPoststop(cfg *configs.Config) {
 	if cfg != nil && len(cfg.Hooks.Poststop) > 0 {
 		st := c.ociState(Stopped)
 		if err := hooks.RunAll("poststop", cfg.Hooks.Poststop, st); err != nil {
 			warnf("%v", err)
 		}
 	}
-	if err := removeStateDir(c.dir); err != nil {
-		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
-	}
-	return errors.Join(errs...)
 }
 
 // RemoveStale removes a state directory that has no state.json (an

@@ -181,6 +181,12 @@ func (cr *creation) run() (err error) {
 			for i := len(cr.undo) - 1; i >= 0; i-- {
 				cr.undo[i]()
 			}
+			// A container that failed to start (Start: its process or a
+			// poststart hook failed) was created: it is deleted as `rt
+			// delete --force` deletes one, its poststop hooks included.
+			if se := (*startError)(nil); errors.As(err, &se) {
+				cr.c.runPoststop(cr.cfg)
+			}
 		}
 		for _, f := range cr.done {
 			f()

@@ -191,3 +191,45 @@ func TestPoststopRunsOnDeleteOfCreated(t *testing.T) {
 		t.Errorf("poststop did not run on delete of a created container: %q", got)
 	}
 }
+
+// TestRunPoststartFailure: a failing poststart hook stops the container
+// (spec 1.3); `run` (which starts the container within its create) and
+// create + start both end with it deleted as `delete --force` deletes
+// one: the poststop hooks run, and nothing is left.
+func TestRunPoststartFailure(t *testing.T) {
+	for _, verb := range []string{"run", "run -d", "create+start"} {
+		t.Run(verb, func(t *testing.T) {
+			marker := filepath.Join(t.TempDir(), "poststop-ran")
+			b := newBundle(t, withArgs("sleep", "1000"), func(s *specs.Spec) {
+				s.Hooks = &specs.Hooks{
+					Poststart: []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "echo poststart-said-no >&2; exit 3"}}},
+					Poststop:  []specs.Hook{{Path: "/bin/sh", Args: []string{"sh", "-c", "touch " + marker}}},
+				}
+			})
+			id := newID(t)
+			var se string
+			var code int
+			switch verb {
+			case "run":
+				_, se, code = rt(t, "run", "--bundle", b.Dir, id)
+			case "run -d":
+				_, se, code = rt(t, "run", "-d", "--bundle", b.Dir, id)
+			default:
+				mustRT(t, "create", "--bundle", b.Dir, id)
+				_, se, code = rt(t, "start", id)
+				if code != 0 {
+					mustRT(t, "delete", "--force", id)
+				}
+			}
+			if code == 0 {
+				t.Fatalf("%s succeeded although its poststart hook failed", verb)
+			}
+			mustContain(t, "error", se, "poststart")
+			if _, err := os.Stat(marker); err != nil {
+				t.Errorf("%s: the poststop hook did not run: %v", verb, err)
+			}
+			assertNoState(t, id)
+			assertNoCgroupNamed(t, id)
+		})
+	}
+}
