@@ -155,3 +155,24 @@ func FuzzEncodeConfig(f *testing.F) {
 	f.Add(uint64(1))
 	f.Fuzz(checkEncode)
 }
+
+// TestPoststopViewReadsConfig: delete's poststopView reads the poststop
+// hooks of config.json as the whole config would (random configurations).
+func TestPoststopViewReadsConfig(t *testing.T) {
+	for seed := uint64(0); seed < 500; seed++ {
+		r := rand.New(rand.NewPCG(seed, 1))
+		var c configs.Config
+		fill(r, reflect.ValueOf(&c).Elem())
+		var v poststopView
+		if err := json.Unmarshal(encodeConfig(&c), &v); err != nil {
+			t.Fatal(err)
+		}
+		var whole configs.Config
+		if err := json.Unmarshal(encodeConfig(&c), &whole); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(v.Hooks.Poststop, whole.Hooks.Poststop) {
+			t.Fatalf("seed %d: view %+v, whole config %+v", seed, v.Hooks.Poststop, whole.Hooks.Poststop)
+		}
+	}
+}

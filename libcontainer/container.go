@@ -544,22 +544,46 @@ func (c *Container) destroy() error {
 	}
 	// A config that cannot be read does not keep the container from going
 	// (nor do its poststop hooks run: they are in it).
-	cfg, err := c.config()
+	poststop, err := c.poststopHooks()
 	if err != nil && !(c.state.Creating && errors.Is(err, ErrNotExist)) {
 		warnf("poststop hooks not run: %v", err)
 	}
-	c.runPoststop(cfg)
+	c.runPoststop(poststop)
 	if err := removeStateDir(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-// runPoststop runs cfg's poststop hooks (if any); a failure is a warning.
-func (c *Container) runPoststop(cfg *configs.Config) {
-	if cfg != nil && len(cfg.Hooks.Poststop) > 0 {
+// poststopHooks returns the container's poststop hooks: from its config
+// if a command read it already, else from config.json through
+// poststopView, which is all delete needs of it (decoding the whole
+// config, the first time in a process, builds reflection tables for
+// every type in it: ~0.5 ms of delete's CPU).
+func (c *Container) poststopHooks() ([]specs.Hook, error) {
+	if cfg := c.state.Config; cfg != nil {
+		return cfg.Hooks.Poststop, nil
+	}
+	var v poststopView
+	if err := readConfigInto(c.dir, &v); err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.state.ID, err)
+	}
+	return v.Hooks.Poststop, nil
+}
+
+// poststopView is the part of configs.Config that delete reads, with the
+// same JSON names (TestPoststopViewReadsConfig).
+type poststopView struct {
+	Hooks struct {
+		Poststop []specs.Hook `json:"poststop,omitempty"`
+	} `json:"hooks"`
+}
+
+// runPoststop runs the poststop hooks hs (if any); a failure is a warning.
+func (c *Container) runPoststop(hs []specs.Hook) {
+	if len(hs) > 0 {
 		st := c.ociState(Stopped)
-		if err := hooks.RunAll("poststop", cfg.Hooks.Poststop, st); err != nil {
+		if err := hooks.RunAll("poststop", hs, st); err != nil {
 			warnf("%v", err)
 		}
 	}

@@ -185,7 +185,7 @@ func (cr *creation) run() (err error) {
 			// poststart hook failed) was created: it is deleted as `rt
 			// delete --force` deletes one, its poststop hooks included.
 			if se := (*startError)(nil); errors.As(err, &se) {
-				cr.c.runPoststop(cr.cfg)
+				cr.c.runPoststop(cr.cfg.Hooks.Poststop)
 			}
 		}
 		for _, f := range cr.done {
