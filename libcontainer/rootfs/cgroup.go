@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rt-runtime/rt/libcontainer/configs"
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 const cgroupRoot = "/sys/fs/cgroup"
@@ -173,7 +174,7 @@ func hierarchyKey(h cgroupHierarchy) string {
 // hostCgroupHierarchies lists the cgroup and cgroup2 mounts under
 // /sys/fs/cgroup, in mountinfo order.
 func hostCgroupHierarchies() ([]cgroupHierarchy, error) {
-	mounts, err := mountinfo.GetMounts(func(i *mountinfo.Info) (bool, bool) {
+	mounts, err := utils.Mounts(func(i *mountinfo.Info) (bool, bool) {
 		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
 	})
 	if err != nil {

@@ -1,9 +1,11 @@
 package utils
 
 import (
+	"bytes"
 	"errors"
 	"os"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,4 +76,20 @@ func ReadSmall(path string, buf []byte) (data []byte, truncated bool, err error)
 		}
 		return buf[:n], n == len(buf), nil
 	}
+}
+
+// Mounts is mountinfo.GetMounts read with ReadFile: /proc files are
+// pollable, so os.Open registers each with the Go runtime's poller (and
+// wakes its thread) for a read that never blocks. The calling thread's
+// mountinfo (/proc/thread-self, as GetMounts), or the process's on a
+// kernel without thread-self.
+func Mounts(filter mountinfo.FilterFunc) ([]*mountinfo.Info, error) {
+	data, err := ReadFile("/proc/thread-self/mountinfo")
+	if errors.Is(err, os.ErrNotExist) {
+		data, err = ReadFile("/proc/self/mountinfo")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mountinfo.GetMountsFromReader(bytes.NewReader(data), filter)
 }

@@ -1,12 +1,12 @@
 package cgutil
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // Hierarchy is one mounted cgroup hierarchy.
@@ -29,7 +29,7 @@ type Hierarchy struct {
 // namespace, from /proc/self/mountinfo. When a hierarchy is mounted more
 // than once, the first mount with root "/" wins, else the first one.
 func Mounts() ([]Hierarchy, error) {
-	infos, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
+	infos, err := utils.Mounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
 		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
 	}
@@ -75,24 +75,18 @@ func hierarchiesFromMountinfo(infos []*mountinfo.Info, known map[string]bool) []
 // KnownControllers returns the v1 controller names the kernel knows
 // (first column of /proc/cgroups).
 func KnownControllers() (map[string]bool, error) {
-	f, err := os.Open("/proc/cgroups")
+	data, err := utils.ReadFile("/proc/cgroups")
 	if err != nil {
 		return nil, fmt.Errorf("open /proc/cgroups: %w", unwrapPathError(err))
 	}
-	defer f.Close()
 	res := make(map[string]bool)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	for _, line := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(line, "#") {
 			continue
 		}
 		if fields := strings.Fields(line); len(fields) > 0 {
 			res[fields[0]] = true
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read /proc/cgroups: %w", err)
 	}
 	return res, nil
 }
