@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -18,7 +19,9 @@ import (
 // work"). rt needs no pidfd of this child: it waits for it once, or lets it
 // live on.
 type childCmd struct {
-	Path        string
+	// Exe is the program, executed by its /proc/self/fd path (a sealed
+	// memfd): see Start.
+	Exe         *os.File
 	Args        []string
 	Env         []string
 	Stdin       *os.File // nil: /dev/null, as os/exec gives
@@ -52,9 +55,26 @@ func (c *childCmd) Start() error {
 	for _, f := range c.ExtraFiles {
 		files = append(files, f.Fd())
 	}
+	// The child execs /proc/self/fd/N after its files are moved into
+	// place: fd 0, 1, ... len(files)-1, and syscall.forkExec moves up to
+	// len(files) of them (and its pipe) to free numbers counted from the
+	// highest of them. An Exe numbered among those (a process that opened
+	// few files gets a memfd at 3 or 4) would be some other file by then:
+	// the exec fails (EACCES), or runs what that file holds. So Exe is
+	// executed through a duplicate numbered above all of them.
+	top := len(files)
+	for _, fd := range files {
+		top = max(top, int(fd)+1)
+	}
+	exeFd, err := unix.FcntlInt(c.Exe.Fd(), unix.F_DUPFD_CLOEXEC, top+len(files)+2)
+	if err != nil {
+		return fmt.Errorf("start init process: duplicate the program's descriptor: %w", err)
+	}
+	defer unix.Close(exeFd)
+	path := "/proc/self/fd/" + strconv.Itoa(exeFd)
 	var pid int
-	err := nsenter.WithChildTimerSlack(func() (err error) {
-		pid, _, err = syscall.StartProcess(c.Path, c.Args, &syscall.ProcAttr{
+	err = nsenter.WithChildTimerSlack(func() (err error) {
+		pid, _, err = syscall.StartProcess(path, c.Args, &syscall.ProcAttr{
 			Env:   c.Env,
 			Files: files,
 			Sys:   c.SysProcAttr,
@@ -63,7 +83,7 @@ func (c *childCmd) Start() error {
 	})
 	// (The files stay referenced by c until here: Fd's numbers are valid.)
 	if err != nil {
-		return &os.PathError{Op: "fork/exec", Path: c.Path, Err: err}
+		return &os.PathError{Op: "fork/exec", Path: path, Err: err}
 	}
 	c.Process = &initChild{pid: pid}
 	return nil

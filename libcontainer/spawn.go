@@ -237,7 +237,7 @@ func spawnInit(o *spawnOpts) (*initProc, error) {
 	defer child.Close()
 
 	cmd := &childCmd{
-		Path:   "/proc/self/fd/" + strconv.Itoa(int(exe.Fd())),
+		Exe:    exe,
 		Args:   []string{"rt", "init"},
 		Stdin:  o.io.Stdin,
 		Stdout: o.io.Stdout,
