@@ -285,7 +285,7 @@ func writeConfig(dir string, c *configs.Config) error {
 // State files need no such flush: nothing here is fsynced, and a
 // container's state does not outlive a reboot. The first write, or a
 // filesystem without exchange, renames. Raw system calls: an *os.File of a
-// regular file costs two fcntl and a failed epoll_ctl.
+// regular file costs four fcntl and a failed epoll_ctl.
 func replaceFile(dir, name string, data []byte) error {
 	final := filepath.Join(dir, name)
 	tmp, err := writeTemp(dir, data)

@@ -3,12 +3,11 @@ package specconv
 import (
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/rt-runtime/rt/libcontainer/utils"
 )
 
 // Size limits on the strings of a config, checked before anything else so
@@ -112,49 +111,13 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
-// readBounded reads a file of at most limit bytes: sized by fstat and read
-// with plain system calls (an *os.File of a regular file costs four fcntl
-// and a failed epoll_ctl, and io.ReadAll grows its buffer read by read).
-// Errors are *os.PathError, as os.Open and os.ReadFile give them.
+// readBounded reads a file of at most limit bytes (utils.ReadFileLimit:
+// plain system calls, sized by fstat). Errors are *os.PathError, as
+// os.ReadFile gives them, or the limit's.
 func readBounded(path string, limit int64) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
+	data, err := utils.ReadFileLimit(path, limit)
+	if errors.Is(err, utils.ErrFileTooLarge) {
+		return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
 	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	size := int64(512)
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size > 0 {
-		if st.Size > limit {
-			return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
-		}
-		size = st.Size + 1 // the read that sees the end
-	}
-	data := make([]byte, 0, size)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := unix.Read(fd, data[len(data):cap(data)])
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return data, nil
-		}
-		data = data[:len(data)+n]
-		if int64(len(data)) > limit {
-			return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
-		}
-	}
+	return data, err
 }

@@ -15,19 +15,53 @@ import (
 // thousand: state files, /proc/<pid>/stat, cgroup interface files. Errors
 // are *os.PathError, so errors.Is(err, os.ErrNotExist) works.
 func ReadFile(path string) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if !errors.Is(err, unix.EINTR) {
-			break
-		}
-	}
+	fd, err := openRead(path)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, err
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, 0, 1024)
+	return readAll(fd, path, make([]byte, 0, 1024), -1)
+}
+
+// ErrFileTooLarge is ReadFileLimit's refusal of a file past its limit.
+var ErrFileTooLarge = errors.New("file larger than the limit")
+
+// ReadFileLimit is ReadFile for a file of at most limit bytes, its buffer
+// sized by fstat (one read for a regular file, and its end): past limit it
+// fails with ErrFileTooLarge.
+func ReadFileLimit(path string, limit int64) ([]byte, error) {
+	fd, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	size := int64(512)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size > 0 {
+		if st.Size > limit {
+			return nil, ErrFileTooLarge
+		}
+		size = st.Size + 1 // the read that sees the end
+	}
+	return readAll(fd, path, make([]byte, 0, size), limit)
+}
+
+func openRead(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return -1, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return fd, nil
+	}
+}
+
+// readAll appends what fd holds to buf, growing it; limit >= 0 bounds the
+// total (ErrFileTooLarge).
+func readAll(fd int, path string, buf []byte, limit int64) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -43,6 +77,9 @@ func ReadFile(path string) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
+		if limit >= 0 && int64(len(buf)) > limit {
+			return nil, ErrFileTooLarge
+		}
 	}
 }
 

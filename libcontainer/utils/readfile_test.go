@@ -57,3 +57,24 @@ func TestReadSmall(t *testing.T) {
 		t.Fatalf("ReadSmall of a missing file: %v, want ErrNotExist", err)
 	}
 }
+
+// ReadFileLimit reads a file of up to limit bytes whole, and refuses one
+// larger: a regular file by its size, a /proc file (size 0) as it reads.
+func TestReadFileLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadFileLimit(path, 10); err != nil || string(got) != "0123456789" {
+		t.Fatalf("at the limit: %q, %v", got, err)
+	}
+	if _, err := ReadFileLimit(path, 9); !errors.Is(err, ErrFileTooLarge) {
+		t.Fatalf("past the limit: %v", err)
+	}
+	if _, err := ReadFileLimit("/proc/self/status", 16); !errors.Is(err, ErrFileTooLarge) {
+		t.Fatalf("a /proc file past the limit: %v", err)
+	}
+	if _, err := ReadFileLimit(filepath.Join(filepath.Dir(path), "missing"), 9); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+}
